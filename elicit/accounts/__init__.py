@@ -1,0 +1,1 @@
+"""Staff accounts (admins, facilitators, analysts): users, passwords, login."""

@@ -1,0 +1,1 @@
+"""A ready-made demo study, so every page has data from the first minute."""

@@ -1,0 +1,96 @@
+"""``elicit demo``: create the demo study once, and print how to get in every time."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import click
+from flask import current_app
+
+from elicit import PROJECT_ROOT
+from elicit.cli import fail
+from elicit.db import transaction
+from elicit.demo import services
+from elicit.panels.services import invitation_url
+from elicit.studies.question_sets import QuestionSetError
+from elicit.studies.services import find_study
+
+
+def _secrets_file() -> Path:
+    """Where the demo's password and invitation token are kept: the instance folder, mode 0600.
+
+    The database keeps only their hashes, so this file is the one place a later
+    ``make run`` can read them back from to print them again.
+    """
+    return Path(current_app.instance_path) / "demo.json"
+
+
+def _print_access(email: str, password: str, token: str) -> None:
+    """Print the facilitator login and one expert's invitation link."""
+    base = current_app.config["BASE_URL"]
+    click.echo("")
+    click.echo(f"  Facilitator login:  {base}/login")
+    click.echo(f"    e-mail:   {email}")
+    click.echo(f"    password: {password}")
+    click.echo(f"  Expert invitation link (expert 'Alder'):  {invitation_url(base, token)}")
+    click.echo("")
+
+
+@click.command(
+    help="Create the demo study (facilitator account, bundled question sets, a simulated "
+    "12-expert panel with round 1 closed and round 2 open) and print the login and an "
+    "invitation link. Run again, it changes nothing and prints the same."
+)
+@click.option(
+    "--question-sets",
+    "question_sets_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=PROJECT_ROOT / "question_sets",
+    show_default="question_sets/",
+    help="Folder of question sets to build the demo study from.",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=services.SEED,
+    show_default=True,
+    help="Seed of the simulated panel's answers.",
+)
+def demo(question_sets_dir: Path, seed: int) -> None:
+    """Create the demo study if it is missing; print how to log in either way."""
+    secrets_file = _secrets_file()
+    with transaction() as session:
+        if find_study(session, services.SLUG) is not None:
+            if not secrets_file.exists():
+                fail(
+                    f"the demo study exists but {secrets_file} is gone, so its password and "
+                    "link cannot be shown; create a login with `elicit users create`"
+                )
+            saved = json.loads(secrets_file.read_text())
+            click.echo("The demo study is already set up.")
+            _print_access(saved["email"], saved["password"], saved["invitation_token"])
+            return
+        try:
+            result = services.build(session, question_sets_dir, seed=seed)
+        except QuestionSetError as error:
+            for problem in error.problems:
+                click.echo(str(problem), err=True)
+            fail("the bundled question sets are not valid; the demo was not created")
+        secrets_file.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(secrets_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(
+                {
+                    "email": result.facilitator.email,
+                    "password": result.password,
+                    "invitation_token": result.invitation_token,
+                },
+                handle,
+            )
+        click.echo(
+            f"Created the demo study {result.study.title!r}: {len(result.study.questions)} "
+            f"questions, {len(result.study.experts)} experts, round 1 closed, round 2 open."
+        )
+    _print_access(result.facilitator.email, result.password, result.invitation_token)

@@ -1,0 +1,14 @@
+"""The one exception type services raise when a request breaks a domain rule.
+
+Views turn it into a form error or a JSON ``{"error": {"code", "message"}}``
+with a 4xx status; CLI commands print it and exit with status 2.
+"""
+
+
+class DomainError(ValueError):
+    """A rule of the domain was broken; ``code`` is a stable machine-readable name."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message

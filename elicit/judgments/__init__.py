@@ -1,0 +1,1 @@
+"""Experts' judgments: what each expert answered to each question in each round."""

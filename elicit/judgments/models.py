@@ -1,0 +1,69 @@
+"""A judgment: one expert's answer to one question in one round."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from elicit.db import UTCDateTime, utcnow
+from elicit.extensions import db
+
+if TYPE_CHECKING:
+    from elicit.panels.models import Expert
+    from elicit.rounds.models import Round
+    from elicit.studies.models import Question
+
+
+class Judgment(db.Model):
+    """An expert's recorded answer; at most one per (expert, question, round).
+
+    The value columns used depend on the question's kind: ``probability`` for
+    ``binary``; ``lower``, ``probability`` (the best estimate) and ``upper`` for
+    ``binary_interval``; ``quantile_values`` (one per level in
+    ``Question.quantiles``) for ``quantity``. ``revision`` counts how many times
+    the expert changed the answer within the round.
+    """
+
+    __tablename__ = "judgments"
+    __table_args__ = (
+        sa.UniqueConstraint("expert_id", "question_id", "round_id"),
+        sa.CheckConstraint(
+            "probability IS NULL OR (probability >= 0 AND probability <= 1)",
+            name="probability_range",
+        ),
+        sa.CheckConstraint(
+            "lower IS NULL OR probability IS NULL OR upper IS NULL "
+            "OR (lower <= probability AND probability <= upper)",
+            name="interval_order",
+        ),
+        sa.CheckConstraint(
+            "confidence IS NULL OR (confidence >= 1 AND confidence <= 5)",
+            name="confidence_range",
+        ),
+        sa.CheckConstraint("revision >= 1", name="revision_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    expert_id: Mapped[int] = mapped_column(sa.ForeignKey("experts.id", ondelete="CASCADE"))
+    question_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("questions.id", ondelete="CASCADE"), index=True
+    )
+    round_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("rounds.id", ondelete="CASCADE"), index=True
+    )
+    probability: Mapped[float | None]
+    lower: Mapped[float | None]
+    upper: Mapped[float | None]
+    quantile_values: Mapped[list[float] | None] = mapped_column(sa.JSON)
+    confidence: Mapped[int | None]
+    rationale: Mapped[str] = mapped_column(sa.Text, default="")
+    revision: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    expert: Mapped[Expert] = relationship()
+    question: Mapped[Question] = relationship()
+    round: Mapped[Round] = relationship()

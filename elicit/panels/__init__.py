@@ -1,0 +1,1 @@
+"""Expert panels: pseudonymous experts, their contact details and their invitations."""

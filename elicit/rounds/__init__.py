@@ -1,0 +1,1 @@
+"""Rounds of a study and their life cycle (draft, open, closed)."""

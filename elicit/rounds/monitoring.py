@@ -1,0 +1,59 @@
+"""What facilitators watch during a study: how many answered and where the panel stands."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from elicit.core.consensus import grouped_quantiles
+from elicit.judgments.models import Judgment
+from elicit.rounds.models import Round
+from elicit.studies.models import Question, QuestionKind
+
+
+@dataclass(frozen=True)
+class QuestionSummary:
+    """The panel's answers to one question in one round: count, median and quartiles.
+
+    For binary kinds the summarised value is the (best) probability; for
+    quantities it is each expert's median (the 0.5 quantile, or the middle
+    quantile asked for).
+    """
+
+    answers: int
+    median: float
+    q25: float
+    q75: float
+
+
+def central_value(question: Question, judgment: Judgment) -> float:
+    """Return the single number of ``judgment`` that panel summaries use."""
+    if question.kind is QuestionKind.QUANTITY:
+        levels = question.quantiles or []
+        middle = levels.index(0.5) if 0.5 in levels else len(levels) // 2
+        return judgment.quantile_values[middle]
+    return judgment.probability
+
+
+def panel_summary(session: Session, round_: Round) -> dict[int, QuestionSummary]:
+    """Summarise every question answered in ``round_``, keyed by question id, in one query."""
+    rows = session.execute(
+        sa.select(Question, Judgment)
+        .join(Judgment, Judgment.question_id == Question.id)
+        .where(Judgment.round_id == round_.id)
+    ).all()
+    if not rows:
+        return {}
+    question_ids = sorted({question.id for question, _ in rows})
+    index = {question_id: i for i, question_id in enumerate(question_ids)}
+    values = np.fromiter((central_value(q, j) for q, j in rows), float, len(rows))
+    groups = np.fromiter((index[q.id] for q, _ in rows), np.intp, len(rows))
+    stats = grouped_quantiles(values, groups, len(question_ids), [0.5, 0.25, 0.75])
+    counts = np.bincount(groups, minlength=len(question_ids))
+    return {
+        question_id: QuestionSummary(int(counts[i]), *map(float, stats[i]))
+        for question_id, i in index.items()
+    }

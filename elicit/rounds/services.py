@@ -1,0 +1,96 @@
+"""The round life cycle: the one place where a round changes state.
+
+A round moves ``draft -> open -> closed`` and never back. At most one round of a
+study is open at a time, and a round opens only after every earlier round has
+closed, so round ``n + 1`` feedback always rests on a finished round ``n``.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from elicit import audit
+from elicit.accounts.models import User
+from elicit.db import utcnow
+from elicit.errors import DomainError
+from elicit.rounds.models import Round, RoundState
+from elicit.studies.models import Study
+
+TRANSITIONS: dict[RoundState, frozenset[RoundState]] = {
+    RoundState.DRAFT: frozenset({RoundState.OPEN}),
+    RoundState.OPEN: frozenset({RoundState.CLOSED}),
+    RoundState.CLOSED: frozenset(),
+}
+
+
+def create_round(session: Session, study: Study, *, actor: User | None = None) -> Round:
+    """Add the next round of ``study`` in the draft state."""
+    last = session.scalar(sa.select(sa.func.max(Round.number)).where(Round.study_id == study.id))
+    round_ = Round(study=study, number=(last or 0) + 1, state=RoundState.DRAFT)
+    session.add(round_)
+    session.flush()
+    audit.record(
+        session, "round.create", actor=actor, study_id=study.id, target=f"round {round_.number}"
+    )
+    return round_
+
+
+def transition(
+    session: Session, round_: Round, target: RoundState, *, actor: User | None = None
+) -> Round:
+    """Move ``round_`` to ``target`` if the life cycle allows; else raise :class:`DomainError`."""
+    if target not in TRANSITIONS[round_.state]:
+        raise DomainError(
+            "invalid_transition",
+            f"round {round_.number} is {round_.state.value} and cannot become {target.value}",
+        )
+    if target is RoundState.OPEN:
+        blocking = session.scalars(
+            sa.select(Round).where(
+                Round.study_id == round_.study_id,
+                Round.id != round_.id,
+                sa.or_(
+                    Round.state == RoundState.OPEN,
+                    sa.and_(Round.number < round_.number, Round.state != RoundState.CLOSED),
+                ),
+            )
+        ).first()
+        if blocking is not None:
+            raise DomainError(
+                "round_blocked",
+                f"round {round_.number} cannot open while round {blocking.number} "
+                f"is {blocking.state.value}",
+            )
+        round_.opened_at = utcnow()
+    else:
+        round_.closed_at = utcnow()
+    previous = round_.state
+    round_.state = target
+    session.flush()
+    audit.record(
+        session,
+        f"round.{'open' if target is RoundState.OPEN else 'close'}",
+        actor=actor,
+        study_id=round_.study_id,
+        target=f"round {round_.number}",
+        details={"from": previous.value, "to": target.value},
+    )
+    return round_
+
+
+def open_round(session: Session, round_: Round, *, actor: User | None = None) -> Round:
+    """Start taking answers in ``round_``."""
+    return transition(session, round_, RoundState.OPEN, actor=actor)
+
+
+def close_round(session: Session, round_: Round, *, actor: User | None = None) -> Round:
+    """Stop taking answers in ``round_``; its judgments become the next round's feedback."""
+    return transition(session, round_, RoundState.CLOSED, actor=actor)
+
+
+def current_round(session: Session, study: Study) -> Round | None:
+    """Return the open round of ``study``, or ``None`` if no round is open."""
+    return session.scalars(
+        sa.select(Round).where(Round.study_id == study.id, Round.state == RoundState.OPEN)
+    ).first()

@@ -1,0 +1,1 @@
+"""Studies, their questions and sources, question-set import, and resolutions."""

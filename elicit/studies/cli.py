@@ -1,0 +1,97 @@
+"""``elicit questions``: validate question-set files and import them into a study."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from elicit.accounts.services import find_user
+from elicit.cli import fail
+from elicit.db import transaction
+from elicit.errors import DomainError
+from elicit.studies import question_sets
+from elicit.studies.services import create_study, find_study, import_question_sets
+
+_path = click.Path(exists=False, path_type=Path)
+_folder = click.Path(file_okay=False, path_type=Path)
+
+sources_option = click.option(
+    "--sources",
+    "texts_dir",
+    type=_folder,
+    help="A folder with plain-text copies of the cited documents: check every quote against "
+    "them (a copy whose SHA-256 differs is refused).",
+)
+catalogue_option = click.option(
+    "--catalogue",
+    "sources_dir",
+    type=_folder,
+    help="The folder of source citations (default: sources/ beside the set files).",
+)
+
+
+def _load_or_exit(path: Path, sources_dir: Path | None, texts_dir: Path | None):
+    """Validate the sets at ``path``; on problems print each and exit with status 2."""
+    if texts_dir is not None and not texts_dir.is_dir():
+        fail(f"--sources {texts_dir}: no such folder")
+    try:
+        return question_sets.load(path, sources_dir=sources_dir, texts_dir=texts_dir)
+    except question_sets.QuestionSetError as error:
+        for problem in error.problems:
+            click.echo(str(problem), err=True)
+        fail(f"{len(error.problems)} problem(s) found; nothing was imported")
+
+
+@click.group(help="Validate and import question sets (see question_sets/README.md).")
+def questions() -> None:
+    """Group the question-set commands."""
+
+
+@questions.command("validate", help="Check question-set files and report every problem.")
+@click.argument("path", type=_path)
+@sources_option
+@catalogue_option
+def validate(path: Path, texts_dir: Path | None, sources_dir: Path | None) -> None:
+    """Validate the set file or folder at PATH."""
+    sets, _ = _load_or_exit(path, sources_dir, texts_dir)
+    count = sum(len(s.questions) for s in sets)
+    checked = " and every quote against its source" if texts_dir else ""
+    click.echo(f"{len(sets)} set(s), {count} question(s): valid{checked}.")
+
+
+@questions.command(
+    "import",
+    help="Import question sets into a study, all or nothing. Creates the study if it does "
+    "not exist yet (then --owner is needed).",
+)
+@click.argument("path", type=_path)
+@click.option("--study", "slug", required=True, help="The study's short name (slug).")
+@click.option("--owner", help="E-mail of the facilitator who owns a new study.")
+@click.option("--title", help="Title of a new study (default: the slug).")
+@sources_option
+@catalogue_option
+def import_(
+    path: Path,
+    slug: str,
+    owner: str | None,
+    title: str | None,
+    texts_dir: Path | None,
+    sources_dir: Path | None,
+) -> None:
+    """Import the set file or folder at PATH into study SLUG in one transaction."""
+    sets, sources = _load_or_exit(path, sources_dir, texts_dir)
+    try:
+        with transaction() as session:
+            study = find_study(session, slug)
+            if study is None:
+                if not owner:
+                    fail(f"there is no study {slug!r}; give --owner to create it")
+                user = find_user(session, owner)
+                if user is None:
+                    fail(f"there is no user {owner!r}")
+                study = create_study(session, slug=slug, title=title or slug, owner=user)
+            added = import_question_sets(session, study, sets, sources)
+            click.echo(f"Imported {len(added)} question(s) into study {slug!r}.")
+    except DomainError as error:
+        fail(f"{error.message}; nothing was imported")

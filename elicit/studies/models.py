@@ -1,0 +1,166 @@
+"""Studies, the questions they ask, the documents those cite, and how questions resolved."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from elicit.db import UTCDateTime, checked_enum, utcnow
+from elicit.extensions import db
+
+if TYPE_CHECKING:
+    from elicit.accounts.models import User
+    from elicit.panels.models import Expert
+    from elicit.rounds.models import Round
+
+
+class QuestionKind(enum.StrEnum):
+    """How an expert answers a question."""
+
+    BINARY = "binary"
+    """One probability that the event happens."""
+    BINARY_INTERVAL = "binary_interval"
+    """Lowest plausible, best and highest plausible probability (IDEA's three points)."""
+    QUANTITY = "quantity"
+    """Quantiles (e.g. 5th, 50th, 95th) of an uncertain number."""
+
+
+class Scale(enum.StrEnum):
+    """The scale a quantity is elicited and pooled on."""
+
+    LINEAR = "linear"
+    LOG = "log"
+
+
+class Outcome(enum.StrEnum):
+    """How a binary question resolved. ``annulled`` means it will never be scored."""
+
+    YES = "yes"
+    NO = "no"
+    ANNULLED = "annulled"
+
+
+class Study(db.Model):
+    """A Delphi study: a panel of experts answering a set of questions over several rounds."""
+
+    __tablename__ = "studies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(sa.String(80), unique=True)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    owner_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    owner: Mapped[User] = relationship()
+    questions: Mapped[list[Question]] = relationship(
+        back_populates="study", order_by="Question.position", cascade="all, delete-orphan"
+    )
+    rounds: Mapped[list[Round]] = relationship(
+        back_populates="study", order_by="Round.number", cascade="all, delete-orphan"
+    )
+    experts: Mapped[list[Expert]] = relationship(
+        back_populates="study", order_by="Expert.pseudonym", cascade="all, delete-orphan"
+    )
+
+
+class Source(db.Model):
+    """A cited document. Only its citation and the SHA-256 of its text are kept, never the text."""
+
+    __tablename__ = "sources"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(80), unique=True)
+    title: Mapped[str] = mapped_column(sa.String(300))
+    author: Mapped[str] = mapped_column(sa.String(200))
+    publisher: Mapped[str] = mapped_column(sa.String(200))
+    published: Mapped[date]
+    url: Mapped[str] = mapped_column(sa.String(500))
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+
+
+class Question(db.Model):
+    """One forecasting or calibration question of a study.
+
+    Kind-specific columns: ``allow_certainty`` for the binary kinds; ``unit``,
+    ``quantiles``, ``lower_bound``, ``upper_bound`` and ``scale`` for
+    quantities. ``realization`` is the known answer of a calibration (seed)
+    question; experts are never shown it.
+    """
+
+    __tablename__ = "questions"
+    __table_args__ = (
+        sa.UniqueConstraint("study_id", "key"),
+        sa.CheckConstraint("close_date <= resolve_by", name="dates_in_order"),
+        sa.CheckConstraint(
+            "lower_bound IS NULL OR upper_bound IS NULL OR lower_bound < upper_bound",
+            name="bounds_in_order",
+        ),
+        sa.CheckConstraint(
+            "NOT calibration OR realization IS NOT NULL", name="calibration_realized"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_id: Mapped[int] = mapped_column(sa.ForeignKey("studies.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(sa.String(80))
+    position: Mapped[int]
+    question_set: Mapped[str] = mapped_column(sa.String(80))
+    section: Mapped[str] = mapped_column(sa.String(200))
+    kind: Mapped[QuestionKind] = mapped_column(checked_enum(QuestionKind, "kind"))
+    title: Mapped[str] = mapped_column(sa.Text)
+    background: Mapped[str] = mapped_column(sa.Text, default="")
+    resolution_criterion: Mapped[str] = mapped_column(sa.Text)
+    resolution_source: Mapped[str] = mapped_column(sa.Text)
+    close_date: Mapped[date]
+    resolve_by: Mapped[date]
+    source_id: Mapped[int] = mapped_column(sa.ForeignKey("sources.id"))
+    quote: Mapped[str] = mapped_column(sa.Text)
+    tags: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    calibration: Mapped[bool] = mapped_column(default=False)
+    realization: Mapped[float | None]
+    allow_certainty: Mapped[bool] = mapped_column(default=False)
+    unit: Mapped[str | None] = mapped_column(sa.String(80))
+    quantiles: Mapped[list[float] | None] = mapped_column(sa.JSON)
+    lower_bound: Mapped[float | None]
+    upper_bound: Mapped[float | None]
+    scale: Mapped[Scale | None] = mapped_column(checked_enum(Scale, "scale"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    study: Mapped[Study] = relationship(back_populates="questions")
+    source: Mapped[Source] = relationship()
+    resolution: Mapped[Resolution | None] = relationship(
+        back_populates="question", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_binary(self) -> bool:
+        """Whether the answer is a probability (``binary`` or ``binary_interval``)."""
+        return self.kind is not QuestionKind.QUANTITY
+
+
+class Resolution(db.Model):
+    """How a question turned out: an outcome for binary kinds, a value for quantities."""
+
+    __tablename__ = "resolutions"
+    __table_args__ = (
+        sa.CheckConstraint("(outcome IS NULL) <> (value IS NULL)", name="outcome_or_value"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("questions.id", ondelete="CASCADE"), unique=True
+    )
+    outcome: Mapped[Outcome | None] = mapped_column(checked_enum(Outcome, "outcome"))
+    value: Mapped[float | None]
+    source: Mapped[str] = mapped_column(sa.Text)
+    resolved_on: Mapped[date]
+    resolved_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    question: Mapped[Question] = relationship(back_populates="resolution")
+    resolved_by: Mapped[User] = relationship()

@@ -1,0 +1,141 @@
+"""Creating studies and importing validated question sets into them."""
+
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from elicit import audit
+from elicit.accounts.models import Role, User
+from elicit.errors import DomainError
+from elicit.studies.models import Question, Source, Study
+from elicit.studies.question_sets import QuestionSet, SourceDocument
+
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,79}$")
+
+
+def find_study(session: Session, slug: str) -> Study | None:
+    """Return the study called ``slug``, or ``None``."""
+    return session.scalar(sa.select(Study).where(Study.slug == slug))
+
+
+def create_study(
+    session: Session, *, slug: str, title: str, owner: User, description: str = ""
+) -> Study:
+    """Add a study owned by a facilitator or admin; its ``slug`` names it in URLs and commands."""
+    if not _SLUG.match(slug):
+        raise DomainError(
+            "invalid_slug", f"{slug!r} must be 2-80 lower-case letters, digits or '-'"
+        )
+    if owner.role not in (Role.ADMIN, Role.FACILITATOR):
+        raise DomainError(
+            "forbidden", f"{owner.email} is an {owner.role.value} and cannot own a study"
+        )
+    if find_study(session, slug) is not None:
+        raise DomainError("duplicate_study", f"a study called {slug!r} already exists")
+    study = Study(slug=slug, title=title.strip() or slug, description=description, owner=owner)
+    session.add(study)
+    session.flush()
+    audit.record(session, "study.create", actor=owner, study_id=study.id, target=slug)
+    return study
+
+
+def _upsert_source(session: Session, document: SourceDocument) -> Source:
+    """Return the stored source for ``document``, adding it if new.
+
+    A key already stored with a different text hash is refused: the same key
+    must always mean the same document.
+    """
+    source = session.scalar(sa.select(Source).where(Source.key == document.key))
+    if source is None:
+        source = Source(
+            key=document.key,
+            title=document.title,
+            author=document.author,
+            publisher=document.publisher,
+            published=document.published,
+            url=document.url,
+            sha256=document.sha256,
+        )
+        session.add(source)
+    elif source.sha256 != document.sha256:
+        raise DomainError(
+            "source_conflict",
+            f"source {document.key!r} is stored with SHA-256 {source.sha256}, "
+            f"the file says {document.sha256}",
+        )
+    return source
+
+
+def import_question_sets(
+    session: Session,
+    study: Study,
+    sets: list[QuestionSet],
+    sources: dict[str, SourceDocument],
+    *,
+    actor: User | None = None,
+) -> list[Question]:
+    """Add every question of ``sets`` to ``study``, or none of them.
+
+    Raises :class:`DomainError` if any question id is already used in the
+    study; the caller's transaction then rolls back whatever was added.
+    """
+    existing = set(session.scalars(sa.select(Question.key).where(Question.study_id == study.id)))
+    clashes = sorted(existing & {q.key for s in sets for q in s.questions})
+    if clashes:
+        raise DomainError(
+            "duplicate_question",
+            f"study {study.slug!r} already has questions {', '.join(clashes)}",
+        )
+    position = (
+        session.scalar(
+            sa.select(sa.func.max(Question.position)).where(Question.study_id == study.id)
+        )
+        or 0
+    )
+    stored_sources: dict[str, Source] = {}
+    added: list[Question] = []
+    for question_set in sets:
+        for spec in question_set.questions:
+            if spec.source not in stored_sources:
+                stored_sources[spec.source] = _upsert_source(session, sources[spec.source])
+            position += 1
+            question = Question(
+                study=study,
+                key=spec.key,
+                position=position,
+                question_set=spec.question_set,
+                section=spec.section,
+                kind=spec.kind,
+                title=spec.title,
+                background=spec.background,
+                resolution_criterion=spec.resolution_criterion,
+                resolution_source=spec.resolution_source,
+                close_date=spec.close_date,
+                resolve_by=spec.resolve_by,
+                source=stored_sources[spec.source],
+                quote=spec.quote,
+                tags=spec.tags,
+                calibration=spec.calibration,
+                realization=spec.realization,
+                allow_certainty=spec.allow_certainty,
+                unit=spec.unit,
+                quantiles=spec.quantiles,
+                lower_bound=spec.lower_bound,
+                upper_bound=spec.upper_bound,
+                scale=spec.scale,
+            )
+            session.add(question)
+            added.append(question)
+    session.flush()
+    audit.record(
+        session,
+        "questions.import",
+        actor=actor,
+        study_id=study.id,
+        target=study.slug,
+        details={"sets": [s.id for s in sets], "questions": len(added)},
+    )
+    return added
