@@ -35,7 +35,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from elicit.extensions import csrf, db, limiter, login_manager, migrate
 
     overrides = dict(config or {})
-    instance_path = overrides.pop("INSTANCE_PATH", None) or str(PROJECT_ROOT / "instance")
+    instance_path = overrides.pop("INSTANCE_PATH", None) or str(
+        settings.instance_path(PROJECT_ROOT / "instance")
+    )
     app = Flask(
         __name__,
         instance_path=instance_path,

@@ -42,6 +42,15 @@ def _secret_key(instance_path: Path) -> str:
     return key
 
 
+def instance_path(default: Path) -> Path:
+    """Return the instance folder (database, secret key, demo credentials).
+
+    ``ELICIT_INSTANCE_PATH`` overrides ``default`` (the project's ``instance/``).
+    """
+    configured = _env("INSTANCE_PATH")
+    return Path(configured).resolve() if configured else default
+
+
 def load(instance_path: Path) -> dict:
     """Read the configuration for an app whose instance folder is ``instance_path``.
 

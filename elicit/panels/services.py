@@ -69,7 +69,7 @@ def issue_invitation(
     expires_at: datetime | None = None,
     actor: User | None = None,
 ) -> str:
-    """Create an invitation for ``expert`` and return its token (the only time it exists in clear)."""
+    """Create an invitation for ``expert``; return its token, the only time it exists in clear."""
     token = secrets.token_urlsafe(TOKEN_BYTES)
     session.add(Invitation(expert=expert, token_hash=hash_token(token), expires_at=expires_at))
     session.flush()

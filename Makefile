@@ -1,0 +1,39 @@
+# elicit: `make run` sets everything up and serves on http://127.0.0.1:5000; `make test` runs the suite.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+
+.PHONY: run test lint install dev clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.dev-installed: pyproject.toml $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed  ## the application and its runtime dependencies
+
+dev: $(VENV)/.dev-installed  ## plus pytest, hypothesis and ruff
+
+run: install  ## migrate, load the question sets and demo study, print the login, serve
+	$(BIN)/elicit db upgrade
+	$(BIN)/elicit demo
+	$(BIN)/elicit run --host $(HOST) --port $(PORT)
+
+test: dev  ## the whole suite (SQLite; set ELICIT_TEST_DATABASE_URL for PostgreSQL)
+	$(BIN)/pytest
+
+lint: dev  ## ruff: lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+clean:  ## remove the virtualenv and caches (the instance/ database is kept)
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis *.egg-info

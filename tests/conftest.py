@@ -1,0 +1,137 @@
+"""Fixtures shared by the whole suite: ``app``, ``session``, ``client``, ``runner``.
+
+The suite runs on SQLite by default and on PostgreSQL when
+``ELICIT_TEST_DATABASE_URL`` names a server (``.ci/run`` does both). Either
+way it works in a database of its own, created for the run and built by the
+real migrations, and every test's writes (requests and CLI commands included)
+are rolled back when it ends.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import flask_migrate
+import pytest
+import sqlalchemy as sa
+from flask_sqlalchemy.session import _app_ctx_id
+from sqlalchemy.orm import scoped_session, sessionmaker
+
+from elicit import PROJECT_ROOT, create_app
+from elicit.extensions import db
+
+SEEDS = PROJECT_ROOT.parent / "shared" / "seeds"
+SERVER_URL = os.environ.get("ELICIT_TEST_DATABASE_URL")
+
+
+@contextmanager
+def fresh_database(directory: Path) -> Iterator[str]:
+    """Yield the URL of a new, empty database, and drop it afterwards.
+
+    SQLite: a file in ``directory``. PostgreSQL: a database created next to
+    the one ``ELICIT_TEST_DATABASE_URL`` names.
+    """
+    if not SERVER_URL:
+        yield f"sqlite:///{directory / f'elicit-{uuid.uuid4().hex[:8]}.sqlite3'}"
+        return
+    server = sa.make_url(SERVER_URL)
+    name = f"elicit_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+def make_app(url: str, instance: Path, **overrides):
+    """Create an app for tests on the database at ``url``."""
+    return create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "INSTANCE_PATH": str(instance),
+            "TESTING": True,
+            "SECRET_KEY": "tests-only-secret",
+            "RATELIMIT_ENABLED": False,
+            **overrides,
+        }
+    )
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    """The application, on a fresh database upgraded to the migrations' head."""
+    directory = tmp_path_factory.mktemp("elicit")
+    with fresh_database(directory) as url:
+        application = make_app(url, directory / "instance")
+        with application.app_context():
+            flask_migrate.upgrade()
+        yield application
+        with application.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
+def session(app):
+    """A database session whose work, and every request's and command's, rolls back after the test.
+
+    All sessions share one connection with an outer transaction; their commits
+    only release SAVEPOINTs inside it.
+    """
+    with app.app_context():
+        connection = db.engine.connect()
+        outer = connection.begin()
+        original = db.session
+        db.session = scoped_session(
+            sessionmaker(bind=connection, join_transaction_mode="create_savepoint"),
+            scopefunc=_app_ctx_id,
+        )
+        try:
+            yield db.session
+        finally:
+            db.session.remove()
+            db.session = original
+            outer.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def client(app, session):
+    """A test client whose requests run inside the test's rolled-back transaction."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app, session):
+    """A CLI runner whose commands run inside the test's rolled-back transaction."""
+    return app.test_cli_runner()
+
+
+CSRF_INPUT = re.compile(
+    r'name="csrf_token" type="hidden" value="([^"]+)"|'
+    r'name="csrf_token" value="([^"]+)"'
+)
+
+
+def csrf_token(html: str) -> str:
+    """Return the CSRF token embedded in a rendered form."""
+    match = CSRF_INPUT.search(html)
+    assert match, "no CSRF token in the page"
+    return match.group(1) or match.group(2)
+
+
+def login(client, email: str, password: str):
+    """Log ``client`` in through the real login form, CSRF token included."""
+    page = client.get("/login")
+    return client.post(
+        "/login",
+        data={"email": email, "password": password, "csrf_token": csrf_token(page.text)},
+    )

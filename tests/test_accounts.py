@@ -1,0 +1,184 @@
+"""Staff accounts: creating users, logging in and out, roles, CSRF and rate limiting."""
+
+import pytest
+import sqlalchemy as sa
+
+from elicit.accounts.models import Role, User
+from elicit.accounts.passwords import verify_password
+from elicit.accounts.services import authenticate, create_user
+from elicit.errors import DomainError
+from elicit.extensions import db
+from tests import factories
+from tests.conftest import csrf_token, login, make_app
+
+
+def test_passwords_are_stored_as_argon2_hashes(session):
+    user = factories.user(session, email="Mixed@Example.ORG ")
+    assert user.email == "mixed@example.org"
+    assert user.password_hash.startswith("$argon2id$")
+    assert factories.PASSWORD not in user.password_hash
+    assert verify_password(user.password_hash, factories.PASSWORD)
+    assert not verify_password(user.password_hash, "wrong password")
+    assert authenticate(session, "MIXED@example.org", factories.PASSWORD) is user
+
+
+@pytest.mark.parametrize(
+    ("fields", "code"),
+    [
+        ({"email": "not-an-address"}, "invalid_email"),
+        ({"role": "superuser"}, "invalid_role"),
+        ({"password": "short"}, "weak_password"),
+        ({"name": "  "}, "invalid_name"),
+    ],
+)
+def test_bad_user_details_are_refused(session, fields, code):
+    values = {
+        "email": "a@example.org",
+        "name": "A",
+        "role": "analyst",
+        "password": "long enough pw",
+    }
+    with pytest.raises(DomainError) as caught:
+        create_user(session, **(values | fields))
+    assert caught.value.code == code
+
+
+def test_duplicate_user_is_refused(session):
+    factories.user(session)
+    with pytest.raises(DomainError, match="already exists"):
+        factories.user(session, email="FAC@example.org")
+
+
+def test_cli_creates_a_user_and_refuses_bad_input_with_status_2(runner, session):
+    ok = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--email",
+            "ana@example.org",
+            "--name",
+            "Ana",
+            "--role",
+            "analyst",
+            "--password",
+            "a long password",
+        ]
+    )
+    assert ok.exit_code == 0, ok.stderr
+    assert (
+        session.scalar(sa.select(User.role).where(User.email == "ana@example.org")) is Role.ANALYST
+    )
+    again = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--email",
+            "ana@example.org",
+            "--name",
+            "Ana",
+            "--password",
+            "a long password",
+        ]
+    )
+    assert again.exit_code == 2
+    assert "already exists" in again.stderr
+    short = runner.invoke(
+        args=["users", "create", "--email", "b@example.org", "--name", "B", "--password", "short"]
+    )
+    assert short.exit_code == 2 and "at least 10 characters" in short.stderr
+
+
+def test_login_and_logout(client, session):
+    factories.user(session)
+    response = login(client, "fac@example.org", factories.PASSWORD)
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/facilitate/")
+    page = client.get("/facilitate/")
+    assert page.status_code == 200 and "Fran Facilitator" in page.text
+    client.post("/logout", data={"csrf_token": csrf_token(page.text)})
+    assert client.get("/facilitate/").status_code == 302
+
+
+def test_wrong_password_and_unknown_user_get_the_same_generic_answer(client, session):
+    factories.user(session)
+    wrong = login(client, "fac@example.org", "not the password")
+    unknown = login(client, "nobody@example.org", factories.PASSWORD)
+    assert wrong.status_code == unknown.status_code == 401
+    message = "The e-mail address or password is not right."
+    assert message in wrong.text and message in unknown.text
+    assert wrong.text.replace("nobody@example.org", "fac@example.org").count(message) == 1
+
+
+def test_missing_fields_are_shown_beside_the_field(client):
+    page = client.get("/login")
+    response = client.post(
+        "/login", data={"email": "", "password": "", "csrf_token": csrf_token(page.text)}
+    )
+    assert response.status_code == 400
+    assert 'id="email-error"' in response.text and 'aria-invalid="true"' in response.text
+
+
+def test_login_without_csrf_token_is_refused_clearly(client, session):
+    factories.user(session)
+    response = client.post(
+        "/login", data={"email": "fac@example.org", "password": factories.PASSWORD}
+    )
+    assert response.status_code == 400
+    assert "not sent from this site" in response.text
+
+
+def test_next_parameter_cannot_redirect_off_site(client, session):
+    factories.user(session)
+    page = client.get("/login")
+    data = {
+        "email": "fac@example.org",
+        "password": factories.PASSWORD,
+        "csrf_token": csrf_token(page.text),
+    }
+    response = client.post("/login?next=https://evil.example/", data=data)
+    assert response.headers["Location"].endswith("/facilitate/")
+
+
+def test_inactive_users_cannot_log_in(client, session):
+    factories.user(session).active = False
+    assert login(client, "fac@example.org", factories.PASSWORD).status_code == 401
+
+
+def test_facilitators_see_only_their_own_studies(client, session):
+    mine = factories.study(session, factories.user(session), slug="mine")
+    factories.study(session, factories.user(session, email="other@example.org"), slug="theirs")
+    login(client, "fac@example.org", factories.PASSWORD)
+    index = client.get("/facilitate/")
+    assert mine.title in index.text and "Study theirs" not in index.text
+    assert client.get("/facilitate/studies/theirs").status_code == 404
+
+
+def test_analysts_and_admins_see_every_study(client, session):
+    factories.study(session, factories.user(session), slug="mine")
+    factories.user(session, email="ana@example.org", role=Role.ANALYST)
+    login(client, "ana@example.org", factories.PASSWORD)
+    assert client.get("/facilitate/studies/mine").status_code == 200
+
+
+def test_session_cookie_is_httponly_and_samesite(client, session):
+    factories.user(session)
+    response = login(client, "fac@example.org", factories.PASSWORD)
+    cookie = next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("session="))
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_repeated_login_attempts_are_rate_limited(tmp_path):
+    app = make_app(
+        f"sqlite:///{tmp_path / 'rl.db'}", tmp_path, RATELIMIT_ENABLED=True, WTF_CSRF_ENABLED=False
+    )
+    with app.app_context():
+        db.metadata.create_all(db.engine)
+    client = app.test_client()
+    statuses = [
+        client.post(
+            "/login", data={"email": "x@example.org", "password": "wrong password"}
+        ).status_code
+        for _ in range(11)
+    ]
+    assert statuses[:10] == [401] * 10
+    assert statuses[10] == 429

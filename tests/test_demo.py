@@ -1,0 +1,157 @@
+"""`elicit demo`: real questions and a simulated panel; a second run changes nothing."""
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import sqlalchemy as sa
+
+from elicit import PROJECT_ROOT
+from elicit.accounts.models import User
+from elicit.audit import AuditEvent
+from elicit.demo import services
+from elicit.extensions import db
+from elicit.judgments.models import Judgment
+from elicit.judgments.services import check_answer
+from elicit.panels.models import Expert, ExpertContact, Invitation
+from elicit.panels.services import hash_token
+from elicit.rounds.models import Round, RoundState
+from elicit.rounds.monitoring import central_value
+from elicit.studies.models import Question, QuestionKind, Study
+from tests.conftest import login
+
+TABLES = [Study, Question, Expert, ExpertContact, Invitation, Round, Judgment, AuditEvent]
+
+
+def counts(session):
+    session.expire_all()
+    return {
+        m.__tablename__: session.scalar(sa.select(sa.func.count()).select_from(m)) for m in TABLES
+    }
+
+
+@pytest.fixture
+def demo_output(runner, app):
+    Path(app.instance_path, "demo.json").unlink(missing_ok=True)
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.stderr
+    return result.output
+
+
+def test_demo_builds_a_panel_with_round_1_closed_and_round_2_open(demo_output, session):
+    study = session.scalar(sa.select(Study).where(Study.slug == "demo"))
+    assert len(study.questions) >= 23 and len(study.experts) == 12
+    assert [(r.number, r.state) for r in study.rounds] == [
+        (1, RoundState.CLOSED),
+        (2, RoundState.OPEN),
+    ]
+    first, second = study.rounds
+    judgments = session.scalars(sa.select(Judgment).where(Judgment.round_id == first.id)).all()
+    assert {j.expert_id for j in judgments} == {e.id for e in study.experts}
+    assert len(judgments) >= 0.8 * 12 * len(study.questions)
+    for judgment in judgments:
+        assert check_answer(judgment.question, _answer(judgment)) == {}
+    revised = session.scalar(
+        sa.select(sa.func.count(sa.distinct(Judgment.expert_id))).where(
+            Judgment.round_id == second.id
+        )
+    )
+    assert 0 < revised < 12
+    rationales = [j.rationale for j in judgments if j.rationale]
+    assert len(set(rationales)) >= 3 * len(study.questions)
+
+
+def _answer(judgment):
+    from elicit.judgments.services import Answer
+
+    return Answer(
+        judgment.probability,
+        judgment.lower,
+        judgment.upper,
+        judgment.quantile_values,
+        judgment.confidence,
+        judgment.rationale,
+    )
+
+
+def test_demo_answers_vary_between_experts(demo_output, session):
+    study = session.scalar(sa.select(Study).where(Study.slug == "demo"))
+    first = study.rounds[0]
+    for question in study.questions:
+        values = [
+            central_value(question, j)
+            for j in session.scalars(
+                sa.select(Judgment).where(
+                    Judgment.round_id == first.id, Judgment.question_id == question.id
+                )
+            )
+        ]
+        assert len(set(values)) >= 3, question.key
+        if question.kind is not QuestionKind.QUANTITY:
+            assert 0 < min(values) <= max(values) < 1
+
+
+def test_calibration_answers_are_near_but_not_at_the_realization(demo_output, session):
+    questions = session.scalars(
+        sa.select(Question).where(Question.calibration, Question.unit.is_not(None))
+    ).all()
+    assert questions
+    for question in questions:
+        medians = [
+            central_value(question, j)
+            for j in session.scalars(sa.select(Judgment).where(Judgment.question_id == question.id))
+        ]
+        spread = np.ptp(medians)
+        assert abs(np.median(medians) - question.realization) <= max(
+            spread, 0.5 * abs(question.realization)
+        )
+
+
+def test_demo_prints_a_working_login_and_invitation_link(demo_output, client, session):
+    email = re.search(r"e-mail:\s+(\S+)", demo_output).group(1)
+    password = re.search(r"password:\s+(\S+)", demo_output).group(1)
+    link = re.search(r"(http://127\.0\.0\.1:5000/invite/(\S+))", demo_output)
+    assert link and len(link.group(2)) >= 43
+    invitation = session.scalar(
+        sa.select(Invitation).where(Invitation.token_hash == hash_token(link.group(2)))
+    )
+    assert invitation.expert.pseudonym == "Alder"
+    assert login(client, email, password).status_code == 302
+    page = client.get("/facilitate/studies/demo")
+    assert page.status_code == 200
+    assert "Round 1: closed" in page.text and "Round 2: open" in page.text
+
+
+def test_a_second_run_changes_nothing_and_prints_the_same_access(demo_output, runner, session):
+    before = counts(session)
+    again = runner.invoke(args=["demo"])
+    assert again.exit_code == 0, again.stderr
+    assert "already set up" in again.output
+    assert counts(session) == before
+    access = demo_output[demo_output.index("Facilitator login") :]
+    assert access in again.output
+
+
+def test_the_panel_is_the_same_on_every_machine(demo_output, session, runner, app):
+    """The simulation is seeded: rebuilding gives the same answers."""
+
+    def snapshot():
+        return sorted(
+            (
+                j.expert.pseudonym,
+                j.question.key,
+                j.round.number,
+                j.probability,
+                tuple(j.quantile_values or ()),
+                j.rationale,
+            )
+            for j in session.scalars(sa.select(Judgment))
+        )
+
+    first = snapshot()
+    session.execute(sa.delete(Study).where(Study.slug == "demo"))
+    session.execute(sa.delete(User).where(User.email == services.FACILITATOR_EMAIL))
+    session.expire_all()
+    services.build(db.session, PROJECT_ROOT / "question_sets", seed=services.SEED)
+    assert snapshot() == first

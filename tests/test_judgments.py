@@ -1,0 +1,190 @@
+"""Recording judgments: one per (expert, question, round), values checked by kind."""
+
+import pytest
+import sqlalchemy as sa
+
+from elicit.errors import DomainError
+from elicit.judgments.models import Judgment
+from elicit.judgments.services import Answer, AnswerErrors, check_answer, record_judgment
+from elicit.panels.services import add_expert
+from elicit.rounds.services import close_round, create_round, open_round
+from elicit.studies.models import QuestionKind, Scale
+from tests import factories
+
+
+@pytest.fixture
+def setting(session):
+    study = factories.study(session)
+    expert = add_expert(session, study, pseudonym="Alder", name="A", email="a@example.org")
+    round_ = create_round(session, study)
+    open_round(session, round_)
+    return study, expert, round_
+
+
+def test_a_second_answer_revises_the_same_row(session, setting):
+    study, expert, round_ = setting
+    question = factories.question(session, study)
+    first = record_judgment(
+        session, expert, question, round_, Answer(probability=0.3, rationale=" why ")
+    )
+    second = record_judgment(
+        session, expert, question, round_, Answer(probability=0.4, confidence=3)
+    )
+    assert first is second
+    assert (second.probability, second.revision, second.rationale, second.confidence) == (
+        0.4,
+        2,
+        "",
+        3,
+    )
+    assert second.updated_at >= second.created_at
+    assert session.scalar(sa.select(sa.func.count()).select_from(Judgment)) == 1
+
+
+def test_the_database_refuses_a_duplicate_judgment(session, setting):
+    study, expert, round_ = setting
+    question = factories.question(session, study)
+    session.add_all(
+        [
+            Judgment(expert=expert, question=question, round=round_, probability=0.2),
+            Judgment(expert=expert, question=question, round=round_, probability=0.3),
+        ]
+    )
+    with pytest.raises(sa.exc.IntegrityError):
+        session.flush()
+
+
+def test_the_same_question_can_be_answered_again_in_the_next_round(session, setting):
+    study, expert, round_ = setting
+    question = factories.question(session, study)
+    record_judgment(session, expert, question, round_, Answer(probability=0.3))
+    close_round(session, round_)
+    later = create_round(session, study)
+    open_round(session, later)
+    assert record_judgment(session, expert, question, later, Answer(probability=0.5)).revision == 1
+
+
+def test_a_closed_round_takes_no_answers(session, setting):
+    study, expert, round_ = setting
+    question = factories.question(session, study)
+    close_round(session, round_)
+    with pytest.raises(DomainError, match="round 1 is closed; answers are closed") as caught:
+        record_judgment(session, expert, question, round_, Answer(probability=0.3))
+    assert caught.value.code == "round_not_open"
+
+
+def test_an_expert_cannot_answer_another_studys_question(session, setting):
+    study, expert, round_ = setting
+    other = factories.study(session, study.owner, slug="other")
+    question = factories.question(session, other)
+    with pytest.raises(DomainError) as caught:
+        record_judgment(session, expert, question, round_, Answer(probability=0.3))
+    assert caught.value.code == "wrong_study"
+
+
+@pytest.mark.parametrize(
+    ("kind", "fields", "answer", "errors"),
+    [
+        (QuestionKind.BINARY, {}, Answer(), {"probability": "is required"}),
+        (
+            QuestionKind.BINARY,
+            {},
+            Answer(probability=1.0),
+            {"probability": "must be above 0 % and below 100 % (certainty is not allowed here)"},
+        ),
+        (QuestionKind.BINARY, {"allow_certainty": True}, Answer(probability=1.0), {}),
+        (
+            QuestionKind.BINARY,
+            {"allow_certainty": True},
+            Answer(probability=1.2),
+            {"probability": "must be between 0 % and 100 %"},
+        ),
+        (
+            QuestionKind.BINARY,
+            {},
+            Answer(probability=float("nan")),
+            {"probability": "must be a number"},
+        ),
+        (
+            QuestionKind.BINARY,
+            {},
+            Answer(probability=0.5, confidence=6),
+            {"confidence": "must be from 1 to 5"},
+        ),
+        (
+            QuestionKind.BINARY,
+            {},
+            Answer(probability=0.5, rationale="x" * 10_001),
+            {"rationale": "must be at most 10000 characters"},
+        ),
+        (QuestionKind.BINARY_INTERVAL, {}, Answer(lower=0.2, probability=0.3, upper=0.5), {}),
+        (
+            QuestionKind.BINARY_INTERVAL,
+            {},
+            Answer(lower=0.4, probability=0.3, upper=0.5),
+            {"probability": "lower <= best <= upper is required"},
+        ),
+        (
+            QuestionKind.BINARY_INTERVAL,
+            {},
+            Answer(probability=0.3, upper=0.5),
+            {"lower": "is required"},
+        ),
+        (QuestionKind.QUANTITY, {}, Answer(quantile_values=[1, 2, 3]), {}),
+        (
+            QuestionKind.QUANTITY,
+            {},
+            Answer(quantile_values=[1, 2]),
+            {"quantile_values": "give one value for each of 3 quantiles"},
+        ),
+        (
+            QuestionKind.QUANTITY,
+            {},
+            Answer(quantile_values=[1, 1, 3]),
+            {"quantile_values": "quantiles must strictly increase"},
+        ),
+        (
+            QuestionKind.QUANTITY,
+            {"lower_bound": 0.0},
+            Answer(quantile_values=[-1, 1, 3]),
+            {"quantile_values": "values must not be below 0"},
+        ),
+        (
+            QuestionKind.QUANTITY,
+            {"upper_bound": 32.0},
+            Answer(quantile_values=[1, 2, 33]),
+            {"quantile_values": "values must not be above 32"},
+        ),
+        (
+            QuestionKind.QUANTITY,
+            {"scale": Scale.LOG},
+            Answer(quantile_values=[0, 2, 3]),
+            {"quantile_values": "values must be positive on a log scale"},
+        ),
+        (
+            QuestionKind.QUANTITY,
+            {},
+            Answer(quantile_values=[1, float("inf"), 3]),
+            {"quantile_values": "every quantile must be a number"},
+        ),
+    ],
+)
+def test_answer_rules(session, setting, kind, fields, answer, errors):
+    study, expert, round_ = setting
+    question = factories.question(session, study, kind=kind, **fields)
+    assert check_answer(question, answer) == errors
+    if errors:
+        with pytest.raises(AnswerErrors) as caught:
+            record_judgment(session, expert, question, round_, answer)
+        assert caught.value.fields == errors
+        assert session.scalar(sa.select(sa.func.count()).select_from(Judgment)) == 0
+    else:
+        assert record_judgment(session, expert, question, round_, answer).id is not None
+
+
+def test_the_database_checks_probabilities_too(session, setting):
+    study, expert, round_ = setting
+    question = factories.question(session, study)
+    session.add(Judgment(expert=expert, question=question, round=round_, probability=1.5))
+    with pytest.raises(sa.exc.IntegrityError):
+        session.flush()

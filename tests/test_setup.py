@@ -1,0 +1,99 @@
+"""The set-up contract end to end: migrate, load the demo, serve, log in as the printed facilitator.
+
+This runs the real console script in subprocesses, as ``make run`` does, on a
+database of its own and a free port on 127.0.0.1.
+"""
+
+import http.cookiejar
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from elicit import PROJECT_ROOT
+from tests.conftest import csrf_token, fresh_database
+
+ELICIT = Path(sys.executable).with_name("elicit")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def environment(tmp_path):
+    with fresh_database(tmp_path) as url:
+        env = {
+            **os.environ,
+            "ELICIT_DATABASE_URL": url,
+            "ELICIT_INSTANCE_PATH": str(tmp_path / "instance"),
+        }
+        env.pop("ELICIT_SECRET_KEY", None)
+        yield env
+
+
+def _elicit(env, *args) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(ELICIT), *args],
+        env=env,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_migrate_demo_serve_and_log_in(environment):
+    assert _elicit(environment, "db", "upgrade").returncode == 0
+    demo = _elicit(environment, "demo")
+    assert demo.returncode == 0, demo.stderr
+    again = _elicit(environment, "demo")
+    assert again.returncode == 0 and "already set up" in again.stdout
+    email = re.search(r"e-mail:\s+(\S+)", demo.stdout).group(1)
+    password = re.search(r"password:\s+(\S+)", demo.stdout).group(1)
+    assert password in again.stdout
+
+    port = _free_port()
+    server = subprocess.Popen(
+        [str(ELICIT), "run", "--host", "127.0.0.1", "--port", str(port)],
+        env=environment,
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    opener = urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                page = opener.open(f"{base}/login", timeout=5).read().decode()
+                break
+            except (urllib.error.URLError, ConnectionError):
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise
+                time.sleep(0.3)
+        assert "Log in" in page
+        form = urllib.parse.urlencode(
+            {"email": email, "password": password, "csrf_token": csrf_token(page)}
+        )
+        landing = opener.open(f"{base}/login", data=form.encode(), timeout=10)
+        assert landing.url == f"{base}/facilitate/"
+        study = opener.open(f"{base}/facilitate/studies/demo", timeout=10).read().decode()
+        assert "Round 2: open" in study and "12 experts on the panel" in study
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
