@@ -44,12 +44,19 @@ def index():
 @bp.route("/studies/<slug>")
 @roles_required(Role.FACILITATOR, Role.ANALYST)
 def study(slug: str):
-    """Show a study's rounds and questions, with the panel's answers in the latest round."""
+    """Show a study's rounds and questions, with the panel's answers round by round.
+
+    Every round that has opened gets a column, so the facilitator can watch the
+    panel converge (or not) from one round to the next.
+    """
     found = db.session.scalar(_visible_studies().where(Study.slug == slug))
     if found is None:
         abort(404)
-    shown_round = next((r for r in reversed(found.rounds) if r.state is not RoundState.DRAFT), None)
-    summaries = panel_summary(db.session, shown_round) if shown_round else {}
+    summaries = [
+        (round_, panel_summary(db.session, round_))
+        for round_ in found.rounds
+        if round_.state is not RoundState.DRAFT
+    ]
     answers_per_round = dict(
         db.session.execute(
             sa.select(Judgment.round_id, sa.func.count(sa.distinct(Judgment.expert_id)))
@@ -65,7 +72,6 @@ def study(slug: str):
         "facilitate/study.html",
         study=found,
         sections=sections,
-        shown_round=shown_round,
         summaries=summaries,
         answers_per_round=answers_per_round,
         panel_size=len(found.experts),
