@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, abort, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -43,6 +43,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         instance_path=instance_path,
         template_folder=str(PROJECT_ROOT / "templates"),
     )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.update(settings.load(Path(app.instance_path)))
     app.config.update(overrides)
 
@@ -64,8 +65,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _register_commands(app)
     _register_error_handlers(app)
 
+    @app.before_request
+    def _refuse_nul_characters() -> None:
+        """Refuse a NUL character in the path, query or form (PostgreSQL cannot store one)."""
+        fields = [*request.args.listvalues(), *request.form.listvalues()]
+        if "\x00" in request.path or any("\x00" in v for values in fields for v in values):
+            abort(400, "The request contains a NUL character, which is never valid here.")
+
     @app.after_request
     def _security_headers(response: Response) -> Response:
+        """Add the headers every response carries (see ``SECURITY_HEADERS``)."""
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         return response
@@ -109,12 +118,14 @@ def _register_error_handlers(app: Flask) -> None:
     """Answer every HTTP error with a page, or ``{"error": {...}}`` for JSON clients."""
 
     def respond(status: int, code: str, message: str):
+        """Render the error as JSON for API and JSON clients, else as a page."""
         if request.accept_mimetypes.best == "application/json" or request.path.startswith("/api/"):
             return jsonify({"error": {"code": code, "message": message}}), status
         return render_template("error.html", status=status, message=message), status
 
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError):
+        """Explain a refused form in words, not as a bare 400."""
         return respond(
             400,
             "csrf_failed",
@@ -124,5 +135,6 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):
+        """Answer any HTTP error through ``respond``."""
         code = (error.name or "error").lower().replace(" ", "_")
         return respond(error.code or 500, code, error.description or error.name)

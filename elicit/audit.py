@@ -27,10 +27,10 @@ class AuditEvent(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
-    study_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("studies.id", ondelete="SET NULL"), index=True
-    )
+    # No ON DELETE action: a user or study with history cannot be deleted, so the
+    # database never rewrites an entry behind the ORM's append-only guard.
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    study_id: Mapped[int | None] = mapped_column(sa.ForeignKey("studies.id"), index=True)
     action: Mapped[str] = mapped_column(sa.String(64))
     target: Mapped[str] = mapped_column(sa.String(200), default="")
     details: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)

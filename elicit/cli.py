@@ -24,6 +24,11 @@ def fail(message: str) -> NoReturn:
     raise SystemExit(BAD_INPUT)
 
 
-@click.group(cls=FlaskGroup, create_app=lambda: create_app(), help=__doc__.split("\n\n")[0])
+@click.group(
+    cls=FlaskGroup,
+    create_app=lambda: create_app(),
+    help="elicit: structured expert elicitation. Every command also works as "
+    "'flask --app wsgi COMMAND'.",
+)
 def main() -> None:
     """Run elicit's commands."""

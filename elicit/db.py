@@ -86,6 +86,7 @@ def _configure_sqlite(engine: sa.Engine) -> None:
 
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):  # noqa: ANN001
+        """Set the pragmas on every new connection."""
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -95,6 +96,7 @@ def _configure_sqlite(engine: sa.Engine) -> None:
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(connection):  # noqa: ANN001
+        """Start every transaction holding the write lock."""
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
@@ -113,6 +115,7 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _commit(response: Response) -> Response:
+        """Commit a successful request's work; roll back an error response's."""
         if response.status_code < 400:
             db.session.commit()
         else:

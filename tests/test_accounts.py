@@ -160,11 +160,19 @@ def test_analysts_and_admins_see_every_study(client, session):
     assert client.get("/facilitate/studies/mine").status_code == 200
 
 
-def test_session_cookie_is_httponly_and_samesite(client, session):
+def test_session_cookie_is_httponly_samesite_and_lasts_the_configured_lifetime(
+    client, session, app
+):
+    from datetime import UTC, datetime
+    from email.utils import parsedate_to_datetime
+
     factories.user(session)
     response = login(client, "fac@example.org", factories.PASSWORD)
     cookie = next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("session="))
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    expires = parsedate_to_datetime(cookie.split("Expires=")[1].split(";")[0])
+    lifetime = (expires - datetime.now(UTC)).total_seconds()
+    assert abs(lifetime - app.permanent_session_lifetime.total_seconds()) < 60
 
 
 def test_repeated_login_attempts_are_rate_limited(tmp_path):

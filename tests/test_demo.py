@@ -7,11 +7,8 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 
-from elicit import PROJECT_ROOT
-from elicit.accounts.models import User
 from elicit.audit import AuditEvent
 from elicit.demo import services
-from elicit.extensions import db
 from elicit.judgments.models import Judgment
 from elicit.judgments.services import check_answer
 from elicit.panels.models import Expert, ExpertContact, Invitation
@@ -133,25 +130,29 @@ def test_a_second_run_changes_nothing_and_prints_the_same_access(demo_output, ru
     assert access in again.output
 
 
-def test_the_panel_is_the_same_on_every_machine(demo_output, session, runner, app):
-    """The simulation is seeded: rebuilding gives the same answers."""
+def test_the_panel_is_the_same_on_every_machine(demo_output, session):
+    """The simulation is seeded: the same seed draws the same answers, another seed others."""
+    questions = session.scalars(sa.select(Question).order_by(Question.position)).all()
+    scenario = services._load_scenario(questions)
 
-    def snapshot():
-        return sorted(
-            (
-                j.expert.pseudonym,
-                j.question.key,
-                j.round.number,
-                j.probability,
-                tuple(j.quantile_values or ()),
-                j.rationale,
-            )
-            for j in session.scalars(sa.select(Judgment))
-        )
+    def draw(seed):
+        panel = services._Panel(scenario, seed)
+        return [panel.first_answer(i, q) for i in range(3) for q in questions]
 
-    first = snapshot()
-    session.execute(sa.delete(Study).where(Study.slug == "demo"))
-    session.execute(sa.delete(User).where(User.email == services.FACILITATOR_EMAIL))
-    session.expire_all()
-    services.build(db.session, PROJECT_ROOT / "question_sets", seed=services.SEED)
-    assert snapshot() == first
+    assert draw(services.SEED) == draw(services.SEED)
+    assert draw(services.SEED) != draw(services.SEED + 1)
+
+
+def test_demo_refuses_clearly_when_it_cannot_build(runner, session, app, tmp_path):
+    from tests import factories
+
+    factories.user(session, email=services.FACILITATOR_EMAIL)
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 2
+    assert "already exists; the demo was not created" in result.stderr
+
+
+def test_demo_with_an_unreadable_secrets_file_says_so(demo_output, runner, app):
+    Path(app.instance_path, "demo.json").write_text("{not json")
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 2 and "its login cannot be read" in result.stderr

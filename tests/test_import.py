@@ -85,7 +85,7 @@ def test_import_is_all_or_nothing_when_one_file_is_bad(runner, session, tmp_path
     ]
     write_set(tmp_path, bad, name="b-set.yaml")
     result = runner.invoke(
-        args=["questions", "import", str(tmp_path), "--study", "s1", "--owner", "fac@example.org"]
+        args=["questions", "import", str(tmp_path), "--study", "st1", "--owner", "fac@example.org"]
     )
     assert result.exit_code == 2
     assert "other: kind:" in result.stderr
@@ -96,13 +96,16 @@ def test_reimporting_the_same_questions_changes_nothing(runner, session, tmp_pat
     owner = factories.user(session)
     path = write_set(tmp_path)
     first = runner.invoke(
-        args=["questions", "import", str(path), "--study", "s1", "--owner", owner.email]
+        args=["questions", "import", str(path), "--study", "st1", "--owner", owner.email]
     )
     assert first.exit_code == 0, first.stderr
     before = count(session, Question), count(session, AuditEvent)
-    second = runner.invoke(args=["questions", "import", str(path), "--study", "s1"])
+    second = runner.invoke(
+        args=["questions", "import", str(path), "--study", "st1", "--title", "X"]
+    )
     assert second.exit_code == 2
     assert "already has questions how-many, will-it; nothing was imported" in second.stderr
+    assert "--owner and --title apply only to a new study" in second.stderr
     session.expire_all()
     assert (count(session, Question), count(session, AuditEvent)) == before
 
@@ -141,7 +144,7 @@ def test_a_source_key_cannot_change_its_document(runner, session, tmp_path):
     path = write_set(tmp_path)
     assert (
         runner.invoke(
-            args=["questions", "import", str(path), "--study", "s1", "--owner", owner.email]
+            args=["questions", "import", str(path), "--study", "st1", "--owner", owner.email]
         ).exit_code
         == 0
     )
@@ -151,6 +154,6 @@ def test_a_source_key_cannot_change_its_document(runner, session, tmp_path):
     changed = write_set(other, dict(SET, id="c-set"), source={**source, "sha256": "1" * 64})
     text = changed.read_text().replace("will-it", "will-it-2").replace("how-many", "how-many-2")
     changed.write_text(text)
-    result = runner.invoke(args=["questions", "import", str(changed), "--study", "s1"])
+    result = runner.invoke(args=["questions", "import", str(changed), "--study", "st1"])
     assert result.exit_code == 2
     assert "source 'doc' is stored with SHA-256" in result.stderr

@@ -69,6 +69,24 @@ def test_upgrade_yields_the_models_schema_and_downgrade_undoes_it(empty_app):
     assert head == _script().get_current_head()
 
 
+def test_check_constraints_and_partial_indexes_match_the_models(empty_app):
+    """Alembic's comparison ignores CHECK constraints and index predicates; compare them here."""
+    flask_migrate.upgrade()
+    with db.engine.connect() as connection:
+        inspector = sa.inspect(connection)
+        for table in db.metadata.sorted_tables:
+            expected = {c.name for c in table.constraints if isinstance(c, sa.CheckConstraint)}
+            found = {c["name"] for c in inspector.get_check_constraints(table.name)}
+            assert found == expected, table.name
+        partial = {i["name"]: i for i in inspector.get_indexes("rounds")}[
+            "ix_rounds_one_open_per_study"
+        ]
+        assert partial["unique"]
+        predicate = partial.get("dialect_options", {})
+        if connection.dialect.name == "postgresql":
+            assert "open" in str(predicate.get("postgresql_where"))
+
+
 def test_comparison_would_notice_a_missing_column(empty_app):
     """Guard the guard: a schema that differs from the models must be reported."""
     flask_migrate.upgrade()

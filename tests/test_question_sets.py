@@ -268,6 +268,37 @@ def test_bad_source_files_are_reported(tmp_path):
     assert any("doc.yaml: -: published: 'someday' is not a date" in p for p in problems)
 
 
+@pytest.mark.parametrize(
+    ("field", "text", "expected"),
+    [
+        ("realization", "realization: " + "9" * 400, "realization: 999"),
+        (
+            "close_date",
+            "close_date: 2027-01-31 10:00:00",
+            "close_date: datetime.datetime(2027, 1, 31",
+        ),
+        ("close_date", "close_date: 2027-02-30", "malformed YAML: day is out of range"),
+        (None, "? [a, b]\n    : 1", "a key must be a plain value, not list"),
+        ("unit", "unit: " + "u" * 81, "unit: must be at most 80 characters"),
+    ],
+)
+def test_odd_values_are_reported_not_crashed_on(tmp_path, field, text, expected):
+    data = yaml.safe_dump(with_question(quantity=True, **({field: None} if field else {})))
+    marker = "  - calibration: true\n"
+    assert marker in data
+    data = data.replace(marker, marker + "    " + text + "\n")
+    problems = problems_for(write_set(tmp_path, data))
+    assert any(expected in p for p in problems), problems
+
+
+def test_quote_problems_are_reported_alongside_other_problems(tmp_path):
+    data = with_question(quote="words that are not there")
+    data["sections"][0]["questions"][1]["tags"] = []
+    problems = problems_for(write_set(tmp_path, data), texts_dir=texts(tmp_path))
+    assert any("will-it: quote: not found verbatim" in p for p in problems)
+    assert any("how-many: tags:" in p for p in problems)
+
+
 def test_empty_file_and_missing_path(tmp_path):
     assert problems_for(write_set(tmp_path, "")) == [
         f"{tmp_path / 'a-set.yaml'}: -: -: the file is empty"

@@ -10,11 +10,16 @@ from elicit.rounds.services import (
     TRANSITIONS,
     close_round,
     create_round,
-    current_round,
     open_round,
     transition,
 )
 from tests import factories
+
+
+def current_round(session, study):
+    return session.scalars(
+        sa.select(Round).where(Round.study_id == study.id, Round.state == RoundState.OPEN)
+    ).one_or_none()
 
 
 @pytest.fixture

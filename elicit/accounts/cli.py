@@ -34,6 +34,6 @@ def create(email: str, name: str, role: str, password: str) -> None:
     try:
         with transaction() as session:
             user = create_user(session, email=email, name=name, role=role, password=password)
-            click.echo(f"Created {user.role.value} {user.email}.")
     except DomainError as error:
         fail(error.message)
+    click.echo(f"Created {user.role.value} {user.email}.")

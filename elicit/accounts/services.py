@@ -36,15 +36,15 @@ def create_user(
 ) -> User:
     """Add a staff user; raise :class:`DomainError` for bad or duplicate details."""
     email = normalise_email(email)
-    if not _EMAIL.match(email):
+    if not _EMAIL.match(email) or len(email) > 254:
         raise DomainError("invalid_email", f"{email!r} is not an e-mail address")
     try:
         role = Role(role)
     except ValueError:
         choices = ", ".join(r.value for r in Role)
         raise DomainError("invalid_role", f"role must be one of {choices}, not {role!r}") from None
-    if not name.strip():
-        raise DomainError("invalid_name", "a name is required")
+    if not name.strip() or len(name.strip()) > 120:
+        raise DomainError("invalid_name", "a name of 1 to 120 characters is required")
     if find_user(session, email) is not None:
         raise DomainError("duplicate_user", f"a user with e-mail {email} already exists")
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from elicit.accounts.forms import LoginForm
@@ -30,9 +30,12 @@ def roles_required(*roles: Role):
     """Restrict a view to logged-in staff holding one of ``roles`` (admins always pass)."""
 
     def decorator(view):
+        """Wrap ``view`` with the login and role checks."""
+
         @wraps(view)
         @login_required
         def wrapped(*args, **kwargs):
+            """Refuse (403) a user without one of the roles."""
             if current_user.role is not Role.ADMIN and current_user.role not in roles:
                 abort(403)
             return view(*args, **kwargs)
@@ -63,6 +66,7 @@ def login():
     if form.validate_on_submit():
         user = authenticate(db.session, form.email.data, form.password.data)
         if user is not None:
+            session.permanent = True
             login_user(user)
             return redirect(_safe_next(request.args.get("next")) or url_for("facilitate.index"))
         form.form_errors.append("The e-mail address or password is not right.")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import click
@@ -11,9 +10,11 @@ from flask import current_app
 
 from elicit import PROJECT_ROOT
 from elicit.cli import fail
+from elicit.config import write_private
 from elicit.db import transaction
 from elicit.demo import services
 from elicit.panels.services import invitation_url
+from elicit.studies.cli import fail_with_problems
 from elicit.studies.question_sets import QuestionSetError
 from elicit.studies.services import find_study
 
@@ -62,35 +63,38 @@ def demo(question_sets_dir: Path, seed: int) -> None:
     """Create the demo study if it is missing; print how to log in either way."""
     secrets_file = _secrets_file()
     with transaction() as session:
-        if find_study(session, services.SLUG) is not None:
-            if not secrets_file.exists():
-                fail(
-                    f"the demo study exists but {secrets_file} is gone, so its password and "
-                    "link cannot be shown; create a login with `elicit users create`"
-                )
-            saved = json.loads(secrets_file.read_text())
-            click.echo("The demo study is already set up.")
-            _print_access(saved["email"], saved["password"], saved["invitation_token"])
-            return
+        exists = find_study(session, services.SLUG) is not None
+        if not exists:
+            try:
+                result = services.build(session, question_sets_dir, seed=seed)
+            except QuestionSetError as error:
+                fail_with_problems(error, "the demo was not created")
+            except ValueError as error:
+                fail(f"{error}; the demo was not created")
+    if exists:
         try:
-            result = services.build(session, question_sets_dir, seed=seed)
-        except QuestionSetError as error:
-            for problem in error.problems:
-                click.echo(str(problem), err=True)
-            fail("the bundled question sets are not valid; the demo was not created")
-        secrets_file.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(secrets_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            json.dump(
-                {
-                    "email": result.facilitator.email,
-                    "password": result.password,
-                    "invitation_token": result.invitation_token,
-                },
-                handle,
+            saved = json.loads(secrets_file.read_text())
+            access = saved["email"], saved["password"], saved["invitation_token"]
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            fail(
+                f"the demo study exists but its login cannot be read from {secrets_file} "
+                f"({error}); create a login with `elicit users create`"
             )
-        click.echo(
-            f"Created the demo study {result.study.title!r}: {len(result.study.questions)} "
-            f"questions, {len(result.study.experts)} experts, round 1 closed, round 2 open."
-        )
+        click.echo("The demo study is already set up.")
+        _print_access(*access)
+        return
+    write_private(
+        secrets_file,
+        json.dumps(
+            {
+                "email": result.facilitator.email,
+                "password": result.password,
+                "invitation_token": result.invitation_token,
+            }
+        ),
+    )
+    click.echo(
+        f"Created the demo study {result.study.title!r}: {len(result.study.questions)} "
+        f"questions, {len(result.study.experts)} experts, round 1 closed, round 2 open."
+    )
     _print_access(result.facilitator.email, result.password, result.invitation_token)

@@ -142,8 +142,7 @@ class _Panel:
         note = "After seeing the panel's reasons I moved part of the way. "
         rationale = note + str(rng.choice(self.scenario[question.key]["rationales"]))
         if question.kind is QuestionKind.QUANTITY:
-            levels = question.quantiles
-            middle = levels.index(0.5) if 0.5 in levels else len(levels) // 2
+            middle = question.central_quantile
             old_values = np.asarray(old.quantile_values)
             if question.scale is Scale.LOG:
                 shifted = old_values * (panel_median / old_values[middle]) ** pull

@@ -47,8 +47,12 @@ def add_expert(
 ) -> Expert:
     """Add an expert to ``study``'s panel, contact details apart."""
     pseudonym = pseudonym.strip()
-    if not pseudonym:
-        raise DomainError("invalid_pseudonym", "a pseudonym is required")
+    if not pseudonym or len(pseudonym) > 40:
+        raise DomainError("invalid_pseudonym", "a pseudonym of 1 to 40 characters is required")
+    if len(name.strip()) > 200 or len(email.strip()) > 254 or len(affiliation) > 200:
+        raise DomainError(
+            "invalid_contact", "name and affiliation take at most 200 characters, e-mail 254"
+        )
     taken = session.scalar(
         sa.select(Expert.id).where(Expert.study_id == study.id, Expert.pseudonym == pseudonym)
     )

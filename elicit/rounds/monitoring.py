@@ -8,7 +8,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from elicit.core.consensus import grouped_quantiles
+from elicit.core.consensus import grouped_count, grouped_quantiles
 from elicit.judgments.models import Judgment
 from elicit.rounds.models import Round
 from elicit.studies.models import Question, QuestionKind
@@ -32,9 +32,7 @@ class QuestionSummary:
 def central_value(question: Question, judgment: Judgment) -> float:
     """Return the single number of ``judgment`` that panel summaries use."""
     if question.kind is QuestionKind.QUANTITY:
-        levels = question.quantiles or []
-        middle = levels.index(0.5) if 0.5 in levels else len(levels) // 2
-        return judgment.quantile_values[middle]
+        return judgment.quantile_values[question.central_quantile]
     return judgment.probability
 
 
@@ -52,7 +50,7 @@ def panel_summary(session: Session, round_: Round) -> dict[int, QuestionSummary]
     values = np.fromiter((central_value(q, j) for q, j in rows), float, len(rows))
     groups = np.fromiter((index[q.id] for q, _ in rows), np.intp, len(rows))
     stats = grouped_quantiles(values, groups, len(question_ids), [0.5, 0.25, 0.75])
-    counts = np.bincount(groups, minlength=len(question_ids))
+    counts = grouped_count(groups, len(question_ids))
     return {
         question_id: QuestionSummary(int(counts[i]), *map(float, stats[i]))
         for question_id, i in index.items()

@@ -87,10 +87,3 @@ def open_round(session: Session, round_: Round, *, actor: User | None = None) ->
 def close_round(session: Session, round_: Round, *, actor: User | None = None) -> Round:
     """Stop taking answers in ``round_``; its judgments become the next round's feedback."""
     return transition(session, round_, RoundState.CLOSED, actor=actor)
-
-
-def current_round(session: Session, study: Study) -> Round | None:
-    """Return the open round of ``study``, or ``None`` if no round is open."""
-    return session.scalars(
-        sa.select(Round).where(Round.study_id == study.id, Round.state == RoundState.OPEN)
-    ).first()

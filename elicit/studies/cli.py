@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -31,6 +32,13 @@ catalogue_option = click.option(
 )
 
 
+def fail_with_problems(error: question_sets.QuestionSetError, consequence: str) -> NoReturn:
+    """Print every problem of ``error`` on its own line, then exit with status 2."""
+    for problem in error.problems:
+        click.echo(str(problem), err=True)
+    fail(f"{len(error.problems)} problem(s) found; {consequence}")
+
+
 def _load_or_exit(path: Path, sources_dir: Path | None, texts_dir: Path | None):
     """Validate the sets at ``path``; on problems print each and exit with status 2."""
     if texts_dir is not None and not texts_dir.is_dir():
@@ -38,9 +46,7 @@ def _load_or_exit(path: Path, sources_dir: Path | None, texts_dir: Path | None):
     try:
         return question_sets.load(path, sources_dir=sources_dir, texts_dir=texts_dir)
     except question_sets.QuestionSetError as error:
-        for problem in error.problems:
-            click.echo(str(problem), err=True)
-        fail(f"{len(error.problems)} problem(s) found; nothing was imported")
+        fail_with_problems(error, "nothing was imported")
 
 
 @click.group(help="Validate and import question sets (see question_sets/README.md).")
@@ -91,7 +97,13 @@ def import_(
                 if user is None:
                     fail(f"there is no user {owner!r}")
                 study = create_study(session, slug=slug, title=title or slug, owner=user)
+            elif owner or title:
+                click.echo(
+                    f"note: study {slug!r} exists; --owner and --title apply only to a new study "
+                    "and were not used",
+                    err=True,
+                )
             added = import_question_sets(session, study, sets, sources)
-            click.echo(f"Imported {len(added)} question(s) into study {slug!r}.")
     except DomainError as error:
         fail(f"{error.message}; nothing was imported")
+    click.echo(f"Imported {len(added)} question(s) into study {slug!r}.")

@@ -138,6 +138,12 @@ class Question(db.Model):
     )
 
     @property
+    def central_quantile(self) -> int:
+        """Index of the quantile standing for a quantity answer: the median, or the middle one."""
+        levels = self.quantiles or []
+        return levels.index(0.5) if 0.5 in levels else len(levels) // 2
+
+    @property
     def is_binary(self) -> bool:
         """Whether the answer is a probability (``binary`` or ``binary_interval``)."""
         return self.kind is not QuestionKind.QUANTITY

@@ -13,7 +13,7 @@ import hashlib
 import math
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,8 @@ KIND_FIELDS = {
     QuestionKind.QUANTITY: COMMON_FIELDS
     | {"unit", "quantiles", "lower_bound", "upper_bound", "scale"},
 }
+SOURCE_LIMITS = {"title": 300, "author": 200, "publisher": 200, "url": 500}
+"""Lengths of the columns that store a source's citation."""
 SOURCE_FIELDS = {"key", "title", "author", "publisher", "published", "url", "file", "sha256"}
 
 
@@ -132,6 +134,13 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         seen: set[Any] = set()
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key, str | int | float | bool | date):
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"a key must be a plain value, not {type(key).__name__}",
+                    key_node.start_mark,
+                )
             if key in seen:
                 raise yaml.constructor.ConstructorError(
                     None, None, f"duplicate key {key!r}", key_node.start_mark
@@ -181,6 +190,9 @@ def _read_yaml(path: Path, problems: list[Problem]) -> Any:
         problems.append(Problem(str(path), "-", where, f"malformed YAML: {reason}"))
     except (OSError, UnicodeDecodeError) as error:
         problems.append(Problem(str(path), "-", "-", f"cannot read file: {error}"))
+    except (ValueError, TypeError) as error:
+        # PyYAML's own constructors raise these for values such as 2027-02-30.
+        problems.append(Problem(str(path), "-", "-", f"malformed YAML: {error}"))
     return None
 
 
@@ -207,8 +219,10 @@ class _Checker:
         for key in sorted(set(map(str, data)) - allowed):
             self.problem(question, key, f"unknown field in {where}")
 
-    def text(self, data: dict, name: str, question: str, *, required: bool = True) -> str:
-        """Return a non-empty string field."""
+    def text(
+        self, data: dict, name: str, question: str, *, required: bool = True, limit: int = 0
+    ) -> str:
+        """Return a non-empty string field, at most ``limit`` characters if a limit is given."""
         value = data.get(name)
         if value is None:
             if required:
@@ -216,6 +230,9 @@ class _Checker:
             return ""
         if not isinstance(value, str) or not value.strip():
             self.problem(question, name, "must be non-empty text")
+            return ""
+        if limit and len(value.strip()) > limit:
+            self.problem(question, name, f"must be at most {limit} characters")
             return ""
         return value.strip()
 
@@ -241,7 +258,7 @@ class _Checker:
         if value is None:
             self.problem(question, name, "is required")
             return None
-        if isinstance(value, date):
+        if isinstance(value, date) and not isinstance(value, datetime):
             return value
         if isinstance(value, str):
             try:
@@ -259,7 +276,7 @@ class _Checker:
         if (
             isinstance(value, bool)
             or not isinstance(value, int | float)
-            or not math.isfinite(value)
+            or not math.isfinite(float(value) if abs(value) < 1e300 else math.inf)
         ):
             self.problem(question, name, f"{value!r} is not a finite number")
             return None
@@ -290,7 +307,7 @@ def load_sources(directory: Path) -> tuple[dict[str, SourceDocument], list[Probl
         check.unknown(data, SOURCE_FIELDS, "-", "a source")
         key = check.slug(data, "key", "-")
         values = {
-            name: check.text(data, name, "-")
+            name: check.text(data, name, "-", limit=SOURCE_LIMITS.get(name, 0))
             for name in ("title", "author", "publisher", "url", "file", "sha256")
         }
         published = check.day(data, "published", "-")
@@ -381,7 +398,7 @@ def _question(
         if realization is not None and realization not in (0.0, 1.0):
             check.problem(qid, "realization", f"{realization:g} must be 0 or 1 for a {kind.value}")
     elif kind is QuestionKind.QUANTITY:
-        extra["unit"] = check.text(data, "unit", qid)
+        extra["unit"] = check.text(data, "unit", qid, limit=80)
         extra["quantiles"] = _probability_levels(check, data, qid)
         lower = extra["lower_bound"] = check.number(data, "lower_bound", qid)
         upper = extra["upper_bound"] = check.number(data, "upper_bound", qid)
@@ -449,7 +466,7 @@ def _question_set(path: Path, sources: dict[str, SourceDocument], problems: list
         if section_id in section_ids:
             check.problem("-", "sections", f"section id {section_id!r} is used twice")
         section_ids.add(section_id)
-        title = check.text(section, "title", "-")
+        title = check.text(section, "title", "-", limit=200)
         questions = section.get("questions")
         if not isinstance(questions, list) or not questions:
             check.problem("-", f"sections[{number}].questions", "must be a non-empty list")
@@ -585,7 +602,7 @@ def load(
                     )
                 )
             seen_questions.setdefault(question.key, question_set.path)
-    if texts_dir is not None and not problems:
+    if texts_dir is not None:
         _check_quotes(sets, sources, texts_dir, problems)
     if problems:
         raise QuestionSetError(problems)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -11,9 +9,7 @@ from elicit import audit
 from elicit.accounts.models import Role, User
 from elicit.errors import DomainError
 from elicit.studies.models import Question, Source, Study
-from elicit.studies.question_sets import QuestionSet, SourceDocument
-
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,79}$")
+from elicit.studies.question_sets import SLUG, QuestionSet, SourceDocument
 
 
 def find_study(session: Session, slug: str) -> Study | None:
@@ -25,14 +21,16 @@ def create_study(
     session: Session, *, slug: str, title: str, owner: User, description: str = ""
 ) -> Study:
     """Add a study owned by a facilitator or admin; its ``slug`` names it in URLs and commands."""
-    if not _SLUG.match(slug):
+    if not SLUG.match(slug):
         raise DomainError(
-            "invalid_slug", f"{slug!r} must be 2-80 lower-case letters, digits or '-'"
+            "invalid_slug", f"{slug!r} must be 3-80 lower-case letters, digits or '-'"
         )
     if owner.role not in (Role.ADMIN, Role.FACILITATOR):
         raise DomainError(
             "forbidden", f"{owner.email} is an {owner.role.value} and cannot own a study"
         )
+    if len(title.strip()) > 200:
+        raise DomainError("invalid_title", "a study title must be at most 200 characters")
     if find_study(session, slug) is not None:
         raise DomainError("duplicate_study", f"a study called {slug!r} already exists")
     study = Study(slug=slug, title=title.strip() or slug, description=description, owner=owner)

@@ -17,6 +17,7 @@ depends_on = None
 
 
 def upgrade():
+    """Create every table of the first schema."""
     op.create_table('sources',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('key', sa.String(length=80), nullable=False),
@@ -59,8 +60,8 @@ def upgrade():
     sa.Column('action', sa.String(length=64), nullable=False),
     sa.Column('target', sa.String(length=200), nullable=False),
     sa.Column('details', sa.JSON(), nullable=False),
-    sa.ForeignKeyConstraint(['actor_id'], ['users.id'], name=op.f('fk_audit_events_actor_id_users'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['study_id'], ['studies.id'], name=op.f('fk_audit_events_study_id_studies'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['actor_id'], ['users.id'], name=op.f('fk_audit_events_actor_id_users')),
+    sa.ForeignKeyConstraint(['study_id'], ['studies.id'], name=op.f('fk_audit_events_study_id_studies')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_events'))
     )
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
@@ -197,6 +198,7 @@ def upgrade():
 
 
 def downgrade():
+    """Drop every table of the first schema."""
     op.drop_table('resolutions')
     with op.batch_alter_table('judgments', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_judgments_round_id'))
