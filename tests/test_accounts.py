@@ -49,43 +49,26 @@ def test_duplicate_user_is_refused(session):
         factories.user(session, email="FAC@example.org")
 
 
+def create_user_command(runner, email, name, password, *extra):
+    return runner.invoke(
+        args=["users", "create", "--email", email, "--name", name, "--password", password, *extra]
+    )
+
+
 def test_cli_creates_a_user_and_refuses_bad_input_with_status_2(runner, session):
-    ok = runner.invoke(
-        args=[
-            "users",
-            "create",
-            "--email",
-            "ana@example.org",
-            "--name",
-            "Ana",
-            "--role",
-            "analyst",
-            "--password",
-            "a long password",
-        ]
+    ok = create_user_command(
+        runner, "ana@example.org", "Ana", "a long password", "--role", "analyst"
     )
     assert ok.exit_code == 0, ok.stderr
-    assert (
-        session.scalar(sa.select(User.role).where(User.email == "ana@example.org")) is Role.ANALYST
-    )
-    again = runner.invoke(
-        args=[
-            "users",
-            "create",
-            "--email",
-            "ana@example.org",
-            "--name",
-            "Ana",
-            "--password",
-            "a long password",
-        ]
-    )
+    role = session.scalar(sa.select(User.role).where(User.email == "ana@example.org"))
+    assert role is Role.ANALYST
+    again = create_user_command(runner, "ana@example.org", "Ana", "a long password")
     assert again.exit_code == 2
     assert "already exists" in again.stderr
-    short = runner.invoke(
-        args=["users", "create", "--email", "b@example.org", "--name", "B", "--password", "short"]
-    )
+    short = create_user_command(runner, "b@example.org", "B", "short")
     assert short.exit_code == 2 and "at least 10 characters" in short.stderr
+    long_name = create_user_command(runner, "c@example.org", "C" * 121, "a long password")
+    assert long_name.exit_code == 2 and "1 to 120 characters" in long_name.stderr
 
 
 def test_login_and_logout(client, session):

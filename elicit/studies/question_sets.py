@@ -273,14 +273,16 @@ class _Checker:
         value = data.get(name)
         if value is None:
             return None
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not math.isfinite(float(value) if abs(value) < 1e300 else math.inf)
-        ):
+        number = math.nan
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            try:
+                number = float(value)
+            except OverflowError:
+                number = math.inf
+        if not math.isfinite(number):
             self.problem(question, name, f"{value!r} is not a finite number")
             return None
-        return float(value)
+        return number
 
     def flag(self, data: dict, name: str, question: str) -> bool:
         """Return an optional true/false field (default false)."""
