@@ -95,12 +95,14 @@ def _register_models() -> None:
 def _register_blueprints(app: Flask) -> None:
     """Attach one blueprint per feature."""
     from elicit.accounts.views import bp as accounts
+    from elicit.answering.views import bp as expert
     from elicit.home import bp as home
     from elicit.studies.views import bp as facilitate
 
     app.register_blueprint(home)
     app.register_blueprint(accounts)
     app.register_blueprint(facilitate)
+    app.register_blueprint(expert)
 
 
 def _register_commands(app: Flask) -> None:
@@ -125,7 +127,15 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError):
-        """Explain a refused form in words, not as a bare 400."""
+        """Explain a refused form in words, not as a bare 400.
+
+        An expert's form is refused when the session that signed it has ended;
+        the expert then gets back everything the form carried.
+        """
+        if request.blueprint == "expert":
+            from elicit.answering.views import session_ended
+
+            return session_ended()
         return respond(
             400,
             "csrf_failed",

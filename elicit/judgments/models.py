@@ -1,4 +1,13 @@
-"""A judgment: one expert's answer to one question in one round."""
+"""Judgments: an expert's answers, every revision of them, and the drafts typed before them.
+
+Three tables, so nothing an expert enters is ever lost or overwritten:
+
+- ``judgments``: the answer that counts now, one per (expert, question, round);
+- ``judgment_revisions``: every version ever recorded, never changed afterwards;
+- ``judgment_drafts``: what the expert has typed but not submitted, kept as the
+  raw text of each field, so even an answer that breaks a rule survives a
+  reload, a closed tab or an expired session.
+"""
 
 from __future__ import annotations
 
@@ -24,7 +33,9 @@ class Judgment(db.Model):
     ``binary``; ``lower``, ``probability`` (the best estimate) and ``upper`` for
     ``binary_interval``; ``quantile_values`` (one per level in
     ``Question.quantiles``) for ``quantity``. ``revision`` counts how many times
-    the expert changed the answer within the round.
+    the expert changed the answer within the round; each version is also kept
+    in :class:`JudgmentRevision`. A facilitator can hide the rationale from the
+    panel's feedback (``rationale_hidden``); the answer itself still counts.
     """
 
     __tablename__ = "judgments"
@@ -60,6 +71,7 @@ class Judgment(db.Model):
     quantile_values: Mapped[list[float] | None] = mapped_column(sa.JSON)
     confidence: Mapped[int | None]
     rationale: Mapped[str] = mapped_column(sa.Text, default="")
+    rationale_hidden: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     revision: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -67,3 +79,50 @@ class Judgment(db.Model):
     expert: Mapped[Expert] = relationship()
     question: Mapped[Question] = relationship()
     round: Mapped[Round] = relationship()
+    revisions: Mapped[list[JudgmentRevision]] = relationship(
+        back_populates="judgment",
+        order_by="JudgmentRevision.revision",
+        cascade="all, delete-orphan",
+    )
+
+
+class JudgmentRevision(db.Model):
+    """One recorded version of a judgment; written once, never updated."""
+
+    __tablename__ = "judgment_revisions"
+    __table_args__ = (
+        sa.UniqueConstraint("judgment_id", "revision"),
+        sa.CheckConstraint("revision >= 1", name="revision_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    judgment_id: Mapped[int] = mapped_column(sa.ForeignKey("judgments.id", ondelete="CASCADE"))
+    revision: Mapped[int]
+    probability: Mapped[float | None]
+    lower: Mapped[float | None]
+    upper: Mapped[float | None]
+    quantile_values: Mapped[list[float] | None] = mapped_column(sa.JSON)
+    confidence: Mapped[int | None]
+    rationale: Mapped[str] = mapped_column(sa.Text, default="")
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    judgment: Mapped[Judgment] = relationship(back_populates="revisions")
+
+
+class JudgmentDraft(db.Model):
+    """What an expert has typed for a question in a round but not yet submitted.
+
+    ``fields`` holds the raw text of every input (``probability``, ``lower``,
+    ``upper``, ``quantile_values`` as a list, ``confidence``, ``rationale``),
+    exactly as typed, valid or not.
+    """
+
+    __tablename__ = "judgment_drafts"
+    __table_args__ = (sa.UniqueConstraint("expert_id", "question_id", "round_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    expert_id: Mapped[int] = mapped_column(sa.ForeignKey("experts.id", ondelete="CASCADE"))
+    question_id: Mapped[int] = mapped_column(sa.ForeignKey("questions.id", ondelete="CASCADE"))
+    round_id: Mapped[int] = mapped_column(sa.ForeignKey("rounds.id", ondelete="CASCADE"))
+    fields: Mapped[dict] = mapped_column(sa.JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -1,4 +1,9 @@
-"""Recording an expert's judgment: the rules every answer must meet, in one place."""
+"""Recording an expert's judgment: the rules every answer must meet, in one place.
+
+A recorded judgment is never overwritten silently: each change becomes a new
+:class:`~elicit.judgments.models.JudgmentRevision`, and sending the same
+answer again (a double click, a resubmitted form) changes nothing.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from elicit.db import utcnow
 from elicit.errors import DomainError
-from elicit.judgments.models import Judgment
+from elicit.judgments.models import Judgment, JudgmentRevision
 from elicit.panels.models import Expert
 from elicit.rounds.models import Round, RoundState
 from elicit.studies.models import Question, QuestionKind, Scale
@@ -44,6 +49,8 @@ class AnswerErrors(DomainError):
 
 
 RATIONALE_MAX = 10_000
+PROBABILITY_FLOOR = 0.01
+"""Unless a question allows certainty, probabilities run from 1 % to 99 %."""
 
 
 def _check_probability(
@@ -51,13 +58,15 @@ def _check_probability(
 ) -> None:
     """Record an error if ``value`` is missing, not finite or outside the allowed range."""
     if value is None:
-        errors[name] = "is required"
+        errors[name] = "A value is required."
     elif not math.isfinite(value):
-        errors[name] = "must be a number"
+        errors[name] = "Enter a number."
     elif allow_certainty and not 0 <= value <= 1:
-        errors[name] = "must be between 0 % and 100 %"
-    elif not allow_certainty and not 0 < value < 1:
-        errors[name] = "must be above 0 % and below 100 % (certainty is not allowed here)"
+        errors[name] = "Give a percentage from 0 to 100."
+    elif not allow_certainty and not PROBABILITY_FLOOR <= value <= 1 - PROBABILITY_FLOOR:
+        errors[name] = (
+            "Give a percentage from 1 to 99 (certainty is not allowed for this question)."
+        )
 
 
 def check_answer(question: Question, answer: Answer) -> dict[str, str]:
@@ -69,27 +78,40 @@ def check_answer(question: Question, answer: Answer) -> dict[str, str]:
         for name in ("lower", "probability", "upper"):
             _check_probability(errors, name, getattr(answer, name), question.allow_certainty)
         if not errors and not answer.lower <= answer.probability <= answer.upper:
-            errors["probability"] = "lower <= best <= upper is required"
+            errors["probability"] = "The best estimate must lie between the lower and upper values."
     else:
         values = answer.quantile_values or []
         levels = question.quantiles or []
         if len(values) != len(levels):
-            errors["quantile_values"] = f"give one value for each of {len(levels)} quantiles"
+            errors["quantile_values"] = f"Give one value for each of the {len(levels)} percentiles."
         elif not all(math.isfinite(v) for v in values):
-            errors["quantile_values"] = "every quantile must be a number"
+            errors["quantile_values"] = "Every percentile must be a number."
         elif any(b <= a for a, b in zip(values, values[1:], strict=False)):
-            errors["quantile_values"] = "quantiles must strictly increase"
+            errors["quantile_values"] = "Each percentile must be larger than the one before."
         elif question.lower_bound is not None and values[0] < question.lower_bound:
-            errors["quantile_values"] = f"values must not be below {question.lower_bound:g}"
+            errors["quantile_values"] = f"Values must not be below {question.lower_bound:g}."
         elif question.upper_bound is not None and values[-1] > question.upper_bound:
-            errors["quantile_values"] = f"values must not be above {question.upper_bound:g}"
+            errors["quantile_values"] = f"Values must not be above {question.upper_bound:g}."
         elif question.scale is Scale.LOG and values[0] <= 0:
-            errors["quantile_values"] = "values must be positive on a log scale"
-    if answer.confidence is not None and not 1 <= answer.confidence <= 5:
-        errors["confidence"] = "must be from 1 to 5"
+            errors["quantile_values"] = "Values must be positive on a logarithmic scale."
+    if answer.confidence is not None and answer.confidence not in range(1, 6):
+        errors["confidence"] = "Confidence must be from 1 to 5."
     if len(answer.rationale) > RATIONALE_MAX:
-        errors["rationale"] = f"must be at most {RATIONALE_MAX} characters"
+        errors["rationale"] = f"Keep the rationale to at most {RATIONALE_MAX:,} characters."
     return errors
+
+
+def _values(answer: Answer | Judgment) -> tuple:
+    """The recorded content of an answer, for telling a real change from a repeat."""
+    quantiles = tuple(float(v) for v in answer.quantile_values) if answer.quantile_values else None
+    return (
+        answer.probability,
+        answer.lower,
+        answer.upper,
+        quantiles,
+        answer.confidence,
+        (answer.rationale or "").strip(),
+    )
 
 
 def record_judgment(
@@ -98,8 +120,10 @@ def record_judgment(
     """Store ``answer`` as ``expert``'s judgment of ``question`` in ``round_``.
 
     The round must be open and belong to the expert's study, as must the
-    question. A second answer to the same question in the same round replaces
-    the values and raises the revision counter; it never adds a row.
+    question. A changed answer to the same question in the same round updates
+    the judgment, raises its revision and keeps the new version as a
+    :class:`JudgmentRevision`; an unchanged one is left as it is, so repeating
+    a submission is harmless.
 
     Raises
     ------
@@ -117,16 +141,12 @@ def record_judgment(
     errors = check_answer(question, answer)
     if errors:
         raise AnswerErrors(errors)
-    judgment = session.scalar(
-        sa.select(Judgment).where(
-            Judgment.expert_id == expert.id,
-            Judgment.question_id == question.id,
-            Judgment.round_id == round_.id,
-        )
-    )
+    judgment = find_judgment(session, expert, question, round_)
     if judgment is None:
         judgment = Judgment(expert=expert, question=question, round=round_, revision=1)
         session.add(judgment)
+    elif _values(judgment) == _values(answer):
+        return judgment
     else:
         judgment.revision += 1
         judgment.updated_at = utcnow()
@@ -139,4 +159,31 @@ def record_judgment(
     judgment.confidence = answer.confidence
     judgment.rationale = answer.rationale.strip()
     session.flush()
+    session.add(
+        JudgmentRevision(
+            judgment=judgment,
+            revision=judgment.revision,
+            probability=judgment.probability,
+            lower=judgment.lower,
+            upper=judgment.upper,
+            quantile_values=judgment.quantile_values,
+            confidence=judgment.confidence,
+            rationale=judgment.rationale,
+            recorded_at=judgment.updated_at,
+        )
+    )
+    session.flush()
     return judgment
+
+
+def find_judgment(
+    session: Session, expert: Expert, question: Question, round_: Round
+) -> Judgment | None:
+    """Return ``expert``'s judgment of ``question`` in ``round_``, if there is one."""
+    return session.scalar(
+        sa.select(Judgment).where(
+            Judgment.expert_id == expert.id,
+            Judgment.question_id == question.id,
+            Judgment.round_id == round_.id,
+        )
+    )

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from elicit import audit
 from elicit.accounts.models import User
+from elicit.db import utcnow
 from elicit.errors import DomainError
 from elicit.panels.models import Expert, ExpertContact, Invitation
 from elicit.studies.models import Study
@@ -81,3 +82,51 @@ def issue_invitation(
         session, "invitation.issue", actor=actor, study_id=expert.study_id, target=expert.pseudonym
     )
     return token
+
+
+def redeem_invitation(session: Session, token: str) -> Invitation | None:
+    """Return the usable invitation ``token`` opens, marking it used; ``None`` if there is none.
+
+    Unknown, revoked and expired tokens all give ``None``, after the same
+    single index lookup, so a caller cannot tell them apart by answer or time.
+    """
+    invitation = session.scalar(
+        sa.select(Invitation).where(Invitation.token_hash == hash_token(token))
+    )
+    if invitation is None or not invitation_usable(invitation):
+        return None
+    invitation.last_used_at = utcnow()
+    session.flush()
+    return invitation
+
+
+def invitation_usable(invitation: Invitation, now: datetime | None = None) -> bool:
+    """Whether ``invitation`` still lets its expert in (not revoked, not expired)."""
+    now = now or utcnow()
+    return invitation.revoked_at is None and (
+        invitation.expires_at is None or invitation.expires_at > now
+    )
+
+
+def revoke_invitation(
+    session: Session, invitation: Invitation, *, actor: User | None = None
+) -> None:
+    """Stop ``invitation`` from letting anyone in, including sessions it already started."""
+    if invitation.revoked_at is None:
+        invitation.revoked_at = utcnow()
+        session.flush()
+        audit.record(
+            session,
+            "invitation.revoke",
+            actor=actor,
+            study_id=invitation.expert.study_id,
+            target=invitation.expert.pseudonym,
+        )
+
+
+def record_consent(session: Session, expert: Expert) -> None:
+    """Record, once, when ``expert`` agreed to take part on the terms the welcome page sets out."""
+    if expert.consented_at is None:
+        expert.consented_at = utcnow()
+        session.flush()
+        audit.record(session, "expert.consent", study_id=expert.study_id, target=expert.pseudonym)

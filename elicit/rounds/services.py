@@ -7,6 +7,8 @@ closed, so round ``n + 1`` feedback always rests on a finished round ``n``.
 
 from __future__ import annotations
 
+from datetime import date
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -15,7 +17,7 @@ from elicit.accounts.models import User
 from elicit.db import utcnow
 from elicit.errors import DomainError
 from elicit.rounds.models import Round, RoundState
-from elicit.studies.models import Study
+from elicit.studies.models import Question, Resolution, Study
 
 TRANSITIONS: dict[RoundState, frozenset[RoundState]] = {
     RoundState.DRAFT: frozenset({RoundState.OPEN}),
@@ -87,3 +89,42 @@ def open_round(session: Session, round_: Round, *, actor: User | None = None) ->
 def close_round(session: Session, round_: Round, *, actor: User | None = None) -> Round:
     """Stop taking answers in ``round_``; its judgments become the next round's feedback."""
     return transition(session, round_, RoundState.CLOSED, actor=actor)
+
+
+def open_round_of(session: Session, study: Study) -> Round | None:
+    """Return the study's open round, if one is open."""
+    return session.scalar(
+        sa.select(Round).where(Round.study_id == study.id, Round.state == RoundState.OPEN)
+    )
+
+
+def previous_round(session: Session, round_: Round) -> Round | None:
+    """Return the closed round before ``round_`` (whose answers are its feedback), if any."""
+    return session.scalar(
+        sa.select(Round).where(
+            Round.study_id == round_.study_id,
+            Round.number == round_.number - 1,
+            Round.state == RoundState.CLOSED,
+        )
+    )
+
+
+def round_questions(session: Session, round_: Round, today: date | None = None) -> list[Question]:
+    """Return the questions ``round_`` asks, in the study's order.
+
+    A round asks every question of its study that has not resolved and whose
+    close date has not passed (``today`` defaults to the current UTC date).
+    """
+    today = today or utcnow().date()
+    return list(
+        session.scalars(
+            sa.select(Question)
+            .outerjoin(Resolution, Resolution.question_id == Question.id)
+            .where(
+                Question.study_id == round_.study_id,
+                Question.close_date >= today,
+                Resolution.id.is_(None),
+            )
+            .order_by(Question.position)
+        )
+    )

@@ -1,7 +1,8 @@
-"""``elicit questions``: validate question-set files and import them into a study."""
+"""``elicit questions``: validate question-set files, import them into a study, resolve questions."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import NoReturn
 
@@ -12,7 +13,14 @@ from elicit.cli import fail
 from elicit.db import transaction
 from elicit.errors import DomainError
 from elicit.studies import question_sets
-from elicit.studies.services import create_study, find_study, import_question_sets
+from elicit.studies.models import Outcome
+from elicit.studies.services import (
+    create_study,
+    find_question,
+    find_study,
+    import_question_sets,
+    resolve_question,
+)
 
 _path = click.Path(exists=False, path_type=Path)
 _folder = click.Path(file_okay=False, path_type=Path)
@@ -107,3 +115,53 @@ def import_(
     except DomainError as error:
         fail(f"{error.message}; nothing was imported")
     click.echo(f"Imported {len(added)} question(s) into study {slug!r}.")
+
+
+@questions.command("resolve", help="Record how a question turned out, so it can be scored.")
+@click.argument("slug")
+@click.argument("key")
+@click.option(
+    "--outcome", type=click.Choice([o.value for o in Outcome]), help="For binary questions."
+)
+@click.option("--value", type=float, help="For quantity questions: the realized value.")
+@click.option("--source", required=True, help="Where the resolution was found (URL or citation).")
+@click.option(
+    "--on",
+    "resolved_on",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="The day it resolved (default: today).",
+)
+@click.option("--by", "email", required=True, help="E-mail of the facilitator resolving it.")
+def resolve(
+    slug: str,
+    key: str,
+    outcome: str | None,
+    value: float | None,
+    source: str,
+    resolved_on,  # noqa: ANN001
+    email: str,
+) -> None:
+    """Resolve question KEY of study SLUG."""
+    try:
+        with transaction() as session:
+            study = find_study(session, slug)
+            if study is None:
+                fail(f"there is no study {slug!r}")
+            question = find_question(session, study, key)
+            if question is None:
+                fail(f"study {slug!r} has no question {key!r}")
+            user = find_user(session, email)
+            if user is None:
+                fail(f"there is no user {email!r}")
+            resolve_question(
+                session,
+                question,
+                outcome=Outcome(outcome) if outcome else None,
+                value=value,
+                source=source,
+                resolved_on=resolved_on.date() if resolved_on else date.today(),
+                actor=user,
+            )
+    except DomainError as error:
+        fail(error.message)
+    click.echo(f"Resolved {key} in study {slug!r}.")

@@ -45,15 +45,29 @@ class Outcome(enum.StrEnum):
 
 
 class Study(db.Model):
-    """A Delphi study: a panel of experts answering a set of questions over several rounds."""
+    """A Delphi study: a panel of experts answering a set of questions over several rounds.
+
+    ``description`` is the introduction experts read before they consent.
+    Feedback settings: the panel's previous-round answers to a question are
+    shown only if at least ``feedback_min_answers`` experts gave one, and, with
+    ``hide_feedback_until_answered``, only once the expert has saved a first
+    answer to it in the current round (so the group cannot anchor it).
+    """
 
     __tablename__ = "studies"
+    __table_args__ = (
+        sa.CheckConstraint("feedback_min_answers >= 1", name="feedback_min_answers_positive"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(sa.String(80), unique=True)
     title: Mapped[str] = mapped_column(sa.String(200))
     description: Mapped[str] = mapped_column(sa.Text, default="")
     owner_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    feedback_min_answers: Mapped[int] = mapped_column(default=3, server_default="3")
+    hide_feedback_until_answered: Mapped[bool] = mapped_column(
+        default=False, server_default=sa.false()
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     owner: Mapped[User] = relationship()

@@ -1,6 +1,9 @@
-"""Creating studies and importing validated question sets into them."""
+"""Creating studies, importing validated question sets into them, and resolving questions."""
 
 from __future__ import annotations
+
+import math
+from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -8,7 +11,7 @@ from sqlalchemy.orm import Session
 from elicit import audit
 from elicit.accounts.models import Role, User
 from elicit.errors import DomainError
-from elicit.studies.models import Question, Source, Study
+from elicit.studies.models import Outcome, Question, QuestionKind, Resolution, Source, Study
 from elicit.studies.question_sets import SLUG, QuestionSet, SourceDocument
 
 
@@ -137,3 +140,64 @@ def import_question_sets(
         details={"sets": [s.id for s in sets], "questions": len(added)},
     )
     return added
+
+
+def find_question(session: Session, study: Study, key: str) -> Question | None:
+    """Return the question of ``study`` whose id is ``key``, or ``None``."""
+    return session.scalar(
+        sa.select(Question).where(Question.study_id == study.id, Question.key == key)
+    )
+
+
+def resolve_question(
+    session: Session,
+    question: Question,
+    *,
+    outcome: Outcome | None = None,
+    value: float | None = None,
+    source: str,
+    resolved_on: date,
+    actor: User,
+) -> Resolution:
+    """Record how ``question`` turned out, once; from then on it is scored and no longer asked.
+
+    A binary question takes an ``outcome`` (yes, no or annulled), a quantity a
+    ``value`` within its bounds. ``source`` says where the answer was found.
+
+    Raises
+    ------
+    DomainError
+        If the question already resolved, the wrong kind of answer is given, the
+        value is outside the bounds, or the source is empty.
+    """
+    if question.resolution is not None:
+        raise DomainError("already_resolved", f"question {question.key} has already resolved")
+    if not source.strip():
+        raise DomainError("invalid_resolution", "say where the resolution comes from (source)")
+    if question.kind is QuestionKind.QUANTITY:
+        if outcome is not None or value is None or not math.isfinite(value):
+            raise DomainError("invalid_resolution", f"{question.key} resolves to a number")
+        low, high = question.lower_bound, question.upper_bound
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise DomainError("invalid_resolution", f"{value:g} is outside the question's bounds")
+    elif value is not None or outcome is None:
+        raise DomainError("invalid_resolution", f"{question.key} resolves to yes, no or annulled")
+    resolution = Resolution(
+        question=question,
+        outcome=outcome,
+        value=value,
+        source=source.strip(),
+        resolved_on=resolved_on,
+        resolved_by=actor,
+    )
+    session.add(resolution)
+    session.flush()
+    audit.record(
+        session,
+        "question.resolve",
+        actor=actor,
+        study_id=question.study_id,
+        target=question.key,
+        details={"outcome": outcome.value if outcome else None, "value": value},
+    )
+    return resolution

@@ -1,0 +1,1 @@
+"""Showing experts the panel's previous round: figures, charts and rationales."""

@@ -1,0 +1,198 @@
+"""Geometry of the small feedback charts, drawn as inline SVG by ``templates/expert/_chart.html``.
+
+Two pictures of a closed round's answers to one question:
+
+- a dot plot for probabilities, one dot per expert, stacked where answers are close;
+- a range plot for intervals and quantities, one line per expert from the
+  lower to the upper value with a dot at the best estimate (or median).
+
+Both mark the panel's median (a line) and interquartile range (a band), and
+draw the viewing expert's own answer in a different shape and colour. The
+figures themselves come from :mod:`elicit.core`; this module only places them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+WIDTH = 320
+LEFT, RIGHT = 16, 304
+DOT_RADIUS = 3.5
+ROW = 9
+AXIS_SPACE = 30
+TOP = 14
+
+
+@dataclass(frozen=True)
+class Mark:
+    """One expert's answer as drawn: a dot at ``x`` (and a line from ``x1`` to ``x2``) at ``y``."""
+
+    x: float
+    y: float
+    own: bool
+    x1: float | None = None
+    x2: float | None = None
+
+
+@dataclass
+class Chart:
+    """Everything the SVG template draws, in SVG user units (``WIDTH`` wide)."""
+
+    height: float
+    axis_y: float
+    ticks: list[tuple[float, str]]
+    marks: list[Mark]
+    median_x: float
+    band: tuple[float, float]
+    title: str
+    description: str
+    width: int = WIDTH
+    ranges: bool = field(default=False)
+
+
+class Axis:
+    """Maps values to x positions on a linear or logarithmic axis over ``[low, high]``."""
+
+    def __init__(self, low: float, high: float, log: bool = False) -> None:
+        """Set up the axis; a degenerate domain is widened so every value has a place."""
+        if log:
+            low, high = math.log10(low), math.log10(high)
+        if high <= low:
+            pad = abs(low) * 0.1 or 1.0
+            low, high = low - pad, high + pad
+        self.low, self.high, self.log = low, high, log
+
+    def x(self, value: float) -> float:
+        """The x position of ``value``."""
+        v = math.log10(value) if self.log else value
+        return round(LEFT + (v - self.low) / (self.high - self.low) * (RIGHT - LEFT), 2)
+
+    def ticks(self, label) -> list[tuple[float, str]]:  # noqa: ANN001
+        """Four to eight round-numbered ticks (decades on a log axis), labelled by ``label``."""
+        if self.log:
+            values = [10.0**k for k in range(math.ceil(self.low), math.floor(self.high) + 1)]
+            if len(values) < 3:
+                values = sorted(
+                    m * 10.0**k
+                    for k in range(math.floor(self.low), math.ceil(self.high) + 1)
+                    for m in (1, 2, 5)
+                    if self.low <= math.log10(m * 10.0**k) <= self.high
+                )
+        else:
+            raw = (self.high - self.low) / 5
+            magnitude = 10 ** math.floor(math.log10(raw))
+            step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+            first = math.ceil(self.low / step) * step
+            count = int(math.floor((self.high - first) / step + 1e-9)) + 1
+            values = [first + i * step for i in range(count)]
+        return [(self.x(v), label(v)) for v in values]
+
+
+def format_percent(value: float) -> str:
+    """Show a probability as a percentage, to at most one decimal (0.355 -> ``"35.5 %"``)."""
+    return f"{round(value * 100, 1):g} %"
+
+
+def format_quantity(value: float) -> str:
+    """Show a quantity compactly with four significant figures and thousands separators."""
+    return f"{value:,.4g}" if abs(value) < 1e15 else f"{value:.3g}"
+
+
+def dot_plot(
+    values: Sequence[float], own: int | None, median: float, band: tuple[float, float]
+) -> Chart:
+    """Lay out probabilities (fractions) as stacked dots on a 0-100 % axis.
+
+    ``own`` is the index of the viewing expert's answer in ``values``, if any.
+    Answers within 2.5 percentage points of each other share a column.
+    """
+    axis = Axis(0.0, 1.0)
+    columns: dict[int, int] = {}
+    placed = []
+    for i, value in enumerate(values):
+        column = min(int(value * 40), 39)
+        level = columns.get(column, 0)
+        columns[column] = level + 1
+        placed.append((axis.x(value), level, i == own))
+    tallest = max(columns.values(), default=1)
+    axis_y = TOP + tallest * (2 * DOT_RADIUS + 1) + 4
+    marks = [
+        Mark(x=x, y=axis_y - 4 - DOT_RADIUS - level * (2 * DOT_RADIUS + 1), own=is_own)
+        for x, level, is_own in placed
+    ]
+    return Chart(
+        height=axis_y + AXIS_SPACE,
+        axis_y=axis_y,
+        ticks=axis.ticks(lambda v: f"{v * 100:g}%"),
+        marks=marks,
+        median_x=axis.x(median),
+        band=(axis.x(band[0]), axis.x(band[1])),
+        title="Panel's answers",
+        description=_describe(len(values), median, band, values, own, format_percent),
+    )
+
+
+def range_plot(
+    rows: Sequence[tuple[float, float, float]],
+    own: int | None,
+    median: float,
+    band: tuple[float, float],
+    *,
+    domain: tuple[float, float] | None = None,
+    log: bool = False,
+    probability: bool = False,
+) -> Chart:
+    """Lay out ranges ``(low, best, high)`` as one line each, sorted by best estimate.
+
+    ``domain`` fixes the axis (0-1 for probabilities); otherwise it spans the
+    answers with a little room on each side. ``log`` draws a log axis (all
+    values positive).
+    """
+    if domain is None:
+        low = min(r[0] for r in rows)
+        high = max(r[2] for r in rows)
+        if log:
+            low, high = low / 1.15, high * 1.15
+        else:
+            pad = (high - low) * 0.05
+            low, high = low - pad, high + pad
+        domain = (low, high)
+    axis = Axis(*domain, log=log)
+    order = sorted(range(len(rows)), key=lambda i: rows[i][1])
+    marks = [
+        Mark(
+            x=axis.x(rows[i][1]),
+            y=TOP + k * ROW + ROW / 2,
+            own=i == own,
+            x1=axis.x(rows[i][0]),
+            x2=axis.x(rows[i][2]),
+        )
+        for k, i in enumerate(order)
+    ]
+    axis_y = TOP + len(rows) * ROW + 4
+    label = (lambda v: f"{v * 100:g}%") if probability else format_quantity
+    shown = format_percent if probability else format_quantity
+    return Chart(
+        height=axis_y + AXIS_SPACE,
+        axis_y=axis_y,
+        ticks=axis.ticks(label),
+        marks=marks,
+        median_x=axis.x(median),
+        band=(axis.x(band[0]), axis.x(band[1])),
+        title="Panel's ranges",
+        description=_describe(len(rows), median, band, [r[1] for r in rows], own, shown),
+        ranges=True,
+    )
+
+
+def _describe(count, median, band, values, own, show) -> str:  # noqa: ANN001
+    """The chart in words, for screen readers and for anyone who cannot see it."""
+    words = (
+        f"{count} answers; median {show(median)}, "
+        f"interquartile range {show(band[0])} to {show(band[1])}."
+    )
+    if own is not None:
+        words += f" Your answer, drawn as a ring: {show(values[own])}."
+    return words

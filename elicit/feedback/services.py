@@ -1,0 +1,226 @@
+"""What an expert sees of the panel's previous round, and what facilitators may hide from it.
+
+Feedback is built for one viewing expert at a time. Other experts appear only
+under per-round letters ("Expert C"), drawn from a keyed hash of the round and
+the expert, so they are stable within a round, differ between rounds, and
+follow neither submission order nor database ids. Rationales are listed in an
+order drawn the same way for each viewer and question; a rationale the
+facilitator hid is left out (the answer still counts in the figures).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import string
+from dataclasses import dataclass
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from elicit import audit
+from elicit.accounts.models import User
+from elicit.core.consensus import grouped_count, grouped_quantiles
+from elicit.errors import DomainError
+from elicit.feedback import charts
+from elicit.judgments.models import Judgment
+from elicit.panels.models import Expert
+from elicit.rounds.models import Round
+from elicit.rounds.monitoring import central_value
+from elicit.studies.models import Question, QuestionKind, Scale, Study
+
+MIN_ANSWERS_LIMIT = 100
+"""Upper limit on a study's minimum number of answers for feedback (a sanity bound)."""
+
+
+@dataclass(frozen=True)
+class PanelAnswer:
+    """One expert's previous-round answer, as another expert may see it.
+
+    ``value`` is the probability (or best estimate) or the quantity's median;
+    ``low`` and ``high`` the ends of a range where the question asks for one.
+    """
+
+    label: str
+    value: float
+    low: float | None
+    high: float | None
+    own: bool
+    rationale: str
+
+
+@dataclass(frozen=True)
+class QuestionFeedback:
+    """The panel's previous-round answers to one question, for one viewer.
+
+    When fewer than the study's minimum answered, ``shown`` is false and no
+    answer, figure or rationale is carried at all.
+    """
+
+    round_number: int
+    count: int
+    shown: bool
+    median: float | None = None
+    q25: float | None = None
+    q75: float | None = None
+    own: PanelAnswer | None = None
+    rationales: tuple[PanelAnswer, ...] = ()
+    chart: charts.Chart | None = None
+
+
+def _keyed(secret: bytes, *parts: object) -> bytes:
+    """A keyed hash of ``parts``: unpredictable without the app's secret, stable with it."""
+    return hmac.new(secret, ":".join(map(str, parts)).encode(), hashlib.sha256).digest()
+
+
+def letter(index: int) -> str:
+    """Return the ``index``-th label: A..Z, then AA, AB, ..."""
+    letters = string.ascii_uppercase
+    label = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        label = letters[rest] + label
+    return label
+
+
+def round_labels(secret: bytes, round_: Round, expert_ids: list[int]) -> dict[int, str]:
+    """Give each expert who answered in ``round_`` a label ("Expert C") for that round only."""
+    order = sorted(set(expert_ids), key=lambda e: _keyed(secret, "label", round_.id, e))
+    return {expert_id: f"Expert {letter(i)}" for i, expert_id in enumerate(order)}
+
+
+def _answer_range(question: Question, judgment: Judgment) -> tuple[float | None, float | None]:
+    """The ends of the range an answer gives, if the question asks for one."""
+    if question.kind is QuestionKind.QUANTITY:
+        return judgment.quantile_values[0], judgment.quantile_values[-1]
+    if question.kind is QuestionKind.BINARY_INTERVAL:
+        return judgment.lower, judgment.upper
+    return None, None
+
+
+def _chart(question: Question, answers: list[PanelAnswer], median, q25, q75) -> charts.Chart:  # noqa: ANN001
+    """Choose and lay out the chart for ``question``'s answers."""
+    own = next((i for i, a in enumerate(answers) if a.own), None)
+    if question.kind is QuestionKind.BINARY:
+        return charts.dot_plot([a.value for a in answers], own, median, (q25, q75))
+    rows = [(a.low, a.value, a.high) for a in answers]
+    if question.kind is QuestionKind.BINARY_INTERVAL:
+        return charts.range_plot(rows, own, median, (q25, q75), domain=(0.0, 1.0), probability=True)
+    return charts.range_plot(rows, own, median, (q25, q75), log=question.scale is Scale.LOG)
+
+
+def round_feedback(
+    session: Session, previous: Round, viewer: Expert, *, secret: bytes, min_answers: int
+) -> dict[int, QuestionFeedback]:
+    """Build the feedback on ``previous`` (a closed round) for ``viewer``, keyed by question id.
+
+    The median and quartiles of the answers' central values (probability or
+    median) come from :func:`elicit.core.consensus.grouped_quantiles`, for all
+    questions in one call.
+    """
+    rows = session.execute(
+        sa.select(Question, Judgment)
+        .join(Judgment, Judgment.question_id == Question.id)
+        .where(Judgment.round_id == previous.id)
+    ).all()
+    if not rows:
+        return {}
+    question_ids = sorted({q.id for q, _ in rows})
+    index = {question_id: i for i, question_id in enumerate(question_ids)}
+    groups = np.fromiter((index[q.id] for q, _ in rows), np.intp, len(rows))
+    values = np.fromiter((central_value(q, j) for q, j in rows), float, len(rows))
+    stats = grouped_quantiles(values, groups, len(question_ids), [0.5, 0.25, 0.75])
+    counts = grouped_count(groups, len(question_ids))
+    labels = round_labels(secret, previous, [j.expert_id for _, j in rows])
+
+    answers: dict[int, list[PanelAnswer]] = {question_id: [] for question_id in question_ids}
+    questions: dict[int, Question] = {}
+    for (question, judgment), value in zip(rows, values, strict=True):
+        questions[question.id] = question
+        low, high = _answer_range(question, judgment)
+        answers[question.id].append(
+            PanelAnswer(
+                label=labels[judgment.expert_id],
+                value=float(value),
+                low=low,
+                high=high,
+                own=judgment.expert_id == viewer.id,
+                rationale="" if judgment.rationale_hidden else judgment.rationale,
+            )
+        )
+    feedback = {}
+    for question_id, i in index.items():
+        count = int(counts[i])
+        if count < min_answers:
+            feedback[question_id] = QuestionFeedback(previous.number, count, shown=False)
+            continue
+        median, q25, q75 = map(float, stats[i])
+        given = sorted(answers[question_id], key=lambda a: a.label)
+        rationales = sorted(
+            (a for a in given if a.rationale),
+            key=lambda a: _keyed(secret, "order", previous.id, viewer.id, question_id, a.label),
+        )
+        feedback[question_id] = QuestionFeedback(
+            round_number=previous.number,
+            count=count,
+            shown=True,
+            median=median,
+            q25=q25,
+            q75=q75,
+            own=next((a for a in given if a.own), None),
+            rationales=tuple(rationales),
+            chart=_chart(questions[question_id], given, median, q25, q75),
+        )
+    return feedback
+
+
+def set_rationale_hidden(
+    session: Session, judgment: Judgment, hidden: bool, *, actor: User | None = None
+) -> None:
+    """Hide ``judgment``'s rationale from the panel's feedback, or show it again."""
+    if judgment.rationale_hidden != hidden:
+        judgment.rationale_hidden = hidden
+        session.flush()
+        audit.record(
+            session,
+            "rationale.hide" if hidden else "rationale.show",
+            actor=actor,
+            study_id=judgment.round.study_id,
+            target=f"{judgment.expert.pseudonym} / {judgment.question.key}",
+            details={"round": judgment.round.number},
+        )
+
+
+def update_settings(
+    session: Session,
+    study: Study,
+    *,
+    min_answers: int,
+    hide_until_answered: bool,
+    actor: User | None = None,
+) -> None:
+    """Change how ``study`` shows feedback (see :class:`~elicit.studies.models.Study`).
+
+    Raises
+    ------
+    DomainError
+        If ``min_answers`` is not between 1 and ``MIN_ANSWERS_LIMIT``.
+    """
+    if not 1 <= min_answers <= MIN_ANSWERS_LIMIT:
+        raise DomainError(
+            "invalid_min_answers",
+            f"the minimum number of answers must be from 1 to {MIN_ANSWERS_LIMIT}",
+        )
+    study.feedback_min_answers = min_answers
+    study.hide_feedback_until_answered = hide_until_answered
+    session.flush()
+    audit.record(
+        session,
+        "study.feedback_settings",
+        actor=actor,
+        study_id=study.id,
+        target=study.slug,
+        details={"min_answers": min_answers, "hide_until_answered": hide_until_answered},
+    )

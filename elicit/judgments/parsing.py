@@ -1,0 +1,183 @@
+"""Reading what an expert typed: raw text in, an :class:`Answer` or per-field messages out.
+
+Experts type probabilities in percent and quantities in the question's unit,
+into plain text boxes (a browser's number box silently empties a value it
+cannot read, and nothing typed may be lost). This module only parses; the
+rules an answer must meet live in :func:`elicit.judgments.services.check_answer`.
+
+The raw form of one question's answer is a dict of strings::
+
+    {"probability": "35", "lower": "", "upper": "", "quantile_values": ["", "", ""],
+     "confidence": "4", "rationale": "..."}
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from elicit.judgments.services import RATIONALE_MAX, Answer
+from elicit.studies.models import Question, QuestionKind
+
+PROBABILITY_FIELDS = ("lower", "probability", "upper")
+FIELD_MAX = 40
+"""Longest text accepted in a number box (a number never needs more)."""
+
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?")
+
+
+def empty_raw(question: Question) -> dict[str, Any]:
+    """Return the raw form of an unanswered ``question``."""
+    return {
+        "probability": "",
+        "lower": "",
+        "upper": "",
+        "quantile_values": [""] * len(question.quantiles or []),
+        "confidence": "",
+        "rationale": "",
+    }
+
+
+def raw_from_form(question: Question, form: Mapping[str, str], prefix: str) -> dict[str, Any]:
+    """Collect ``question``'s inputs from a submitted form whose fields start with ``prefix``."""
+    raw = empty_raw(question)
+    for name in (*PROBABILITY_FIELDS, "confidence", "rationale"):
+        raw[name] = form.get(f"{prefix}-{name}", "")
+    raw["quantile_values"] = [
+        form.get(f"{prefix}-q{i}", "") for i in range(len(raw["quantile_values"]))
+    ]
+    return raw
+
+
+def raw_from_json(question: Question, data: Any) -> dict[str, Any]:
+    """Read ``question``'s raw answer from a JSON object, refusing anything but strings.
+
+    Raises
+    ------
+    ValueError
+        If ``data`` is not an object of strings (and a list of strings for quantiles).
+    """
+    if not isinstance(data, dict):
+        raise ValueError("each answer must be an object of fields")
+    raw = empty_raw(question)
+    unknown = set(data) - set(raw)
+    if unknown:
+        raise ValueError(f"unknown fields: {', '.join(sorted(map(str, unknown)))}")
+    for name, value in data.items():
+        if name == "quantile_values":
+            if not isinstance(value, list) or len(value) != len(raw[name]):
+                raise ValueError(f"quantile_values must be a list of {len(raw[name])} strings")
+            if not all(isinstance(v, str) for v in value):
+                raise ValueError("quantile_values must be strings")
+        elif not isinstance(value, str):
+            raise ValueError(f"{name} must be a string")
+        raw[name] = value
+    return raw
+
+
+def is_blank(raw: Mapping[str, Any]) -> bool:
+    """Whether nothing at all was typed for the question (no value, confidence or rationale)."""
+    texts = [raw.get(name, "") for name in (*PROBABILITY_FIELDS, "confidence", "rationale")]
+    return not any(t.strip() for t in [*texts, *raw.get("quantile_values", [])])
+
+
+def has_values(question: Question, raw: Mapping[str, Any]) -> bool:
+    """Whether every number the question asks for has been typed (valid or not)."""
+    if question.kind is QuestionKind.BINARY:
+        needed = [raw.get("probability", "")]
+    elif question.kind is QuestionKind.BINARY_INTERVAL:
+        needed = [raw.get(name, "") for name in PROBABILITY_FIELDS]
+    else:
+        needed = list(raw.get("quantile_values", []))
+    return bool(needed) and all(text.strip() for text in needed)
+
+
+def parse_number(text: str) -> float | None:
+    """Read a number typed by a person; ``None`` if it is not one.
+
+    Spaces, a trailing ``%`` and a single decimal comma (``12,5``) are
+    accepted; thousands separators are not, so ``1,500`` (which could mean
+    either) is refused rather than guessed.
+    """
+    cleaned = text.strip().removesuffix("%").replace(" ", "").replace("\u00a0", "")
+    if cleaned.count(",") == 1 and "." not in cleaned:
+        whole, decimals = cleaned.split(",")
+        if len(decimals) == 3:
+            return None
+        cleaned = f"{whole}.{decimals}"
+    if not _NUMBER.fullmatch(cleaned.lower()):
+        return None
+    value = float(cleaned)
+    return value if math.isfinite(value) else None
+
+
+def parse(question: Question, raw: Mapping[str, Any]) -> tuple[Answer | None, dict[str, str]]:
+    """Turn ``raw`` into an :class:`Answer`, or explain per field why it cannot be read.
+
+    Probabilities are read in percent and returned as fractions. Only whether
+    each box holds a number is checked here; ranges and order are the
+    service's rules.
+    """
+    errors: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    numbers = (
+        ("probability",)
+        if question.kind is QuestionKind.BINARY
+        else PROBABILITY_FIELDS
+        if question.kind is QuestionKind.BINARY_INTERVAL
+        else ()
+    )
+    for name in numbers:
+        text = raw.get(name, "")
+        value = parse_number(text) if len(text) <= FIELD_MAX else None
+        if not text.strip():
+            errors[name] = "Enter a probability in percent."
+        elif value is None:
+            errors[name] = f"“{text[:FIELD_MAX]}” is not a number; enter a percentage such as 35."
+        else:
+            values[name] = value / 100
+    if question.kind is QuestionKind.QUANTITY:
+        texts = list(raw.get("quantile_values", []))
+        parsed = [parse_number(t) if len(t) <= FIELD_MAX else None for t in texts]
+        if not all(t.strip() for t in texts):
+            errors["quantile_values"] = "Enter a value for every percentile."
+        elif None in parsed:
+            bad = next(t for t, v in zip(texts, parsed, strict=True) if v is None)
+            errors["quantile_values"] = (
+                f"“{bad[:FIELD_MAX]}” is not a number; write numbers like 1500 or 12.5 "
+                "(no thousands separators)."
+            )
+        else:
+            values["quantile_values"] = parsed
+    confidence = raw.get("confidence", "").strip()
+    if confidence:
+        if confidence in {"1", "2", "3", "4", "5"}:
+            values["confidence"] = int(confidence)
+        else:
+            errors["confidence"] = "Choose a confidence from 1 to 5, or leave it unstated."
+    rationale = raw.get("rationale", "")
+    if len(rationale) > RATIONALE_MAX:
+        errors["rationale"] = f"Keep the rationale to {RATIONALE_MAX:,} characters."
+    values["rationale"] = rationale
+    if errors:
+        return None, errors
+    return Answer(**values), {}
+
+
+def percent(value: float | None) -> str:
+    """Show a stored probability as the percentage an expert typed (0.35 -> ``"35"``)."""
+    return "" if value is None else f"{round(value * 100, 6):g}"
+
+
+def raw_from_values(question: Question, answer: Any) -> dict[str, Any]:
+    """Return the raw form showing a recorded judgment or revision (``answer``) again."""
+    raw = empty_raw(question)
+    for name in PROBABILITY_FIELDS:
+        raw[name] = percent(getattr(answer, name))
+    if answer.quantile_values:
+        raw["quantile_values"] = [f"{v:.10g}" for v in answer.quantile_values]
+    raw["confidence"] = "" if answer.confidence is None else str(answer.confidence)
+    raw["rationale"] = answer.rationale or ""
+    return raw

@@ -1,0 +1,158 @@
+"""An expert's work on a round: saving drafts as they type, and submitting the round.
+
+Both operations first lock the expert's row, so two requests from the same
+expert (a double click, an autosave racing a submit) run one after the other
+and can never create two drafts or two judgments for one question.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from elicit import audit
+from elicit.errors import DomainError
+from elicit.judgments import parsing
+from elicit.judgments.models import Judgment, JudgmentDraft
+from elicit.judgments.services import check_answer, find_judgment, record_judgment
+from elicit.panels.models import Expert
+from elicit.rounds.models import Round, RoundState
+from elicit.rounds.services import round_questions
+from elicit.studies.models import Question
+
+RawAnswers = Mapping[int, Mapping[str, Any]]
+"""Raw answers keyed by question id (see :mod:`elicit.judgments.parsing`)."""
+
+
+@dataclass
+class Submission:
+    """What submitting a round did: judgments recorded or left unchanged, or errors by question."""
+
+    recorded: list[Judgment] = field(default_factory=list)
+    unchanged: list[Judgment] = field(default_factory=list)
+    errors: dict[int, dict[str, str]] = field(default_factory=dict)
+
+
+def _begin(session: Session, expert: Expert, round_: Round) -> dict[int, Question]:
+    """Serialise the expert's writes, check the round takes answers, return its questions by id."""
+    session.execute(sa.select(Expert.id).where(Expert.id == expert.id).with_for_update())
+    session.refresh(round_)
+    if round_.study_id != expert.study_id:
+        raise DomainError("wrong_study", "this round is not in your study")
+    if round_.state is not RoundState.OPEN:
+        raise DomainError(
+            "round_closed",
+            f"Round {round_.number} has closed, so answers can no longer be saved or submitted.",
+        )
+    return {q.id: q for q in round_questions(session, round_)}
+
+
+def drafts_of(session: Session, expert: Expert, round_: Round) -> dict[int, JudgmentDraft]:
+    """Return the expert's drafts in ``round_``, by question id."""
+    drafts = session.scalars(
+        sa.select(JudgmentDraft).where(
+            JudgmentDraft.expert_id == expert.id, JudgmentDraft.round_id == round_.id
+        )
+    )
+    return {draft.question_id: draft for draft in drafts}
+
+
+def _store_drafts(
+    session: Session,
+    expert: Expert,
+    round_: Round,
+    questions: dict[int, Question],
+    raw_answers: RawAnswers,
+) -> None:
+    """Write each raw answer as the expert's draft; a blank one removes the draft."""
+    unknown = set(raw_answers) - set(questions)
+    if unknown:
+        raise DomainError(
+            "unknown_question", "some answers are for questions this round does not ask"
+        )
+    existing = drafts_of(session, expert, round_)
+    for question_id, raw in raw_answers.items():
+        draft = existing.get(question_id)
+        if parsing.is_blank(raw):
+            if draft is not None:
+                session.delete(draft)
+        elif draft is None:
+            session.add(
+                JudgmentDraft(
+                    expert_id=expert.id,
+                    question_id=question_id,
+                    round_id=round_.id,
+                    fields=dict(raw),
+                )
+            )
+        elif draft.fields != raw:
+            draft.fields = dict(raw)
+    session.flush()
+
+
+def save_drafts(session: Session, expert: Expert, round_: Round, raw_answers: RawAnswers) -> None:
+    """Keep what the expert typed for some questions of ``round_``, valid or not.
+
+    Raises
+    ------
+    DomainError
+        If the round is not open or a question is not asked in it.
+    """
+    questions = _begin(session, expert, round_)
+    _store_drafts(session, expert, round_, questions, raw_answers)
+
+
+def submit_round(
+    session: Session, expert: Expert, round_: Round, raw_answers: RawAnswers
+) -> Submission:
+    """Record the expert's answers to ``round_``: all of them, or none if any breaks a rule.
+
+    Every raw answer is first kept as a draft, so nothing typed is lost even
+    when the submission is refused. Questions left blank are skipped (a
+    judgment already recorded for one stands). If every answered question
+    passes, each is recorded (a new revision only where it changed) and its
+    draft removed; otherwise nothing is recorded and ``errors`` says why.
+
+    Raises
+    ------
+    DomainError
+        If the round is not open (``round_closed``) or a question is not asked in it.
+    """
+    questions = _begin(session, expert, round_)
+    _store_drafts(session, expert, round_, questions, raw_answers)
+    result = Submission()
+    answers = {}
+    for question_id, raw in raw_answers.items():
+        if parsing.is_blank(raw):
+            continue
+        question = questions[question_id]
+        answer, errors = parsing.parse(question, raw)
+        errors = errors or check_answer(question, answer)
+        if errors:
+            result.errors[question_id] = errors
+        else:
+            answers[question_id] = answer
+    if result.errors:
+        return result
+    drafts = drafts_of(session, expert, round_)
+    for question_id, answer in answers.items():
+        question = questions[question_id]
+        before = find_judgment(session, expert, question, round_)
+        revision = before.revision if before is not None else 0
+        judgment = record_judgment(session, expert, question, round_, answer)
+        (result.recorded if judgment.revision != revision else result.unchanged).append(judgment)
+        if question_id in drafts:
+            session.delete(drafts[question_id])
+    session.flush()
+    audit.record(
+        session,
+        "round.submit",
+        study_id=expert.study_id,
+        target=f"round {round_.number}",
+        details={"recorded": len(result.recorded), "unchanged": len(result.unchanged)},
+    )
+    return result

@@ -1,0 +1,184 @@
+// elicit answer page: sliders beside percent boxes, autosave of drafts, live progress,
+// and one submission per click. Without JavaScript the page works through its buttons.
+(function () {
+  "use strict";
+  var form = document.getElementById("answers");
+  if (!form) { return; }
+  var saveUrl = form.getAttribute("data-autosave");
+  var token = form.querySelector("input[name=csrf_token]").value;
+  var statusBox = document.getElementById("save-status");
+  var progress = document.getElementById("progress");
+  var answeredCount = document.querySelector("[data-answered]");
+  var dirty = {};
+  var timer = null;
+  var saving = false;
+  var retryDelay = 2000;
+  var submitting = false;
+
+  function articles() { return form.querySelectorAll("article.question"); }
+
+  function setStatus(text, bad) {
+    statusBox.textContent = text;
+    statusBox.classList.toggle("bad", !!bad);
+  }
+
+  function fieldsOf(article) {
+    var prefix = "q" + article.getAttribute("data-question");
+    function value(name) {
+      var input = form.elements[prefix + "-" + name];
+      return input ? input.value : "";
+    }
+    var quantiles = [];
+    for (var i = 0; form.elements[prefix + "-q" + i]; i++) {
+      quantiles.push(form.elements[prefix + "-q" + i].value);
+    }
+    return {
+      probability: value("probability"), lower: value("lower"), upper: value("upper"),
+      quantile_values: quantiles, confidence: value("confidence"), rationale: value("rationale")
+    };
+  }
+
+  function complete(article) {
+    var f = fieldsOf(article);
+    var kind = article.getAttribute("data-kind");
+    var needed = kind === "binary" ? [f.probability]
+      : kind === "binary_interval" ? [f.lower, f.probability, f.upper] : f.quantile_values;
+    return needed.length > 0 && needed.every(function (t) { return t.trim() !== ""; });
+  }
+
+  function updateProgress() {
+    var count = 0;
+    articles().forEach(function (article) {
+      if (article.getAttribute("data-answered") === "true" || complete(article)) { count++; }
+    });
+    progress.value = count;
+    answeredCount.textContent = String(count);
+  }
+
+  function revealFeedback(article) {
+    var hidden = article.querySelector("[data-feedback-hidden]");
+    if (!hidden) { return; }
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "secondary";
+    button.textContent = "Show the panel's answers";
+    button.addEventListener("click", function () {
+      window.location.hash = article.id;
+      window.location.reload();
+    });
+    hidden.replaceWith(button);
+  }
+
+  function save(keepalive) {
+    var ids = Object.keys(dirty);
+    if (!saveUrl || ids.length === 0 || saving) { return; }
+    var answers = {};
+    ids.forEach(function (id) {
+      answers[id] = fieldsOf(form.querySelector("article[data-question='" + id + "']"));
+    });
+    dirty = {};
+    saving = true;
+    setStatus("Saving…");
+    fetch(saveUrl, {
+      method: "POST",
+      credentials: "same-origin",
+      keepalive: !!keepalive,
+      headers: { "Content-Type": "application/json", "X-CSRFToken": token, "Accept": "application/json" },
+      body: JSON.stringify({ answers: answers })
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (body) {
+        if (!response.ok) {
+          var error = new Error((body.error && body.error.message) || "the server answered " + response.status);
+          error.final = response.status === 401 || response.status === 409;
+          throw error;
+        }
+        return body;
+      });
+    }).then(function (body) {
+      saving = false;
+      retryDelay = 2000;
+      body.saved.forEach(function (id) {
+        var article = form.querySelector("article[data-question='" + id + "']");
+        article.querySelector("[data-status]").textContent = "Draft saved, not yet submitted";
+      });
+      body.complete.forEach(function (id) {
+        revealFeedback(form.querySelector("article[data-question='" + id + "']"));
+      });
+      var time = new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+      if (Object.keys(dirty).length) { schedule(); } else { setStatus("All changes saved as drafts (" + time + ")."); }
+    }).catch(function (error) {
+      saving = false;
+      ids.forEach(function (id) { dirty[id] = true; });
+      if (error.final) {
+        setStatus("Not saved: " + error.message + " Your text is still on this page.", true);
+        return;
+      }
+      setStatus("Not saved yet (" + error.message + "); your text is still here. Trying again…", true);
+      clearTimeout(timer);
+      timer = setTimeout(save, retryDelay);
+      retryDelay = Math.min(retryDelay * 2, 30000);
+    });
+  }
+
+  function schedule() {
+    clearTimeout(timer);
+    timer = setTimeout(save, 800);
+  }
+
+  function changed(event) {
+    var article = event.target.closest("article.question");
+    if (!article || submitting) { return; }
+    dirty[article.getAttribute("data-question")] = true;
+    article.querySelector("[data-status]").textContent = "Unsaved changes…";
+    updateProgress();
+    if (saveUrl) { setStatus("Unsaved changes…"); schedule(); }
+  }
+
+  form.querySelectorAll("input[data-slider-for]").forEach(function (slider) {
+    var box = document.getElementById(slider.getAttribute("data-slider-for"));
+    slider.hidden = false;
+    if (box.value.trim() === "") { slider.classList.add("unset"); }
+    slider.addEventListener("input", function () {
+      box.value = slider.value;
+      slider.classList.remove("unset");
+      box.dispatchEvent(new Event("input", { bubbles: true }));
+    });
+    box.addEventListener("input", function () {
+      var number = parseFloat(box.value.replace(",", "."));
+      if (!isNaN(number)) { slider.value = String(number); slider.classList.remove("unset"); }
+    });
+  });
+
+  form.addEventListener("input", changed);
+  form.addEventListener("change", changed);
+
+  form.addEventListener("submit", function (event) {
+    if (submitting) { event.preventDefault(); return; }
+    submitting = true;
+    clearTimeout(timer);
+    dirty = {};
+    setStatus("Sending…");
+    setTimeout(function () {
+      form.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = true; });
+    }, 0);
+  });
+
+  window.addEventListener("pagehide", function () { save(true); });
+  window.addEventListener("beforeunload", function (event) {
+    if (!submitting && (Object.keys(dirty).length || saving)) {
+      save(true);
+      event.preventDefault();
+      event.returnValue = "";
+    }
+  });
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted) {
+      submitting = false;
+      form.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = false; });
+    }
+  });
+
+  updateProgress();
+  var problem = document.getElementById("problem");
+  if (problem) { problem.focus(); }
+}());
