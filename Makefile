@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test lint install dev clean
+.PHONY: run test lint install dev browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,19 @@ $(VENV)/.dev-installed: pyproject.toml $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
+# The browser tests drive Debian's chromium with Playwright (Playwright's own browser
+# download does not work here) and check pages with axe-core from the npm registry.
+CHROMIUM ?= /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
+
+tests/browser/node_modules/axe-core/axe.min.js: tests/browser/package.json tests/browser/package-lock.json
+	npm ci --prefix tests/browser --no-audit --no-fund --silent
+	touch $@
+
 install: $(VENV)/.installed  ## the application and its runtime dependencies
 
 dev: $(VENV)/.dev-installed  ## plus pytest, hypothesis and ruff
@@ -28,7 +41,9 @@ run: install  ## migrate, load the question sets and demo study, print the login
 	$(BIN)/elicit demo
 	$(BIN)/elicit run --host $(HOST) --port $(PORT)
 
-test: dev  ## the whole suite (SQLite; set ELICIT_TEST_DATABASE_URL for PostgreSQL)
+browser: $(CHROMIUM) tests/browser/node_modules/axe-core/axe.min.js  ## chromium and axe-core
+
+test: dev browser  ## the whole suite (SQLite; set ELICIT_TEST_DATABASE_URL for PostgreSQL)
 	$(BIN)/pytest
 
 lint: dev  ## ruff: lint and format check
@@ -36,4 +51,4 @@ lint: dev  ## ruff: lint and format check
 	$(BIN)/ruff format --check .
 
 clean:  ## remove the virtualenv and caches (the instance/ database is kept)
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis *.egg-info tests/browser/node_modules

@@ -121,7 +121,8 @@ def _register_error_handlers(app: Flask) -> None:
 
     def respond(status: int, code: str, message: str):
         """Render the error as JSON for API and JSON clients, else as a page."""
-        if request.accept_mimetypes.best == "application/json" or request.path.startswith("/api/"):
+        wants_json = request.is_json or request.accept_mimetypes.best == "application/json"
+        if wants_json or request.path.startswith("/api/"):
             return jsonify({"error": {"code": code, "message": message}}), status
         return render_template("error.html", status=status, message=message), status
 

@@ -19,6 +19,8 @@ from pathlib import Path
 import flask_migrate
 import pytest
 import sqlalchemy as sa
+from flask import g, has_app_context
+from flask.testing import FlaskClient
 from flask_sqlalchemy.session import _app_ctx_id
 from sqlalchemy.orm import scoped_session, sessionmaker
 
@@ -80,6 +82,27 @@ def app(tmp_path_factory):
 
 
 @pytest.fixture
+def rate_limited_client(tmp_path):
+    """A client of a separate app with rate limits on, its tables created by the migrations.
+
+    Flask-Limiter's ``Limiter`` is shared by every app of the process, so the
+    limits are switched off and forgotten again afterwards, for the other tests.
+    """
+    from elicit.extensions import limiter
+
+    limited = make_app(f"sqlite:///{tmp_path / 'limited.db'}", tmp_path, RATELIMIT_ENABLED=True)
+    with limited.app_context():
+        flask_migrate.upgrade()
+    try:
+        yield limited.test_client()
+    finally:
+        limiter.reset()
+        limiter.enabled = False
+        with limited.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
 def session(app):
     """A database session whose work, and every request's and command's, rolls back after the test.
 
@@ -103,9 +126,25 @@ def session(app):
             connection.close()
 
 
+class FreshContextClient(FlaskClient):
+    """A test client whose every request starts with an empty ``g``, as in production.
+
+    The ``session`` fixture keeps one app context open for the whole test, and
+    Flask reuses it for each request, so without this ``g`` (and what
+    extensions cache there, such as the CSRF token) would leak between requests.
+    """
+
+    def open(self, *args, **kwargs):
+        """Clear ``g`` and send the request."""
+        if has_app_context():
+            g.__dict__.clear()
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def client(app, session):
     """A test client whose requests run inside the test's rolled-back transaction."""
+    app.test_client_class = FreshContextClient
     return app.test_client()
 
 

@@ -7,9 +7,8 @@ from elicit.accounts.models import Role, User
 from elicit.accounts.passwords import verify_password
 from elicit.accounts.services import authenticate, create_user
 from elicit.errors import DomainError
-from elicit.extensions import db
 from tests import factories
-from tests.conftest import csrf_token, login, make_app
+from tests.conftest import csrf_token, login
 
 
 def test_passwords_are_stored_as_argon2_hashes(session):
@@ -158,18 +157,16 @@ def test_session_cookie_is_httponly_samesite_and_lasts_the_configured_lifetime(
     assert abs(lifetime - app.permanent_session_lifetime.total_seconds()) < 60
 
 
-def test_repeated_login_attempts_are_rate_limited(tmp_path):
-    app = make_app(
-        f"sqlite:///{tmp_path / 'rl.db'}", tmp_path, RATELIMIT_ENABLED=True, WTF_CSRF_ENABLED=False
-    )
-    with app.app_context():
-        db.metadata.create_all(db.engine)
-    client = app.test_client()
-    statuses = [
-        client.post(
-            "/login", data={"email": "x@example.org", "password": "wrong password"}
-        ).status_code
-        for _ in range(11)
-    ]
+def test_repeated_login_attempts_are_rate_limited(rate_limited_client):
+    client = rate_limited_client
+    statuses = []
+    for _ in range(11):
+        token = csrf_token(client.get("/login").text)
+        statuses.append(
+            client.post(
+                "/login",
+                data={"email": "x@example.org", "password": "wrong password", "csrf_token": token},
+            ).status_code
+        )
     assert statuses[:10] == [401] * 10
     assert statuses[10] == 429

@@ -11,6 +11,8 @@ from elicit.rounds.services import close_round, create_round, open_round
 from elicit.studies.models import QuestionKind, Scale
 from tests import factories
 
+CERTAINTY_REFUSED = "Give a percentage from 1 to 99 (certainty is not allowed for this question)."
+
 
 @pytest.fixture
 def setting(session):
@@ -90,9 +92,7 @@ def test_an_expert_cannot_answer_another_studys_question(session, setting):
             QuestionKind.BINARY,
             {},
             Answer(probability=1.0),
-            {
-                "probability": "Give a percentage from 1 to 99 (certainty is not allowed for this question)."
-            },
+            {"probability": CERTAINTY_REFUSED},
         ),
         (QuestionKind.BINARY, {"allow_certainty": True}, Answer(probability=1.0), {}),
         (

@@ -227,11 +227,31 @@ def test_quantiles_must_increase(tmp_path):
         ({"calibration": None}, "how-many: realization: is only allowed on a calibration question"),
         ({"realization": None}, "how-many: realization: is required for a calibration question"),
         ({"unit": None}, "how-many: unit: is required"),
+        (
+            {"resolution_criterion": "The realization is 23 (allies)."},
+            "how-many: resolution_criterion: gives away the realization 23 to experts",
+        ),
+        (
+            {"title": "Of 32 allies (23 in 2024), how many?"},
+            "how-many: title: gives away the realization 23 to experts",
+        ),
+        (
+            {"realization": 12345, "upper_bound": 99999, "background": "About 12,345 in all."},
+            "how-many: background: gives away the realization 12345 to experts",
+        ),
     ],
 )
 def test_quantity_rules(tmp_path, changes, expected):
     problems = problems_for(write_set(tmp_path, with_question(quantity=True, **changes)))
     assert any(expected in p for p in problems), problems
+
+
+def test_a_realization_inside_other_numbers_is_not_a_give_away(tmp_path):
+    question = with_question(
+        quantity=True, title="How many of 32 allies spent 2% in 2023 or 230 days later?"
+    )
+    sets, _ = question_sets.load(write_set(tmp_path, question))
+    assert sets[0].questions[1].realization == 23
 
 
 @pytest.mark.parametrize(

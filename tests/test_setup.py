@@ -94,6 +94,20 @@ def test_migrate_demo_serve_and_log_in(environment):
         assert landing.url == f"{base}/facilitate/"
         study = opener.open(f"{base}/facilitate/studies/demo", timeout=10).read().decode()
         assert "Round 2: open" in study and "12 experts on the panel" in study
+
+        link = re.search(r"invitation link \(expert 'Alder'\):\s+(\S+)", demo.stdout).group(1)
+        assert link.startswith("http://127.0.0.1:5000/invite/")
+        expert = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        )
+        welcome = expert.open(base + link.removeprefix("http://127.0.0.1:5000"), timeout=10)
+        assert welcome.url == f"{base}/expert/"
+        text = welcome.read().decode()
+        assert "Who sees what" in text and "Agree and start" in text
+        consent = urllib.parse.urlencode({"agree": "y", "csrf_token": csrf_token(text)})
+        round_page = expert.open(f"{base}/expert/consent", data=consent.encode(), timeout=10)
+        assert round_page.url == f"{base}/expert/round"
+        assert "The panel in round 1" in round_page.read().decode()
     finally:
         server.terminate()
         server.wait(timeout=10)

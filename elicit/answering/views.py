@@ -35,7 +35,7 @@ from elicit.feedback.services import QuestionFeedback, round_feedback
 from elicit.judgments import parsing
 from elicit.judgments.models import Judgment
 from elicit.judgments.record import expert_record
-from elicit.judgments.submission import drafts_of, save_drafts, submit_round
+from elicit.judgments.submission import drafts_of, read_answer, save_drafts, submit_round
 from elicit.panels.models import Expert, Invitation
 from elicit.panels.services import invitation_usable, record_consent, redeem_invitation
 from elicit.rounds.models import Round
@@ -169,13 +169,13 @@ class QuestionView:
 
 
 def _consented_expert() -> Expert | None:
-    """The signed-in expert if they have consented; ``None`` means send them to the welcome page."""
+    """Return the signed-in expert if they consented; ``None`` sends them to the welcome page."""
     expert: Expert = g.expert
     return expert if expert.consented_at is not None else None
 
 
 def _round_by_number(number: int) -> Round:
-    """The expert's study's round ``number``, or 404."""
+    """Return round ``number`` of the expert's study, or answer 404."""
     round_ = next((r for r in g.expert.study.rounds if r.number == number), None)
     if round_ is None:
         abort(404)
@@ -286,14 +286,34 @@ def _render_round(
 @bp.route("/expert/round")
 @expert_required
 def answer():
-    """The open round's questions, with drafts, recorded answers and the panel's feedback."""
+    """Show the open round's questions, with drafts, recorded answers and the panel's feedback.
+
+    With ``?check=1`` (where a refused submission lands) each draft that breaks
+    a rule has its problems shown beside its fields.
+    """
     expert = _consented_expert()
     if expert is None:
         return redirect(url_for("expert.home"))
     round_ = open_round_of(db.session, expert.study)
     if round_ is None:
         return render_template("expert/no_round.html", study=expert.study)
-    return _render_round(expert, round_)
+    if not request.args.get("check"):
+        return _render_round(expert, round_)
+    questions = {q.id: q for q in round_questions(db.session, round_)}
+    errors = {}
+    for question_id, draft in drafts_of(db.session, expert, round_).items():
+        if question_id in questions:
+            raw = {**parsing.empty_raw(questions[question_id]), **draft.fields}
+            _, problems = read_answer(questions[question_id], raw)
+            if problems:
+                errors[question_id] = problems
+    problem = (
+        "Some answers need attention; nothing was submitted yet. "
+        "Everything you typed is saved as a draft."
+        if errors
+        else None
+    )
+    return _render_round(expert, round_, errors=errors, problem=problem)
 
 
 def _typed_answers(round_: Round) -> dict[int, dict]:
@@ -310,9 +330,10 @@ def _typed_answers(round_: Round) -> dict[int, dict]:
 def submit(number: int):
     """Save the form as drafts ("Save draft") or record it ("Submit round").
 
-    A refused submission shows the page again with every typed value kept and
-    each problem beside its field; a round that closed meanwhile is refused
-    with the typed values still on the page.
+    A refused submission keeps everything as drafts and redirects to the page
+    with each problem beside its field (so a reload never sends the form
+    again); a round that closed meanwhile is refused with the typed values
+    still on the page, since they can no longer be saved.
     """
     expert = _consented_expert()
     if expert is None:
@@ -329,14 +350,7 @@ def submit(number: int):
     except DomainError as error:
         return _render_round(expert, round_, typed=typed, problem=error.message, status=409)
     if result.errors:
-        return _render_round(
-            expert,
-            round_,
-            typed=typed,
-            errors=result.errors,
-            problem="Some answers need attention; nothing was submitted yet. "
-            "Your typed answers are saved as drafts.",
-        )
+        return redirect(url_for("expert.answer", check=1))
     return redirect(url_for("expert.receipt", number=number))
 
 
@@ -401,7 +415,7 @@ def receipt(number: int):
 @bp.route("/expert/record")
 @expert_required
 def record():
-    """The expert's own answers across rounds, with scores once questions resolve."""
+    """Show the expert's own answers across rounds, with scores once questions resolve."""
     expert = _consented_expert()
     if expert is None:
         return redirect(url_for("expert.home"))
@@ -440,7 +454,7 @@ def describe_answer(values: Any, question: Question) -> str:
 
 @bp.app_template_filter("ordinal")
 def ordinal(level: float) -> str:
-    """Name a quantile level as a percentile: 0.05 -> ``5th``, 0.5 -> ``50th``, 0.333 -> ``33.3rd``."""
+    """Name a quantile level as a percentile: 0.05 -> ``5th``, 0.333 -> ``33.3rd``."""
     number = round(level * 100, 1)
     whole = int(number)
     suffix = "th" if 10 <= whole % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(whole % 10, "th")

@@ -65,12 +65,12 @@ class Axis:
         self.low, self.high, self.log = low, high, log
 
     def x(self, value: float) -> float:
-        """The x position of ``value``."""
+        """Return the x position of ``value``."""
         v = math.log10(value) if self.log else value
         return round(LEFT + (v - self.low) / (self.high - self.low) * (RIGHT - LEFT), 2)
 
     def ticks(self, label) -> list[tuple[float, str]]:  # noqa: ANN001
-        """Four to eight round-numbered ticks (decades on a log axis), labelled by ``label``."""
+        """Return round-numbered ticks (decades, or 1-2-5 on a short log axis) and labels."""
         if self.log:
             values = [10.0**k for k in range(math.ceil(self.low), math.floor(self.high) + 1)]
             if len(values) < 3:
@@ -96,8 +96,19 @@ def format_percent(value: float) -> str:
 
 
 def format_quantity(value: float) -> str:
-    """Show a quantity compactly with four significant figures and thousands separators."""
-    return f"{value:,.4g}" if abs(value) < 1e15 else f"{value:.3g}"
+    """Show a quantity with thousands separators, keeping four significant figures below 1,000.
+
+    ``1500000 -> "1,500,000"``, ``12.345 -> "12.35"``, ``0.0123 -> "0.0123"``;
+    only extreme values (below 0.0001 or from 10^15) use exponents.
+    """
+    magnitude = abs(value)
+    if magnitude == 0:
+        return "0"
+    if not 1e-4 <= magnitude < 1e15:
+        return f"{value:.3g}"
+    decimals = max(0, 3 - math.floor(math.log10(magnitude)))
+    text = f"{round(value, decimals):,.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if decimals else text
 
 
 def dot_plot(
@@ -188,7 +199,7 @@ def range_plot(
 
 
 def _describe(count, median, band, values, own, show) -> str:  # noqa: ANN001
-    """The chart in words, for screen readers and for anyone who cannot see it."""
+    """Describe the chart in words, for screen readers and anyone who cannot see it."""
     words = (
         f"{count} answers; median {show(median)}, "
         f"interquartile range {show(band[0])} to {show(band[1])}."

@@ -70,7 +70,7 @@ class QuestionFeedback:
 
 
 def _keyed(secret: bytes, *parts: object) -> bytes:
-    """A keyed hash of ``parts``: unpredictable without the app's secret, stable with it."""
+    """Hash ``parts`` with the app's secret: unpredictable without it, stable with it."""
     return hmac.new(secret, ":".join(map(str, parts)).encode(), hashlib.sha256).digest()
 
 
@@ -92,7 +92,7 @@ def round_labels(secret: bytes, round_: Round, expert_ids: list[int]) -> dict[in
 
 
 def _answer_range(question: Question, judgment: Judgment) -> tuple[float | None, float | None]:
-    """The ends of the range an answer gives, if the question asks for one."""
+    """Return the ends of the range an answer gives, if the question asks for one."""
     if question.kind is QuestionKind.QUANTITY:
         return judgment.quantile_values[0], judgment.quantile_values[-1]
     if question.kind is QuestionKind.BINARY_INTERVAL:

@@ -25,6 +25,7 @@ PROBABILITY_FIELDS = ("lower", "probability", "upper")
 FIELD_MAX = 40
 """Longest text accepted in a number box (a number never needs more)."""
 
+_SPACED_THOUSANDS = re.compile(r"[+-]?\d{1,3}( \d{3})+([.,]\d+)?")
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?")
 
 
@@ -97,11 +98,16 @@ def has_values(question: Question, raw: Mapping[str, Any]) -> bool:
 def parse_number(text: str) -> float | None:
     """Read a number typed by a person; ``None`` if it is not one.
 
-    Spaces, a trailing ``%`` and a single decimal comma (``12,5``) are
-    accepted; thousands separators are not, so ``1,500`` (which could mean
-    either) is refused rather than guessed.
+    A trailing ``%``, spaces between groups of three digits (``1 500``) and
+    a single decimal comma (``12,5``) are accepted; comma thousands
+    separators are not, so ``1,500`` (which could mean either) is refused
+    rather than guessed.
     """
-    cleaned = text.strip().removesuffix("%").replace(" ", "").replace("\u00a0", "")
+    cleaned = text.strip().removesuffix("%").strip().replace("\u00a0", " ")
+    if " " in cleaned:
+        if not _SPACED_THOUSANDS.fullmatch(cleaned):
+            return None
+        cleaned = cleaned.replace(" ", "")
     if cleaned.count(",") == 1 and "." not in cleaned:
         whole, decimals = cleaned.split(",")
         if len(decimals) == 3:
@@ -168,7 +174,7 @@ def parse(question: Question, raw: Mapping[str, Any]) -> tuple[Answer | None, di
 
 def percent(value: float | None) -> str:
     """Show a stored probability as the percentage an expert typed (0.35 -> ``"35"``)."""
-    return "" if value is None else f"{round(value * 100, 6):g}"
+    return "" if value is None else f"{round(value * 100, 9):.15g}"
 
 
 def raw_from_values(question: Question, answer: Any) -> dict[str, Any]:
@@ -177,7 +183,7 @@ def raw_from_values(question: Question, answer: Any) -> dict[str, Any]:
     for name in PROBABILITY_FIELDS:
         raw[name] = percent(getattr(answer, name))
     if answer.quantile_values:
-        raw["quantile_values"] = [f"{v:.10g}" for v in answer.quantile_values]
+        raw["quantile_values"] = [f"{v:.15g}" for v in answer.quantile_values]
     raw["confidence"] = "" if answer.confidence is None else str(answer.confidence)
     raw["rationale"] = answer.rationale or ""
     return raw

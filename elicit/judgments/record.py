@@ -1,4 +1,4 @@
-"""An expert's own record: their answers round by round and, once questions resolve, their scores."""
+"""An expert's own record: answers round by round and, once questions resolve, scores."""
 
 from __future__ import annotations
 

@@ -102,7 +102,7 @@ def check_answer(question: Question, answer: Answer) -> dict[str, str]:
 
 
 def _values(answer: Answer | Judgment) -> tuple:
-    """The recorded content of an answer, for telling a real change from a repeat."""
+    """Return the recorded content of an answer, to tell a real change from a repeat."""
     quantiles = tuple(float(v) for v in answer.quantile_values) if answer.quantile_values else None
     return (
         answer.probability,

@@ -51,6 +51,14 @@ def _begin(session: Session, expert: Expert, round_: Round) -> dict[int, Questio
     return {q.id: q for q in round_questions(session, round_)}
 
 
+def read_answer(question: Question, raw: Mapping[str, Any]):  # noqa: ANN201
+    """Parse ``raw`` and apply ``question``'s rules: ``(answer, {})`` or ``(None, errors)``."""
+    answer, errors = parsing.parse(question, raw)
+    if not errors:
+        errors = check_answer(question, answer)
+    return (None, errors) if errors else (answer, {})
+
+
 def drafts_of(session: Session, expert: Expert, round_: Round) -> dict[int, JudgmentDraft]:
     """Return the expert's drafts in ``round_``, by question id."""
     drafts = session.scalars(
@@ -130,8 +138,7 @@ def submit_round(
         if parsing.is_blank(raw):
             continue
         question = questions[question_id]
-        answer, errors = parsing.parse(question, raw)
-        errors = errors or check_answer(question, answer)
+        answer, errors = read_answer(question, raw)
         if errors:
             result.errors[question_id] = errors
         else:

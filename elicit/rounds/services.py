@@ -26,8 +26,14 @@ TRANSITIONS: dict[RoundState, frozenset[RoundState]] = {
 }
 
 
+def _lock_study(session: Session, study_id: int) -> None:
+    """Hold the study's row until the transaction ends (PostgreSQL; SQLite locks on BEGIN)."""
+    session.execute(sa.select(Study.id).where(Study.id == study_id).with_for_update())
+
+
 def create_round(session: Session, study: Study, *, actor: User | None = None) -> Round:
     """Add the next round of ``study`` in the draft state."""
+    _lock_study(session, study.id)
     last = session.scalar(sa.select(sa.func.max(Round.number)).where(Round.study_id == study.id))
     round_ = Round(study=study, number=(last or 0) + 1, state=RoundState.DRAFT)
     session.add(round_)
@@ -41,7 +47,14 @@ def create_round(session: Session, study: Study, *, actor: User | None = None) -
 def transition(
     session: Session, round_: Round, target: RoundState, *, actor: User | None = None
 ) -> Round:
-    """Move ``round_`` to ``target`` if the life cycle allows; else raise :class:`DomainError`."""
+    """Move ``round_`` to ``target`` if the life cycle allows; else raise :class:`DomainError`.
+
+    The study's row is locked first, so two facilitators acting at once (two
+    "open next round" clicks) are handled one after the other and the second
+    gets a clear refusal rather than a constraint violation.
+    """
+    _lock_study(session, round_.study_id)
+    session.refresh(round_)
     if target not in TRANSITIONS[round_.state]:
         raise DomainError(
             "invalid_transition",

@@ -1,4 +1,4 @@
-"""``elicit questions``: validate question-set files, import them into a study, resolve questions."""
+"""``elicit questions``: validate question-set files, import them, resolve questions."""
 
 from __future__ import annotations
 

@@ -341,6 +341,18 @@ def _probability_levels(check: _Checker, data: dict, qid: str) -> list[float]:
     return [float(level) for level in levels] if good else []
 
 
+def _states_number(text: str, value: float) -> bool:
+    """Whether ``text`` writes ``value`` as a number of its own (``23``, ``696,410``, ``64.1``).
+
+    Experts read a question's title, background and resolution criterion, so
+    a calibration question's realization must not appear in them.
+    """
+    forms = {f"{value:g}", f"{value:,g}", f"{value:,.0f}" if value == int(value) else f"{value:g}"}
+    return any(
+        re.search(rf"(?<![\d.,]){re.escape(form)}(?![\d]|[.,]\d)", text) for form in forms
+    )
+
+
 def _question(
     check: _Checker, data: dict, *, set_id: str, section: str, sources: dict[str, SourceDocument]
 ) -> QuestionSpec | None:
@@ -423,6 +435,11 @@ def _question(
                 check.problem(
                     qid, "realization", f"{realization:g} must be positive on a log scale"
                 )
+            for name in ("title", "background", "resolution_criterion"):
+                if _states_number(spec[name] or "", realization):
+                    check.problem(
+                        qid, name, f"gives away the realization {realization:g} to experts"
+                    )
 
     if len(check.problems) > before or kind is None:
         return None

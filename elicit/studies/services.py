@@ -167,9 +167,14 @@ def resolve_question(
     Raises
     ------
     DomainError
-        If the question already resolved, the wrong kind of answer is given, the
+        If ``actor`` is not a facilitator or admin, the question already
+        resolved, the wrong kind of answer is given, the
         value is outside the bounds, or the source is empty.
     """
+    if actor.role not in (Role.ADMIN, Role.FACILITATOR):
+        raise DomainError(
+            "forbidden", f"{actor.email} is an {actor.role.value} and cannot resolve questions"
+        )
     if question.resolution is not None:
         raise DomainError("already_resolved", f"question {question.key} has already resolved")
     if not source.strip():

@@ -5,17 +5,21 @@ from __future__ import annotations
 from itertools import groupby
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from elicit.accounts.models import Role
+from elicit.accounts.models import Role, User
 from elicit.accounts.views import roles_required
+from elicit.errors import DomainError
 from elicit.extensions import db
+from elicit.feedback.services import set_rationale_hidden, update_settings
 from elicit.judgments.models import Judgment
 from elicit.panels.models import Expert
-from elicit.rounds.models import RoundState
+from elicit.rounds.models import Round, RoundState
 from elicit.rounds.monitoring import panel_summary
-from elicit.studies.models import Study
+from elicit.rounds.services import close_round, create_round, open_round, open_round_of
+from elicit.studies.forms import FeedbackSettingsForm, RationaleVisibilityForm
+from elicit.studies.models import Question, Study
 
 bp = Blueprint("facilitate", __name__, url_prefix="/facilitate")
 
@@ -41,17 +45,50 @@ def index():
     return render_template("facilitate/index.html", studies=studies, panel_sizes=panel_sizes)
 
 
-@bp.route("/studies/<slug>")
-@roles_required(Role.FACILITATOR, Role.ANALYST)
-def study(slug: str):
-    """Show a study's rounds and questions, with the panel's answers round by round.
-
-    Every round that has opened gets a column, so the facilitator can watch the
-    panel converge (or not) from one round to the next.
-    """
+def _study_or_404(slug: str) -> Study:
+    """Return the study ``slug`` if the current user may see it, else answer 404."""
     found = db.session.scalar(_visible_studies().where(Study.slug == slug))
     if found is None:
         abort(404)
+    return found
+
+
+def _round_or_404(study: Study, number: int) -> Round:
+    """Return round ``number`` of ``study``, else answer 404."""
+    found = db.session.scalar(
+        sa.select(Round).where(Round.study_id == study.id, Round.number == number)
+    )
+    if found is None:
+        abort(404)
+    return found
+
+
+def _can_manage() -> bool:
+    """Whether the current user may change the studies they see (their owner, or an admin).
+
+    Facilitators see only their own studies (:func:`_visible_studies`), so any
+    study they can reach is theirs; analysts only look.
+    """
+    return current_user.role in (Role.FACILITATOR, Role.ADMIN)
+
+
+def _actor() -> User:
+    """Return the logged-in user for the audit log (the object itself, not Flask-Login's proxy)."""
+    return current_user._get_current_object()
+
+
+def _settings_form(study: Study) -> FeedbackSettingsForm:
+    """Return the feedback-settings form filled in with ``study``'s current settings."""
+    return FeedbackSettingsForm(
+        data={
+            "min_answers": study.feedback_min_answers,
+            "hide_until_answered": study.hide_feedback_until_answered,
+        }
+    )
+
+
+def _render_study(found: Study, settings_form: FeedbackSettingsForm, status: int = 200):
+    """Render the study page with ``settings_form`` as given (its errors included)."""
     summaries = [
         (round_, panel_summary(db.session, round_))
         for round_ in found.rounds
@@ -68,6 +105,9 @@ def study(slug: str):
         (section, list(questions))
         for section, questions in groupby(found.questions, key=lambda q: q.section)
     ]
+    open_now = next((r for r in found.rounds if r.state is RoundState.OPEN), None)
+    draft = next((r for r in found.rounds if r.state is RoundState.DRAFT), None)
+    next_number = draft.number if draft else max((r.number for r in found.rounds), default=0) + 1
     return render_template(
         "facilitate/study.html",
         study=found,
@@ -75,4 +115,161 @@ def study(slug: str):
         summaries=summaries,
         answers_per_round=answers_per_round,
         panel_size=len(found.experts),
+        can_manage=_can_manage(),
+        open_round=open_now,
+        next_number=next_number,
+        settings_form=settings_form,
+    ), status
+
+
+@bp.route("/studies/<slug>")
+@roles_required(Role.FACILITATOR, Role.ANALYST)
+def study(slug: str):
+    """Show a study's rounds and questions, with the panel's answers round by round.
+
+    Every round that has opened gets a column, so the facilitator can watch the
+    panel converge (or not) from one round to the next. The study's owner (or
+    an admin) also gets the round controls and the feedback settings.
+    """
+    found = _study_or_404(slug)
+    return _render_study(found, _settings_form(found))
+
+
+@bp.route("/studies/<slug>/rounds/<int:number>/close", methods=["POST"])
+@roles_required(Role.FACILITATOR)
+def close(slug: str, number: int):
+    """Close round ``number`` and go back to the study page saying what happened.
+
+    The round is named in the URL, so a button on a page that has gone stale
+    can never close a later round than the one it showed.
+    """
+    found = _study_or_404(slug)
+    round_ = _round_or_404(found, number)
+    try:
+        close_round(db.session, round_, actor=_actor())
+    except DomainError as error:
+        flash(f"Round {number} was not closed: {error.message}.", "error")
+    else:
+        flash(
+            f"Round {number} is closed: experts can no longer answer in it, and its answers "
+            "are the feedback for the next round.",
+            "success",
+        )
+    return redirect(url_for("facilitate.study", slug=found.slug))
+
+
+@bp.route("/studies/<slug>/rounds/open-next", methods=["POST"])
+@roles_required(Role.FACILITATOR)
+def open_next(slug: str):
+    """Open the study's next round and go back to the study page saying what happened.
+
+    The next round is a round still in draft if there is one, else a new round
+    after the last. It is refused while another round is open. Creating and
+    opening happen in one savepoint, so a refusal leaves no new draft round
+    behind.
+    """
+    found = _study_or_404(slug)
+    still_open = open_round_of(db.session, found)
+    if still_open is not None:
+        flash(
+            f"No new round was opened: round {still_open.number} is still open. Close it first.",
+            "error",
+        )
+        return redirect(url_for("facilitate.study", slug=found.slug))
+    try:
+        with db.session.begin_nested():
+            draft = db.session.scalar(
+                sa.select(Round)
+                .where(Round.study_id == found.id, Round.state == RoundState.DRAFT)
+                .order_by(Round.number)
+            )
+            round_ = draft or create_round(db.session, found, actor=_actor())
+            open_round(db.session, round_, actor=_actor())
+    except DomainError as error:
+        flash(f"No new round was opened: {error.message}.", "error")
+    else:
+        flash(f"Round {round_.number} is open: experts can answer now.", "success")
+    return redirect(url_for("facilitate.study", slug=found.slug))
+
+
+@bp.route("/studies/<slug>/feedback-settings", methods=["POST"])
+@roles_required(Role.FACILITATOR)
+def feedback_settings(slug: str):
+    """Save how the study shows feedback; on invalid input show the page again with the error."""
+    found = _study_or_404(slug)
+    form = FeedbackSettingsForm()
+    if form.validate_on_submit():
+        try:
+            update_settings(
+                db.session,
+                found,
+                min_answers=form.min_answers.data,
+                hide_until_answered=form.hide_until_answered.data,
+                actor=_actor(),
+            )
+        except DomainError as error:
+            form.min_answers.errors = [*form.min_answers.errors, error.message]
+        else:
+            flash("The feedback settings are saved.", "success")
+            return redirect(url_for("facilitate.study", slug=found.slug, _anchor="feedback"))
+    return _render_study(found, form, status=400)
+
+
+@bp.route("/studies/<slug>/rounds/<int:number>/rationales")
+@roles_required(Role.FACILITATOR, Role.ANALYST)
+def rationales(slug: str, number: int):
+    """List every rationale given in round ``number``, question by question.
+
+    The study's owner (or an admin) can hide each one from the panel's
+    feedback, or show it again; the answer itself still counts either way.
+    """
+    found = _study_or_404(slug)
+    round_ = _round_or_404(found, number)
+    rows = db.session.execute(
+        sa.select(Question, Judgment, Expert.pseudonym)
+        .join(Judgment, Judgment.question_id == Question.id)
+        .join(Expert, Expert.id == Judgment.expert_id)
+        .where(Judgment.round_id == round_.id, sa.func.trim(Judgment.rationale) != "")
+        .order_by(Question.position, Expert.pseudonym)
+    ).all()
+    by_question = [
+        (question, [(judgment, pseudonym) for _, judgment, pseudonym in group])
+        for question, group in groupby(rows, key=lambda row: row[0])
+    ]
+    return render_template(
+        "facilitate/rationales.html",
+        study=found,
+        round=round_,
+        by_question=by_question,
+        can_manage=_can_manage(),
+    )
+
+
+@bp.route("/studies/<slug>/judgments/<int:judgment_id>/rationale", methods=["POST"])
+@roles_required(Role.FACILITATOR)
+def rationale_visibility(slug: str, judgment_id: int):
+    """Hide a judgment's rationale from the panel's feedback (``hidden=1``) or show it (``0``)."""
+    found = _study_or_404(slug)
+    judgment = db.session.get(Judgment, judgment_id)
+    if judgment is None or judgment.round.study_id != found.id:
+        abort(404)
+    form = RationaleVisibilityForm()
+    if not form.validate_on_submit():
+        abort(400, "Send hidden=1 to hide the rationale or hidden=0 to show it.")
+    hidden = form.hidden.data == "1"
+    set_rationale_hidden(db.session, judgment, hidden, actor=_actor())
+    who = f"{judgment.expert.pseudonym}'s rationale on question {judgment.question.key}"
+    flash(
+        f"{who} is now hidden from the panel's feedback."
+        if hidden
+        else f"{who} is shown in the panel's feedback again.",
+        "success",
+    )
+    return redirect(
+        url_for(
+            "facilitate.rationales",
+            slug=found.slug,
+            number=judgment.round.number,
+            _anchor=f"judgment-{judgment.id}",
+        )
     )

@@ -1,0 +1,52 @@
+"""The facilitator's forms: they only parse; the services in :mod:`elicit.feedback` decide."""
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, IntegerField
+from wtforms.validators import AnyOf, InputRequired, NumberRange, StopValidation
+
+from elicit.feedback.services import MIN_ANSWERS_LIMIT
+
+MIN_ANSWERS_MESSAGE = f"Enter a whole number from 1 to {MIN_ANSWERS_LIMIT}."
+
+
+class WholeNumberField(IntegerField):
+    """An integer field that explains text that is not a whole number once, in its own words."""
+
+    def __init__(self, label: str, *, message: str, **kwargs) -> None:
+        super().__init__(label, **kwargs)
+        self.message = message
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        """Parse the typed text, refusing anything but a whole number with ``message``."""
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as error:
+            raise ValueError(self.message) from error
+
+    def pre_validate(self, form: FlaskForm) -> None:
+        """Skip the range checks when the text was not a number at all (one message is enough)."""
+        if self.process_errors:
+            raise StopValidation()
+
+
+class FeedbackSettingsForm(FlaskForm):
+    """How a study shows the panel's previous-round answers to its experts."""
+
+    min_answers = WholeNumberField(
+        "Minimum number of answers before a question's feedback is shown",
+        message=MIN_ANSWERS_MESSAGE,
+        validators=[
+            InputRequired(MIN_ANSWERS_MESSAGE),
+            NumberRange(min=1, max=MIN_ANSWERS_LIMIT, message=MIN_ANSWERS_MESSAGE),
+        ],
+        render_kw={"min": 1, "max": MIN_ANSWERS_LIMIT, "inputmode": "numeric"},
+    )
+    hide_until_answered = BooleanField(
+        "Show an expert the feedback on a question only after they have answered it this round"
+    )
+
+
+class RationaleVisibilityForm(FlaskForm):
+    """Whether to hide a rationale from the panel's feedback (``1``) or show it again (``0``)."""
+
+    hidden = HiddenField(validators=[InputRequired(), AnyOf(["0", "1"])])
