@@ -98,6 +98,8 @@ def load(instance_path: Path) -> dict:
         # A CSRF token lives as long as the session, so a form left open for
         # hours still saves (Flask-WTF's default would expire it after one hour).
         "WTF_CSRF_TIME_LIMIT": None,
+        # A whole round's answers with long rationales fits in well under 4 MB.
+        "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,
         "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URL") or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
     }

@@ -77,11 +77,17 @@ def enter(client, token, consent=True):
 
 
 def form(page_html, questions, values, action="submit"):
-    """Build the answer form: ``values`` maps a question to its fields (e.g. probability)."""
+    """Build the answer form as the page would send it.
+
+    ``values`` maps a question to what the expert typed (e.g. probability);
+    the digest of what each question showed is copied from ``page_html``.
+    """
     data = {"csrf_token": csrf_token(page_html), "action": action}
+    shown = dict(re.findall(r'name="(q\d+-shown)" value="([0-9a-f]+)"', page_html))
     for question in questions:
         prefix = f"q{question.id}"
         data[f"{prefix}-present"] = "1"
+        data[f"{prefix}-shown"] = shown.get(f"{prefix}-shown", "")
         for name, value in values.get(question, {}).items():
             if name == "quantile_values":
                 for i, text in enumerate(value):
@@ -110,7 +116,8 @@ def test_a_link_starts_a_session_and_drops_the_token_from_the_address(client, pa
     assert "An introduction to the study." in welcome.text and "Who sees what" in welcome.text
     assert "worked example" in welcome.text
     session.expire_all()
-    assert session.scalar(sa.select(Invitation.last_used_at).limit(1)) is not None
+    used = sa.select(Invitation.last_used_at).where(Invitation.expert_id == panel["experts"][0].id)
+    assert session.scalar(used) is not None
 
 
 def test_unknown_revoked_and_expired_links_get_the_same_page(client, panel, session):
@@ -311,7 +318,7 @@ def test_autosave_stores_drafts_as_json(client, panel, session):
         headers=headers,
     )
     assert saved.status_code == 200
-    assert saved.json == {"saved": [str(binary.id)], "complete": [str(binary.id)]}
+    assert saved.json == {"saved": [str(binary.id)], "complete": [str(binary.id)], "closed": []}
     [draft] = session.scalars(sa.select(JudgmentDraft)).all()
     assert draft.fields["probability"] == "4" and draft.fields["rationale"] == "typing"
     assert 'value="4"' in client.get("/expert/round").text
@@ -319,7 +326,8 @@ def test_autosave_stores_drafts_as_json(client, panel, session):
     bad = [
         ("not json", 400),
         ({"answers": []}, 400),
-        ({"answers": {"99999": {"probability": "4"}}}, 400),
+        ({"answers": {str(binary.id): {"probability": "4", "rationale": "\x00"}}}, 400),
+        ({"answers": {str(binary.id): {"rationale": "x" * 20_001}}}, 400),
         ({"answers": {str(binary.id): {"probability": 4}}}, 400),
         ({"answers": {str(binary.id): {"colour": "red"}}}, 400),
     ]
@@ -330,7 +338,7 @@ def test_autosave_stores_drafts_as_json(client, panel, session):
             else {"json": payload}
         )
         response = client.post("/expert/rounds/1/drafts", headers=headers, **kwargs)
-        assert response.status_code == status
+        assert response.status_code == status, payload
         assert set(response.json["error"]) == {"code", "message"}
     unsaved = client.post("/expert/rounds/1/drafts", json={"answers": {}})
     assert unsaved.status_code == 401 or unsaved.status_code == 400
@@ -529,3 +537,131 @@ def test_no_expert_page_identifies_another_expert(client, session, app):
     round_page = client.get("/expert/round").text
     for question in calibration:
         assert question.quote not in round_page
+
+
+def test_autosave_refuses_text_that_cannot_be_stored(client, panel):
+    enter(client, panel["tokens"][0])
+    headers = {"X-CSRFToken": csrf_token(client.get("/expert/round").text)}
+    binary = panel["questions"][0]
+    for body in (
+        '{"answers": {"' + str(binary.id) + '": {"rationale": "\\ud800"}}}',
+        "[" * 100_000 + "]" * 100_000,
+    ):
+        response = client.post(
+            "/expert/rounds/1/drafts", data=body, content_type="application/json", headers=headers
+        )
+        assert response.status_code == 400 and response.json["error"]["code"]
+    assert client.get("/expert/round").status_code == 200
+
+
+def test_answers_to_a_question_that_closed_meanwhile_are_never_dropped(client, panel, session):
+    enter(client, panel["tokens"][0])
+    binary, interval, _ = panel["questions"]
+    page = client.get("/expert/round").text
+    binary.close_date = date(2020, 1, 1)
+    session.commit()
+    saved = client.post(
+        "/expert/rounds/1/drafts",
+        json={"answers": {str(binary.id): {"probability": "40"}, str(interval.id): {"lower": "1"}}},
+        headers={"X-CSRFToken": csrf_token(page)},
+    )
+    assert saved.status_code == 200
+    assert saved.json["closed"] == [str(binary.id)] and saved.json["saved"] == [str(interval.id)]
+    values = {binary: {"probability": "40", "rationale": "late thought"}}
+    refused = client.post("/expert/rounds/1/answers", data=form(page, panel["questions"], values))
+    assert refused.status_code == 409
+    assert "Some questions closed while this page was open" in refused.text
+    assert "Will it happen?" in refused.text and "late thought" in refused.text
+    assert judgments(session, panel["experts"][0]) == []
+
+
+def test_opening_the_link_again_keeps_open_pages_working(client, panel, session):
+    enter(client, panel["tokens"][0])
+    binary = panel["questions"][0]
+    page = client.get("/expert/round").text
+    client.get(f"/invite/{panel['tokens'][0]}")
+    sent = client.post(
+        "/expert/rounds/1/answers", data=form(page, [binary], {binary: {"probability": "30"}})
+    )
+    assert sent.status_code == 302 and sent.location.endswith("/receipt")
+    assert len(judgments(session, panel["experts"][0])) == 1
+
+
+def test_a_stale_save_draft_leaves_newer_drafts_and_records_alone(client, panel, session):
+    enter(client, panel["tokens"][0])
+    binary, interval, _ = panel["questions"]
+    stale = client.get("/expert/round").text
+    client.post(
+        "/expert/rounds/1/drafts",
+        json={"answers": {str(binary.id): {"probability": "40", "rationale": "newer"}}},
+        headers={"X-CSRFToken": csrf_token(stale)},
+    )
+    values = {interval: {"lower": "10", "probability": "20", "upper": "30"}}
+    client.post(
+        "/expert/rounds/1/answers", data=form(stale, panel["questions"], values, action="draft")
+    )
+    session.expire_all()
+    drafts = {d.question_id: d.fields for d in session.scalars(sa.select(JudgmentDraft))}
+    assert drafts[binary.id]["rationale"] == "newer" and drafts[interval.id]["lower"] == "10"
+
+    submitted = client.get("/expert/round").text
+    client.post(
+        "/expert/rounds/1/answers",
+        data=form(
+            submitted,
+            panel["questions"],
+            {
+                binary: {"probability": "40", "rationale": "newer"},
+                interval: {"lower": "10", "probability": "20", "upper": "30"},
+            },
+        ),
+    )
+    again = client.get("/expert/round").text
+    page_values = {
+        binary: {"probability": "40", "rationale": "newer"},
+        interval: {"lower": "10", "probability": "20", "upper": "30"},
+    }
+    client.post(
+        "/expert/rounds/1/answers", data=form(again, panel["questions"], page_values, "draft")
+    )
+    session.expire_all()
+    assert session.scalars(sa.select(JudgmentDraft)).all() == []
+    assert "Submitted (version 1)" in client.get("/expert/round").text
+    assert "no answers" not in client.get("/expert/rounds/1/receipt").text
+
+
+def test_unreadable_typing_does_not_reveal_hidden_feedback(client, panel, second_round, session):
+    update_settings(session, panel["study"], min_answers=3, hide_until_answered=True)
+    session.commit()
+    enter(client, panel["tokens"][0])
+    binary = panel["questions"][0]
+    page = client.get("/expert/round").text
+    saved = client.post(
+        "/expert/rounds/2/drafts",
+        json={"answers": {str(binary.id): {"probability": "x"}}},
+        headers={"X-CSRFToken": csrf_token(page)},
+    )
+    assert saved.json["complete"] == []
+    assert "<svg" not in client.get("/expert/round").text
+
+
+def test_a_round_that_has_not_opened_takes_no_answers(client, panel, session):
+    enter(client, panel["tokens"][0])
+    page = client.get("/expert/round").text
+    create_round(session, panel["study"])
+    session.commit()
+    binary = panel["questions"][0]
+    response = client.post(
+        "/expert/rounds/2/answers", data=form(page, [binary], {binary: {"probability": "30"}})
+    )
+    assert response.status_code == 409 and "Round 2 has not opened yet." in response.text
+
+
+@pytest.mark.parametrize(
+    ("level", "name"),
+    [(0.05, "5th"), (0.5, "50th"), (0.95, "95th"), (0.01, "1st"), (0.025, "2.5th"), (0.12, "12th")],
+)
+def test_quantile_levels_are_named_as_percentiles(level, name):
+    from elicit.answering.views import ordinal
+
+    assert ordinal(level) == name

@@ -166,6 +166,12 @@ def test_an_expert_cannot_answer_another_studys_question(session, setting):
         (
             QuestionKind.QUANTITY,
             {},
+            Answer(quantile_values=[1, 2, 1.79e308]),
+            {"quantile_values": "Values must be smaller than 10^15 in size."},
+        ),
+        (
+            QuestionKind.QUANTITY,
+            {},
             Answer(quantile_values=[1, float("inf"), 3]),
             {"quantile_values": "Every percentile must be a number."},
         ),

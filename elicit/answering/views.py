@@ -8,6 +8,7 @@ so revoking it ends the expert's access at once.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import wraps
 from itertools import groupby
@@ -79,23 +80,30 @@ def expert_required(view):  # noqa: ANN001
     return wrapped
 
 
-def session_ended() -> tuple[str, int] | tuple[Response, int]:
-    """Explain that the expert must open their link again, showing back anything they sent.
+SESSION_ENDED = (
+    "Your session has ended. Open your invitation link again to continue; "
+    "answers saved before now are kept."
+)
+STALE_PAGE = (
+    "This page was opened in an earlier session, so it could not be saved from. "
+    "Reload the page to continue; answers saved before now are kept."
+)
+_FORM_FIELD = re.compile(r"q(\d+)-(probability|lower|upper|q\d+|confidence|rationale)")
 
-    A form that arrives without a session (it expired while the page was open)
-    is not thrown away: every answer in it is listed so it can be copied.
+
+def session_ended(message: str = SESSION_ENDED) -> tuple[str, int] | tuple[Response, int]:
+    """Refuse a request that has no valid session, showing back anything it carried.
+
+    A form that arrives without a session (it expired while the page was
+    open) is not thrown away: every answer in it is listed so it can be copied.
     """
-    message = (
-        "Your session has ended. Open your invitation link again to continue; "
-        "answers saved before now are kept."
-    )
     if request.is_json:
         return jsonify({"error": {"code": "session_ended", "message": message}}), 401
-    typed = [
-        (name, value)
-        for name, value in request.form.items(multi=True)
-        if name != "csrf_token" and name != "action" and value.strip()
-    ]
+    typed = []
+    for name, value in request.form.items(multi=True):
+        match = _FORM_FIELD.fullmatch(name)
+        if match and value.strip():
+            typed.append((f"Question {match.group(1)}, {match.group(2)}", value))
     return render_template("expert/session_ended.html", message=message, typed=typed), 401
 
 
@@ -110,11 +118,16 @@ def redeem(token: str):
     """Enter the study from an invitation link, then drop the token from the address bar.
 
     Unknown, revoked and expired links all get the same page and status.
+    Opening the link again as the same expert keeps the session (and the
+    pages already open in other tabs keep working); another expert's or a
+    staff member's session on this browser is ended first.
     """
     invitation = redeem_invitation(db.session, token) if len(token) <= 100 else None
     if invitation is None:
         return render_template("expert/invalid_link.html"), 404
-    session.clear()
+    held = session.get(SESSION_KEY)
+    if not (isinstance(held, dict) and held.get("id") == invitation.expert_id):
+        session.clear()
     session.permanent = True
     session[SESSION_KEY] = {"id": invitation.expert_id, "invitation": invitation.id}
     return redirect(url_for("expert.home"))
@@ -166,6 +179,11 @@ class QuestionView:
     feedback_hidden: bool
     previous: Judgment | None
     answered: bool
+
+    @property
+    def fingerprint(self) -> str:
+        """Digest of what the inputs show, so a "Save draft" can skip questions left as shown."""
+        return parsing.fingerprint(self.raw)
 
 
 def _consented_expert() -> Expert | None:
@@ -232,10 +250,9 @@ def _question_views(
             status = f"Submitted (version {judgment.revision})"
         else:
             status = "Not answered yet"
-        answered = judgment is not None or parsing.has_values(question, raw)
-        hidden = expert.study.hide_feedback_until_answered and not (
-            judgment is not None or (draft is not None and parsing.has_values(question, raw))
-        )
+        valid_draft = draft is not None and not read_answer(question, raw)[1]
+        answered = judgment is not None or valid_draft
+        hidden = expert.study.hide_feedback_until_answered and not answered
         views.append(
             QuestionView(
                 question=question,
@@ -316,13 +333,30 @@ def answer():
     return _render_round(expert, round_, errors=errors, problem=problem)
 
 
-def _typed_answers(round_: Round) -> dict[int, dict]:
-    """Read every question's raw answer from the submitted form."""
-    return {
-        question.id: parsing.raw_from_form(question, request.form, f"q{question.id}")
-        for question in round_questions(db.session, round_)
-        if f"q{question.id}-present" in request.form
+def _typed_answers(round_: Round) -> tuple[dict[int, dict], list[tuple[str, str]]]:
+    """Read every question's raw answer from the submitted form.
+
+    Returns the answers to the questions the round asks, and the title and
+    typed text of any question on the form that the round no longer asks (it
+    closed or resolved while the page was open), so that text is not dropped
+    unseen.
+    """
+    asked = {question.id: question for question in round_questions(db.session, round_)}
+    typed, orphaned = {}, []
+    on_form = {
+        int(m.group(1)) for m in map(re.compile(r"q(\d+)-present").fullmatch, request.form) if m
     }
+    for question_id in sorted(on_form):
+        question = asked.get(question_id) or db.session.get(Question, question_id)
+        if question is None or question.study_id != round_.study_id:
+            continue
+        raw = parsing.raw_from_form(question, request.form, f"q{question_id}")
+        if question_id in asked:
+            typed[question_id] = raw
+        elif not parsing.is_blank(raw):
+            texts = [raw[n] for n in ("lower", "probability", "upper", "rationale") if raw[n]]
+            orphaned.append((question.title, " / ".join([*raw["quantile_values"], *texts])))
+    return typed, orphaned
 
 
 @bp.route("/expert/rounds/<int:number>/answers", methods=["POST"])
@@ -339,16 +373,29 @@ def submit(number: int):
     if expert is None:
         return redirect(url_for("expert.home"))
     round_ = _round_by_number(number)
-    typed = _typed_answers(round_)
+    typed, orphaned = _typed_answers(round_)
+    if orphaned:
+        closed = "; ".join(f"“{title}”: you typed {text}" for title, text in orphaned)
+        problem = (
+            "Some questions closed while this page was open, so answers to them can no longer "
+            f"be saved ({closed}). Nothing was saved; check the page and send it again."
+        )
+        return _render_round(expert, round_, typed=typed, problem=problem, status=409)
     action = request.form.get("action", "draft")
     try:
         if action == "submit":
             result = submit_round(db.session, expert, round_, typed)
         else:
-            save_drafts(db.session, expert, round_, typed)
+            changed = {
+                question_id: raw
+                for question_id, raw in typed.items()
+                if parsing.fingerprint(raw) != request.form.get(f"q{question_id}-shown")
+            }
+            save_drafts(db.session, expert, round_, changed)
             return redirect(url_for("expert.answer", saved=1))
     except DomainError as error:
-        return _render_round(expert, round_, typed=typed, problem=error.message, status=409)
+        status = 409 if error.code in ("round_closed", "round_not_open") else 400
+        return _render_round(expert, round_, typed=typed, problem=error.message, status=status)
     if result.errors:
         return redirect(url_for("expert.answer", check=1))
     return redirect(url_for("expert.receipt", number=number))
@@ -357,20 +404,29 @@ def submit(number: int):
 @bp.route("/expert/rounds/<int:number>/drafts", methods=["POST"])
 @expert_required
 def autosave(number: int):
-    """Save drafts sent as JSON ``{"answers": {"<question id>": {field: text}}}``."""
+    """Save drafts sent as JSON ``{"answers": {"<question id>": {field: text}}}``.
+
+    Answers the round no longer asks (the question closed meanwhile) are
+    listed back under ``closed`` and the rest are saved; ``complete`` lists the
+    questions whose saved answer would be accepted on submission.
+    """
     expert = _consented_expert()
     if expert is None:
         abort(403, "Consent to take part first.")
     round_ = _round_by_number(number)
-    payload = request.get_json(silent=True)
+    try:
+        payload = request.get_json(silent=True)
+    except RecursionError:
+        payload = None
     if not isinstance(payload, dict) or not isinstance(payload.get("answers"), dict):
         abort(400, 'Send {"answers": {...}} as JSON.')
     questions = {str(q.id): q for q in round_questions(db.session, round_)}
-    raw_answers = {}
+    raw_answers, closed = {}, []
     for key, data in payload["answers"].items():
         question = questions.get(key)
         if question is None:
-            abort(400, f"Question {key!r} is not asked in this round.")
+            closed.append(key)
+            continue
         try:
             raw_answers[question.id] = parsing.raw_from_json(question, data)
         except ValueError as error:
@@ -378,13 +434,16 @@ def autosave(number: int):
     try:
         save_drafts(db.session, expert, round_, raw_answers)
     except DomainError as error:
-        return jsonify({"error": {"code": error.code, "message": error.message}}), 409
-    reveal = [
+        status = 409 if error.code in ("round_closed", "round_not_open") else 400
+        return jsonify({"error": {"code": error.code, "message": error.message}}), status
+    valid = [
         str(question_id)
         for question_id, raw in raw_answers.items()
-        if parsing.has_values(questions[str(question_id)], raw)
+        if not read_answer(questions[str(question_id)], raw)[1]
     ]
-    return jsonify({"saved": sorted(map(str, raw_answers)), "complete": reveal})
+    return jsonify(
+        {"saved": sorted(map(str, raw_answers)), "complete": sorted(valid), "closed": closed}
+    )
 
 
 @bp.route("/expert/rounds/<int:number>/receipt")
@@ -436,20 +495,20 @@ def leave():
 
 @bp.app_template_filter("answer")
 def describe_answer(values: Any, question: Question) -> str:
-    """Show a judgment (or panel answer) in words: ``35 %``, ``20 % / 35 % / 50 %`` or quantiles."""
+    """Show a recorded answer exactly as stored: ``35 %``, ``20 % to 50 %, best 35 %``, ..."""
     if question.kind is QuestionKind.QUANTITY:
         levels = question.quantiles or []
         parts = [
-            f"{ordinal(level)}: {format_quantity(value)}"
+            f"{ordinal(level)}: {parsing.plain_number(value)}"
             for level, value in zip(levels, values.quantile_values or [], strict=False)
         ]
         return "; ".join(parts) + (f" {question.unit}" if question.unit else "")
     if question.kind is QuestionKind.BINARY_INTERVAL:
         return (
-            f"{format_percent(values.lower)} to {format_percent(values.upper)}, "
-            f"best {format_percent(values.probability)}"
+            f"{parsing.percent(values.lower)} % to {parsing.percent(values.upper)} %, "
+            f"best {parsing.percent(values.probability)} %"
         )
-    return format_percent(values.probability)
+    return f"{parsing.percent(values.probability)} %"
 
 
 @bp.app_template_filter("ordinal")
@@ -457,7 +516,10 @@ def ordinal(level: float) -> str:
     """Name a quantile level as a percentile: 0.05 -> ``5th``, 0.333 -> ``33.3rd``."""
     number = round(level * 100, 1)
     whole = int(number)
-    suffix = "th" if 10 <= whole % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(whole % 10, "th")
+    if number != whole or 10 <= whole % 100 <= 20:
+        suffix = "th"
+    else:
+        suffix = {1: "st", 2: "nd", 3: "rd"}.get(whole % 10, "th")
     return f"{number:g}{suffix}"
 
 

@@ -15,19 +15,16 @@ import hmac
 import string
 from dataclasses import dataclass
 
-import numpy as np
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from elicit import audit
 from elicit.accounts.models import User
-from elicit.core.consensus import grouped_count, grouped_quantiles
 from elicit.errors import DomainError
 from elicit.feedback import charts
 from elicit.judgments.models import Judgment
 from elicit.panels.models import Expert
 from elicit.rounds.models import Round
-from elicit.rounds.monitoring import central_value
+from elicit.rounds.monitoring import round_answers
 from elicit.studies.models import Question, QuestionKind, Scale, Study
 
 MIN_ANSWERS_LIMIT = 100
@@ -117,27 +114,16 @@ def round_feedback(
     """Build the feedback on ``previous`` (a closed round) for ``viewer``, keyed by question id.
 
     The median and quartiles of the answers' central values (probability or
-    median) come from :func:`elicit.core.consensus.grouped_quantiles`, for all
-    questions in one call.
+    median) are the facilitator's figures (:func:`~elicit.rounds.monitoring.round_answers`).
     """
-    rows = session.execute(
-        sa.select(Question, Judgment)
-        .join(Judgment, Judgment.question_id == Question.id)
-        .where(Judgment.round_id == previous.id)
-    ).all()
-    if not rows:
+    loaded = round_answers(session, previous)
+    if not loaded.rows:
         return {}
-    question_ids = sorted({q.id for q, _ in rows})
-    index = {question_id: i for i, question_id in enumerate(question_ids)}
-    groups = np.fromiter((index[q.id] for q, _ in rows), np.intp, len(rows))
-    values = np.fromiter((central_value(q, j) for q, j in rows), float, len(rows))
-    stats = grouped_quantiles(values, groups, len(question_ids), [0.5, 0.25, 0.75])
-    counts = grouped_count(groups, len(question_ids))
-    labels = round_labels(secret, previous, [j.expert_id for _, j in rows])
+    labels = round_labels(secret, previous, [j.expert_id for _, j in loaded.rows])
 
-    answers: dict[int, list[PanelAnswer]] = {question_id: [] for question_id in question_ids}
+    answers: dict[int, list[PanelAnswer]] = {question_id: [] for question_id in loaded.summaries}
     questions: dict[int, Question] = {}
-    for (question, judgment), value in zip(rows, values, strict=True):
+    for (question, judgment), value in zip(loaded.rows, loaded.values, strict=True):
         questions[question.id] = question
         low, high = _answer_range(question, judgment)
         answers[question.id].append(
@@ -151,12 +137,12 @@ def round_feedback(
             )
         )
     feedback = {}
-    for question_id, i in index.items():
-        count = int(counts[i])
+    for question_id, summary in loaded.summaries.items():
+        count = summary.answers
         if count < min_answers:
             feedback[question_id] = QuestionFeedback(previous.number, count, shown=False)
             continue
-        median, q25, q75 = map(float, stats[i])
+        median, q25, q75 = summary.median, summary.q25, summary.q75
         given = sorted(answers[question_id], key=lambda a: a.label)
         rationales = sorted(
             (a for a in given if a.rationale),

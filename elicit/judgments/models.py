@@ -26,13 +26,27 @@ if TYPE_CHECKING:
     from elicit.studies.models import Question
 
 
-class Judgment(db.Model):
-    """An expert's recorded answer; at most one per (expert, question, round).
+class AnswerValues:
+    """The values of an answer, shared by a judgment and each of its kept revisions.
 
-    The value columns used depend on the question's kind: ``probability`` for
+    Which are used depends on the question's kind: ``probability`` for
     ``binary``; ``lower``, ``probability`` (the best estimate) and ``upper`` for
     ``binary_interval``; ``quantile_values`` (one per level in
-    ``Question.quantiles``) for ``quantity``. ``revision`` counts how many times
+    ``Question.quantiles``) for ``quantity``.
+    """
+
+    probability: Mapped[float | None]
+    lower: Mapped[float | None]
+    upper: Mapped[float | None]
+    quantile_values: Mapped[list[float] | None] = mapped_column(sa.JSON)
+    confidence: Mapped[int | None]
+    rationale: Mapped[str] = mapped_column(sa.Text, default="")
+
+
+class Judgment(AnswerValues, db.Model):
+    """An expert's recorded answer; at most one per (expert, question, round).
+
+    ``revision`` counts how many times
     the expert changed the answer within the round; each version is also kept
     in :class:`JudgmentRevision`. A facilitator can hide the rationale from the
     panel's feedback (``rationale_hidden``); the answer itself still counts.
@@ -65,12 +79,6 @@ class Judgment(db.Model):
     round_id: Mapped[int] = mapped_column(
         sa.ForeignKey("rounds.id", ondelete="CASCADE"), index=True
     )
-    probability: Mapped[float | None]
-    lower: Mapped[float | None]
-    upper: Mapped[float | None]
-    quantile_values: Mapped[list[float] | None] = mapped_column(sa.JSON)
-    confidence: Mapped[int | None]
-    rationale: Mapped[str] = mapped_column(sa.Text, default="")
     rationale_hidden: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     revision: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -86,7 +94,7 @@ class Judgment(db.Model):
     )
 
 
-class JudgmentRevision(db.Model):
+class JudgmentRevision(AnswerValues, db.Model):
     """One recorded version of a judgment; written once, never updated."""
 
     __tablename__ = "judgment_revisions"
@@ -98,12 +106,6 @@ class JudgmentRevision(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     judgment_id: Mapped[int] = mapped_column(sa.ForeignKey("judgments.id", ondelete="CASCADE"))
     revision: Mapped[int]
-    probability: Mapped[float | None]
-    lower: Mapped[float | None]
-    upper: Mapped[float | None]
-    quantile_values: Mapped[list[float] | None] = mapped_column(sa.JSON)
-    confidence: Mapped[int | None]
-    rationale: Mapped[str] = mapped_column(sa.Text, default="")
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     judgment: Mapped[Judgment] = relationship(back_populates="revisions")

@@ -13,6 +13,8 @@ The raw form of one question's answer is a dict of strings::
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import re
 from collections.abc import Mapping
@@ -23,7 +25,10 @@ from elicit.studies.models import Question, QuestionKind
 
 PROBABILITY_FIELDS = ("lower", "probability", "upper")
 FIELD_MAX = 40
-"""Longest text accepted in a number box (a number never needs more)."""
+"""Longest text accepted as a number (a number never needs more)."""
+DRAFT_FIELD_MAX = 200
+DRAFT_RATIONALE_MAX = 2 * RATIONALE_MAX
+"""Longest texts kept in a draft (longer rationales are kept so they can be shortened)."""
 
 _SPACED_THOUSANDS = re.compile(r"[+-]?\d{1,3}( \d{3})+([.,]\d+)?")
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?")
@@ -52,13 +57,40 @@ def raw_from_form(question: Question, form: Mapping[str, str], prefix: str) -> d
     return raw
 
 
+def check_storable(raw: Mapping[str, Any]) -> None:
+    """Refuse raw text that cannot be kept as a draft: too long, a NUL, or not valid Unicode.
+
+    Number boxes may hold up to ``DRAFT_FIELD_MAX`` characters and the
+    rationale up to ``DRAFT_RATIONALE_MAX``, generous limits that still keep
+    one expert from filling the database.
+
+    Raises
+    ------
+    ValueError
+        Naming the field and what is wrong with it.
+    """
+    texts = [(name, raw.get(name, "")) for name in (*PROBABILITY_FIELDS, "confidence")]
+    texts += [("quantile_values", text) for text in raw.get("quantile_values", [])]
+    for name, text in [*texts, ("rationale", raw.get("rationale", ""))]:
+        limit = DRAFT_RATIONALE_MAX if name == "rationale" else DRAFT_FIELD_MAX
+        if len(text) > limit:
+            raise ValueError(f"{name} is longer than {limit:,} characters")
+        if "\x00" in text:
+            raise ValueError(f"{name} contains a NUL character")
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError(f"{name} contains characters that are not valid Unicode") from None
+
+
 def raw_from_json(question: Question, data: Any) -> dict[str, Any]:
     """Read ``question``'s raw answer from a JSON object, refusing anything but strings.
 
     Raises
     ------
     ValueError
-        If ``data`` is not an object of strings (and a list of strings for quantiles).
+        If ``data`` is not an object of strings (and a list of strings for
+        quantiles), or cannot be kept (see :func:`check_storable`).
     """
     if not isinstance(data, dict):
         raise ValueError("each answer must be an object of fields")
@@ -75,6 +107,7 @@ def raw_from_json(question: Question, data: Any) -> dict[str, Any]:
         elif not isinstance(value, str):
             raise ValueError(f"{name} must be a string")
         raw[name] = value
+    check_storable(raw)
     return raw
 
 
@@ -172,9 +205,35 @@ def parse(question: Question, raw: Mapping[str, Any]) -> tuple[Answer | None, di
     return Answer(**values), {}
 
 
+def plain_number(value: float, scale: float = 1.0) -> str:
+    """Write ``value * scale`` with the fewest decimals that read back as ``value``.
+
+    "Read back" means equal to 12 significant digits, the test
+    :func:`~elicit.judgments.services.record_judgment` uses to tell a change
+    from a repeat, so an answer shown in a box and submitted again untouched
+    never becomes a new revision, and 0.333 shows as ``33.3``, not
+    ``33.300000000000004``.
+    """
+    shown = value * scale
+    if shown == 0:
+        return "0"
+    if 1e-6 <= abs(shown) < 1e16:
+        for decimals in range(0, 24):
+            text = f"{shown:.{decimals}f}"
+            if math.isclose(float(text) / scale, value, rel_tol=1e-13, abs_tol=0):
+                return text
+    return repr(shown)
+
+
 def percent(value: float | None) -> str:
     """Show a stored probability as the percentage an expert typed (0.35 -> ``"35"``)."""
-    return "" if value is None else f"{round(value * 100, 9):.15g}"
+    return "" if value is None else plain_number(value, 100.0)
+
+
+def fingerprint(raw: Mapping[str, Any]) -> str:
+    """Return a short digest of a raw answer, to tell whether a form changed what it showed."""
+    canonical = json.dumps(raw, sort_keys=True, ensure_ascii=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
 def raw_from_values(question: Question, answer: Any) -> dict[str, Any]:
@@ -183,7 +242,7 @@ def raw_from_values(question: Question, answer: Any) -> dict[str, Any]:
     for name in PROBABILITY_FIELDS:
         raw[name] = percent(getattr(answer, name))
     if answer.quantile_values:
-        raw["quantile_values"] = [f"{v:.15g}" for v in answer.quantile_values]
+        raw["quantile_values"] = [plain_number(v) for v in answer.quantile_values]
     raw["confidence"] = "" if answer.confidence is None else str(answer.confidence)
     raw["rationale"] = answer.rationale or ""
     return raw

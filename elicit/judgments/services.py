@@ -49,6 +49,8 @@ class AnswerErrors(DomainError):
 
 
 RATIONALE_MAX = 10_000
+QUANTITY_LIMIT = 1e15
+"""Quantities are kept below this size, so every chart and pooled figure stays finite."""
 PROBABILITY_FLOOR = 0.01
 """Unless a question allows certainty, probabilities run from 1 % to 99 %."""
 
@@ -86,6 +88,8 @@ def check_answer(question: Question, answer: Answer) -> dict[str, str]:
             errors["quantile_values"] = f"Give one value for each of the {len(levels)} percentiles."
         elif not all(math.isfinite(v) for v in values):
             errors["quantile_values"] = "Every percentile must be a number."
+        elif any(abs(v) >= QUANTITY_LIMIT for v in values):
+            errors["quantile_values"] = "Values must be smaller than 10^15 in size."
         elif any(b <= a for a, b in zip(values, values[1:], strict=False)):
             errors["quantile_values"] = "Each percentile must be larger than the one before."
         elif question.lower_bound is not None and values[0] < question.lower_bound:
@@ -101,16 +105,26 @@ def check_answer(question: Question, answer: Answer) -> dict[str, str]:
     return errors
 
 
-def _values(answer: Answer | Judgment) -> tuple:
-    """Return the recorded content of an answer, to tell a real change from a repeat."""
-    quantiles = tuple(float(v) for v in answer.quantile_values) if answer.quantile_values else None
+def _same_answer(a: Answer | Judgment, b: Answer | Judgment) -> bool:
+    """Whether two answers say the same thing (numbers equal to 12 significant digits).
+
+    A value shown in a box and sent back may differ from the stored float in
+    its last bits; that is a repeat, not a change, and makes no new revision.
+    """
+
+    def close(x: float | None, y: float | None) -> bool:
+        """Compare two optional numbers with a relative tolerance."""
+        if x is None or y is None:
+            return x is y
+        return math.isclose(x, y, rel_tol=1e-12, abs_tol=1e-15)
+
+    qa, qb = list(a.quantile_values or []), list(b.quantile_values or [])
     return (
-        answer.probability,
-        answer.lower,
-        answer.upper,
-        quantiles,
-        answer.confidence,
-        (answer.rationale or "").strip(),
+        all(close(getattr(a, n), getattr(b, n)) for n in ("probability", "lower", "upper"))
+        and len(qa) == len(qb)
+        and all(close(x, y) for x, y in zip(qa, qb, strict=True))
+        and a.confidence == b.confidence
+        and (a.rationale or "").strip() == (b.rationale or "").strip()
     )
 
 
@@ -145,7 +159,7 @@ def record_judgment(
     if judgment is None:
         judgment = Judgment(expert=expert, question=question, round=round_, revision=1)
         session.add(judgment)
-    elif _values(judgment) == _values(answer):
+    elif _same_answer(judgment, answer):
         return judgment
     else:
         judgment.revision += 1

@@ -43,6 +43,8 @@ def _begin(session: Session, expert: Expert, round_: Round) -> dict[int, Questio
     session.refresh(round_)
     if round_.study_id != expert.study_id:
         raise DomainError("wrong_study", "this round is not in your study")
+    if round_.state is RoundState.DRAFT:
+        raise DomainError("round_not_open", f"Round {round_.number} has not opened yet.")
     if round_.state is not RoundState.OPEN:
         raise DomainError(
             "round_closed",
@@ -76,16 +78,41 @@ def _store_drafts(
     questions: dict[int, Question],
     raw_answers: RawAnswers,
 ) -> None:
-    """Write each raw answer as the expert's draft; a blank one removes the draft."""
+    """Write each raw answer as the expert's draft.
+
+    A blank answer, or one that shows exactly what is already recorded,
+    removes the draft: there is nothing unsubmitted to keep.
+    """
     unknown = set(raw_answers) - set(questions)
     if unknown:
         raise DomainError(
             "unknown_question", "some answers are for questions this round does not ask"
         )
+    for raw in raw_answers.values():
+        try:
+            parsing.check_storable(raw)
+        except ValueError as error:
+            raise DomainError(
+                "unstorable_answer", f"This answer cannot be saved: {error}."
+            ) from None
     existing = drafts_of(session, expert, round_)
+    recorded = {
+        j.question_id: j
+        for j in session.scalars(
+            sa.select(Judgment).where(
+                Judgment.expert_id == expert.id,
+                Judgment.round_id == round_.id,
+                Judgment.question_id.in_(list(raw_answers)),
+            )
+        )
+    }
     for question_id, raw in raw_answers.items():
         draft = existing.get(question_id)
-        if parsing.is_blank(raw):
+        judgment = recorded.get(question_id)
+        same_as_recorded = judgment is not None and dict(raw) == parsing.raw_from_values(
+            questions[question_id], judgment
+        )
+        if parsing.is_blank(raw) or same_as_recorded:
             if draft is not None:
                 session.delete(draft)
         elif draft is None:

@@ -36,22 +36,46 @@ def central_value(question: Question, judgment: Judgment) -> float:
     return judgment.probability
 
 
-def panel_summary(session: Session, round_: Round) -> dict[int, QuestionSummary]:
-    """Summarise every question answered in ``round_``, keyed by question id, in one query."""
-    rows = session.execute(
-        sa.select(Question, Judgment)
-        .join(Judgment, Judgment.question_id == Question.id)
-        .where(Judgment.round_id == round_.id)
-    ).all()
+@dataclass(frozen=True)
+class RoundAnswers:
+    """Every judgment of a round with its question, and the per-question summaries.
+
+    ``values[i]`` is the central value of ``rows[i]``; ``summaries`` is keyed by question id.
+    """
+
+    rows: list[tuple[Question, Judgment]]
+    values: np.ndarray
+    summaries: dict[int, QuestionSummary]
+
+
+def round_answers(session: Session, round_: Round) -> RoundAnswers:
+    """Load ``round_``'s judgments in one query and summarise every question in one pass.
+
+    The median and quartiles come from :func:`elicit.core.consensus.grouped_quantiles`.
+    """
+    rows = [
+        (question, judgment)
+        for question, judgment in session.execute(
+            sa.select(Question, Judgment)
+            .join(Judgment, Judgment.question_id == Question.id)
+            .where(Judgment.round_id == round_.id)
+        )
+    ]
+    values = np.fromiter((central_value(q, j) for q, j in rows), float, len(rows))
     if not rows:
-        return {}
+        return RoundAnswers(rows, values, {})
     question_ids = sorted({question.id for question, _ in rows})
     index = {question_id: i for i, question_id in enumerate(question_ids)}
-    values = np.fromiter((central_value(q, j) for q, j in rows), float, len(rows))
     groups = np.fromiter((index[q.id] for q, _ in rows), np.intp, len(rows))
     stats = grouped_quantiles(values, groups, len(question_ids), [0.5, 0.25, 0.75])
     counts = grouped_count(groups, len(question_ids))
-    return {
+    summaries = {
         question_id: QuestionSummary(int(counts[i]), *map(float, stats[i]))
         for question_id, i in index.items()
     }
+    return RoundAnswers(rows, values, summaries)
+
+
+def panel_summary(session: Session, round_: Round) -> dict[int, QuestionSummary]:
+    """Summarise every question answered in ``round_``, keyed by question id."""
+    return round_answers(session, round_).summaries

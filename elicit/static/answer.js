@@ -38,18 +38,11 @@
     };
   }
 
-  function complete(article) {
-    var f = fieldsOf(article);
-    var kind = article.getAttribute("data-kind");
-    var needed = kind === "binary" ? [f.probability]
-      : kind === "binary_interval" ? [f.lower, f.probability, f.upper] : f.quantile_values;
-    return needed.length > 0 && needed.every(function (t) { return t.trim() !== ""; });
-  }
-
+  // An answer counts once the server has it recorded, or holds a draft it would accept.
   function updateProgress() {
     var count = 0;
     articles().forEach(function (article) {
-      if (article.getAttribute("data-answered") === "true" || complete(article)) { count++; }
+      if (article.getAttribute("data-answered") === "true") { count++; }
     });
     progress.value = count;
     answeredCount.textContent = String(count);
@@ -89,7 +82,7 @@
       return response.json().catch(function () { return {}; }).then(function (body) {
         if (!response.ok) {
           var error = new Error((body.error && body.error.message) || "the server answered " + response.status);
-          error.final = response.status === 401 || response.status === 409;
+          error.final = response.status >= 400 && response.status < 500 && response.status !== 429;
           throw error;
         }
         return body;
@@ -99,11 +92,18 @@
       retryDelay = 2000;
       body.saved.forEach(function (id) {
         var article = form.querySelector("article[data-question='" + id + "']");
+        var valid = body.complete.indexOf(id) >= 0;
         article.querySelector("[data-status]").textContent = "Draft saved, not yet submitted";
+        article.setAttribute("data-answered",
+          valid || article.getAttribute("data-recorded") === "true" ? "true" : "false");
+        if (valid) { revealFeedback(article); }
       });
-      body.complete.forEach(function (id) {
-        revealFeedback(form.querySelector("article[data-question='" + id + "']"));
+      body.closed.forEach(function (id) {
+        var article = form.querySelector("article[data-question='" + id + "']");
+        article.querySelector("[data-status]").textContent =
+          "This question has closed: your text for it was not saved (it is still on this page).";
       });
+      updateProgress();
       var time = new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
       if (Object.keys(dirty).length) { schedule(); } else { setStatus("All changes saved as drafts (" + time + ")."); }
     }).catch(function (error) {
@@ -130,7 +130,6 @@
     if (!article || submitting) { return; }
     dirty[article.getAttribute("data-question")] = true;
     article.querySelector("[data-status]").textContent = "Unsaved changes…";
-    updateProgress();
     if (saveUrl) { setStatus("Unsaved changes…"); schedule(); }
   }
 

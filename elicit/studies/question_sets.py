@@ -348,9 +348,7 @@ def _states_number(text: str, value: float) -> bool:
     a calibration question's realization must not appear in them.
     """
     forms = {f"{value:g}", f"{value:,g}", f"{value:,.0f}" if value == int(value) else f"{value:g}"}
-    return any(
-        re.search(rf"(?<![\d.,]){re.escape(form)}(?![\d]|[.,]\d)", text) for form in forms
-    )
+    return any(re.search(rf"(?<![\d.,]){re.escape(form)}(?![\d]|[.,]\d)", text) for form in forms)
 
 
 def _question(

@@ -150,7 +150,8 @@ def test_an_expert_answers_two_rounds_in_the_browser(live, browser):
     page.get_by_role("button", name="Agree and start").click()
     assert page.url.endswith("/expert/round")
 
-    # Round 1: the slider moves the percent box; one field wrong first.
+    # Round 1: the slider moves the percent box; one field wrong first. Progress counts
+    # the answers the server would accept, once their drafts are saved.
     expect(page.get_by_text("0 of 30 answered")).to_be_visible()
     box = page.locator(f"#{binary}-probability")
     slider = page.locator(f"input[data-slider-for='{binary}-probability']")
@@ -162,7 +163,7 @@ def test_an_expert_answers_two_rounds_in_the_browser(live, browser):
     page.locator(f"#{binary}-rationale").fill("Talks stall without guarantees.")
     for i, value in enumerate(["2", "5", "9"]):
         page.locator(f"#{quantity}-q{i}").fill(value)
-    expect(page.get_by_text("2 of 30 answered")).to_be_visible()
+    expect(page.get_by_text("1 of 30 answered")).to_be_visible()
     page.get_by_role("button", name="Submit round 1").click()
     error = page.locator(f"#{binary}-probability-error")
     expect(error).to_contain_text("Give a percentage from 1 to 99")
@@ -173,6 +174,7 @@ def test_an_expert_answers_two_rounds_in_the_browser(live, browser):
     # Correct it; the draft saves itself, and a reload finds it.
     box.fill("35")
     expect(page.locator("#save-status")).to_contain_text("All changes saved", timeout=10_000)
+    expect(page.get_by_text("2 of 30 answered")).to_be_visible()
     page.reload()
     expect(box).to_have_value("35")
     expect(page.locator(f"#{binary}-rationale")).to_have_value("Talks stall without guarantees.")
