@@ -66,11 +66,19 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _register_error_handlers(app)
 
     @app.before_request
-    def _refuse_nul_characters() -> None:
-        """Refuse a NUL character in the path, query or form (PostgreSQL cannot store one)."""
+    def _refuse_nul_characters():  # noqa: ANN202
+        """Refuse a NUL character in the path, query or form (PostgreSQL cannot store one).
+
+        An expert's form is answered with everything it carried listed back.
+        """
         fields = [*request.args.listvalues(), *request.form.listvalues()]
         if "\x00" in request.path or any("\x00" in v for values in fields for v in values):
-            abort(400, "The request contains a NUL character, which is never valid here.")
+            message = "The request contains a NUL character, which is never valid here."
+            if request.blueprint == "expert":
+                from elicit.answering.views import session_ended
+
+                return session_ended(f"{message} Nothing was saved.", status=400)
+            abort(400, message)
 
     @app.after_request
     def _security_headers(response: Response) -> Response:

@@ -665,3 +665,14 @@ def test_quantile_levels_are_named_as_percentiles(level, name):
     from elicit.answering.views import ordinal
 
     assert ordinal(level) == name
+
+
+def test_a_nul_character_is_refused_with_the_typing_shown_back(client, panel, session):
+    enter(client, panel["tokens"][0])
+    binary = panel["questions"][0]
+    page = client.get("/expert/round").text
+    values = {binary: {"probability": "30", "rationale": "careful\x00words"}}
+    response = client.post("/expert/rounds/1/answers", data=form(page, [binary], values))
+    assert response.status_code == 400
+    assert "NUL character" in response.text and "carefulwords" in response.text
+    assert judgments(session, panel["experts"][0]) == []

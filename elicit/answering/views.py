@@ -91,20 +91,28 @@ STALE_PAGE = (
 _FORM_FIELD = re.compile(r"q(\d+)-(probability|lower|upper|q\d+|confidence|rationale)")
 
 
-def session_ended(message: str = SESSION_ENDED) -> tuple[str, int] | tuple[Response, int]:
-    """Refuse a request that has no valid session, showing back anything it carried.
+def session_ended(
+    message: str = SESSION_ENDED, status: int = 401
+) -> tuple[str, int] | tuple[Response, int]:
+    """Refuse an expert's request that cannot be saved, showing back anything it carried.
 
     A form that arrives without a session (it expired while the page was
-    open) is not thrown away: every answer in it is listed so it can be copied.
+    open), or that cannot be read, is not thrown away: every answer in it is
+    listed so it can be copied.
     """
     if request.is_json:
-        return jsonify({"error": {"code": "session_ended", "message": message}}), 401
+        code = "session_ended" if status == 401 else "bad_request"
+        return jsonify({"error": {"code": code, "message": message}}), status
     typed = []
     for name, value in request.form.items(multi=True):
         match = _FORM_FIELD.fullmatch(name)
         if match and value.strip():
-            typed.append((f"Question {match.group(1)}, {match.group(2)}", value))
-    return render_template("expert/session_ended.html", message=message, typed=typed), 401
+            shown = value.replace("\x00", "")
+            typed.append((f"Question {match.group(1)}, {match.group(2)}", shown))
+    page = render_template(
+        "expert/session_ended.html", message=message, typed=typed, ended=status == 401
+    )
+    return page, status
 
 
 def _after_redemption_limit(response: Response) -> bool:
