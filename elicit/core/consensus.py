@@ -5,27 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-
-def _grouped_input(values: ArrayLike, groups: ArrayLike, n_groups: int):
-    """Check and convert the (values, group index) layout shared by the grouped functions."""
-    values = np.asarray(values, dtype=float)
-    groups = np.asarray(groups)
-    if values.ndim != 1 or groups.shape != values.shape:
-        raise ValueError(
-            f"values and groups must be 1-d arrays of one length, got shapes "
-            f"{values.shape} and {groups.shape}"
-        )
-    if not np.issubdtype(groups.dtype, np.integer) and groups.size:
-        raise ValueError(f"groups must be integers, got dtype {groups.dtype}")
-    if n_groups < 0:
-        raise ValueError(f"n_groups must be non-negative, got {n_groups}")
-    bad = np.flatnonzero(~np.isfinite(values))
-    if bad.size:
-        raise ValueError(f"values[{bad[0]}] is {values[bad[0]]}, not a finite number")
-    outside = np.flatnonzero((groups < 0) | (groups >= n_groups))
-    if outside.size:
-        raise ValueError(f"groups[{outside[0]}] = {groups[outside[0]]} is outside [0, {n_groups})")
-    return values, groups.astype(np.intp, copy=False)
+from .layout import grouped_input
 
 
 def grouped_count(groups: ArrayLike, n_groups: int) -> NDArray[np.intp]:
@@ -42,7 +22,7 @@ def grouped_count(groups: ArrayLike, n_groups: int) -> NDArray[np.intp]:
     -------
     ndarray of int, shape (n_groups,)
     """
-    _, groups = _grouped_input(np.zeros(np.shape(groups)), groups, n_groups)
+    _, groups = grouped_input(np.zeros(np.shape(groups)), groups, n_groups)
     return np.bincount(groups, minlength=n_groups)
 
 
@@ -87,7 +67,7 @@ def grouped_quantiles(
     R. J. Hyndman and Y. Fan, "Sample quantiles in statistical packages",
     *The American Statistician* 50(4), 361-365, 1996.
     """
-    values, groups = _grouped_input(values, groups, n_groups)
+    values, groups = grouped_input(values, groups, n_groups)
     levels = np.atleast_1d(np.asarray(q, dtype=float))
     if levels.ndim != 1 or np.any(~np.isfinite(levels)) or np.any((levels < 0) | (levels > 1)):
         raise ValueError(f"q must be levels in [0, 1], got {levels}")

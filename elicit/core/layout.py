@@ -1,0 +1,71 @@
+"""The grouped layout every function of :mod:`elicit.core` takes: many questions in one array.
+
+A study's answers arrive as flat arrays, one entry per judgment:
+
+``values``
+    the numbers (probabilities, quantiles, ...), shape ``(n,)``;
+``groups``
+    the question (group) index of each value, integers in ``[0, n_groups)``;
+``weights``
+    optionally, a non-negative weight per value.
+
+Functions return one result per group, shape ``(n_groups, ...)``, with NaN
+for a group that has no values. Nothing loops over judgments or questions in
+Python.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+
+def grouped_input(
+    values: ArrayLike, groups: ArrayLike, n_groups: int
+) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
+    """Check and convert a (values, group index) pair to float and ``intp`` arrays.
+
+    Raises
+    ------
+    ValueError
+        If the shapes differ or are not 1-d, a group index is not an integer or
+        lies outside ``[0, n_groups)``, or a value is not finite; the message
+        names the first bad entry.
+    """
+    values = np.asarray(values, dtype=float)
+    groups = np.asarray(groups)
+    if values.ndim != 1 or groups.shape != values.shape:
+        raise ValueError(
+            f"values and groups must be 1-d arrays of one length, got shapes "
+            f"{values.shape} and {groups.shape}"
+        )
+    if not np.issubdtype(groups.dtype, np.integer) and groups.size:
+        raise ValueError(f"groups must be integers, got dtype {groups.dtype}")
+    if n_groups < 0:
+        raise ValueError(f"n_groups must be non-negative, got {n_groups}")
+    bad = np.flatnonzero(~np.isfinite(values))
+    if bad.size:
+        raise ValueError(f"values[{bad[0]}] is {values[bad[0]]}, not a finite number")
+    outside = np.flatnonzero((groups < 0) | (groups >= n_groups))
+    if outside.size:
+        raise ValueError(f"groups[{outside[0]}] = {groups[outside[0]]} is outside [0, {n_groups})")
+    return values, groups.astype(np.intp, copy=False)
+
+
+def grouped_weights(weights: ArrayLike | None, n: int) -> NDArray[np.float64] | None:
+    """Check optional per-value weights: ``None``, or ``n`` finite non-negative numbers.
+
+    Raises
+    ------
+    ValueError
+        If the length differs from ``n`` or a weight is negative or not finite.
+    """
+    if weights is None:
+        return None
+    w = np.asarray(weights, dtype=float)
+    if w.shape != (n,):
+        raise ValueError(f"weights must have shape ({n},), got {w.shape}")
+    bad = np.flatnonzero(~np.isfinite(w) | (w < 0))
+    if bad.size:
+        raise ValueError(f"weights[{bad[0]}] is {w[bad[0]]}, not a finite non-negative number")
+    return w
