@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test lint install dev browser clean
+.PHONY: run test lint install dev browser bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ browser: $(CHROMIUM) tests/browser/node_modules/axe-core/axe.min.js  ## chromium
 
 test: dev browser  ## the whole suite (SQLite; set ELICIT_TEST_DATABASE_URL for PostgreSQL)
 	$(BIN)/pytest
+
+bench: dev  ## speed targets: each script prints its figures and its baseline, timed in the same run
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	@for script in benchmarks/bench_*.py; do \
+		echo "=== $$script"; $(BIN)/python $$script || exit 1; done
 
 lint: dev  ## ruff: lint and format check
 	$(BIN)/ruff check .
