@@ -116,9 +116,12 @@ def _register_blueprints(app: Flask) -> None:
 def _register_commands(app: Flask) -> None:
     """Attach each feature's command group to ``flask``/``elicit``."""
     from elicit.accounts.cli import users
+    from elicit.analysis.cli import COMMANDS as analysis_commands
     from elicit.demo.cli import demo
     from elicit.studies.cli import questions
 
+    for command in analysis_commands:
+        app.cli.add_command(command)
     app.cli.add_command(users)
     app.cli.add_command(questions)
     app.cli.add_command(demo)
