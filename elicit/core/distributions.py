@@ -26,7 +26,7 @@ What is here:
 * :func:`piecewise_linear_cdf`, :func:`piecewise_linear_pdf` and
   :func:`piecewise_linear_quantile` give the piecewise-uniform ("minimum
   information") distribution through a judgment's quantiles that Cooke's
-  classical model uses, with :func:`intrinsic_range` for its support.
+  classical model uses (its support is :func:`elicit.core.cooke.intrinsic_range`).
 
 Pools and averages take the grouped layout of :mod:`elicit.core.layout`: a
 question (group) index per judgment, and return one row per question.
@@ -50,7 +50,6 @@ __all__ = [
     "distribution_cdf",
     "distribution_quantile",
     "fit_quantiles",
-    "intrinsic_range",
     "linear_pool_cdf",
     "linear_pool_quantiles",
     "piecewise_linear_cdf",
@@ -1325,7 +1324,7 @@ def piecewise_linear_cdf(
     levels : array_like of float, shape (k,) or (n, k)
         Their levels, strictly increasing in (0, 1).
     lower, upper : float or array_like of float, shape (n,)
-        The intrinsic range :math:`[L, U]` (see :func:`intrinsic_range`),
+        The intrinsic range :math:`[L, U]` (see :func:`elicit.core.cooke.intrinsic_range`),
         finite, containing the quantiles.
     scale : {"linear", "log"}
         Interpolate in :math:`x` or in :math:`\log x`.
@@ -1451,100 +1450,3 @@ def piecewise_linear_quantile(
     at = qq.reshape(xs.shape[0], -1)
     out = np.where(at <= 0, lo[:, None], np.where(at >= 1, hi[:, None], out))
     return out.reshape(qq.shape)
-
-
-def intrinsic_range(
-    quantile_values: ArrayLike,
-    groups: ArrayLike,
-    n_groups: int,
-    realizations: ArrayLike | None = None,
-    *,
-    overshoot: float = 0.1,
-    scale: str = "linear",
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    r"""Cooke's intrinsic range of every question: the experts' span plus an overshoot.
-
-    With :math:`l_g` and :math:`h_g` the smallest and largest of all quantiles
-    the experts gave for question :math:`g` and its realization (if known),
-
-    .. math:: L_g = l_g - k\,(h_g - l_g), \qquad U_g = h_g + k\,(h_g - l_g),
-
-    :math:`k` the overshoot (10 % by convention). On the log scale the same is
-    done to :math:`\log l_g` and :math:`\log h_g`.
-
-    Parameters
-    ----------
-    quantile_values : array_like of float, shape (n,) or (n, k)
-        All experts' quantiles (any levels).
-    groups : array_like of int, shape (n,)
-        Question index of each row, in ``[0, n_groups)``.
-    n_groups : int
-        Number of questions.
-    realizations : array_like of float, shape (n_groups,), optional
-        Each question's true value; NaN where unknown (target questions).
-    overshoot : float
-        :math:`k \ge 0`.
-    scale : {"linear", "log"}
-        Widen the span in :math:`x` or in :math:`\log x`.
-
-    Returns
-    -------
-    lower, upper : ndarray, shape (n_groups,)
-        NaN for a question with no quantiles, or whose numbers are all equal.
-
-    Raises
-    ------
-    ValueError
-        If a quantile or a known realization is not finite (or on the log scale
-        not positive), ``overshoot`` is negative, or a shape is wrong.
-
-    References
-    ----------
-    R. M. Cooke, *Experts in Uncertainty*, Oxford University Press, 1991, ch. 12.
-    R. M. Cooke and L. H. J. Goossens, "TU Delft expert judgment data base",
-    *Reliability Engineering & System Safety* 93(5), 657-674, 2008.
-    """
-    log = _scale(scale)
-    vals = np.asarray(quantile_values, dtype=float)
-    vals = vals[:, None] if vals.ndim == 1 else vals
-    vals = _matrix("quantile_values", vals)
-    n = vals.shape[0]
-    _, grp = grouped_input(np.zeros(n), groups, n_groups)
-    if not (np.isfinite(overshoot) and overshoot >= 0):
-        raise ValueError(f"overshoot must be a non-negative number, got {overshoot}")
-    real = np.full(n_groups, np.nan)
-    if realizations is not None:
-        real = np.asarray(realizations, dtype=float)
-        if real.shape != (n_groups,):
-            raise ValueError(f"realizations must have shape ({n_groups},), got {real.shape}")
-        bad = np.flatnonzero(np.isinf(real))
-        if bad.size:
-            raise ValueError(f"realizations[{bad[0]}] is {real[bad[0]]}, not a finite number")
-    if log:
-        bad = np.argwhere(vals <= 0)
-        if bad.size:
-            i, j = bad[0]
-            raise ValueError(
-                f"quantile_values[{i}, {j}] = {vals[i, j]:g} must be positive on the log scale"
-            )
-        bad = np.flatnonzero(real <= 0)
-        if bad.size:
-            raise ValueError(
-                f"realizations[{bad[0]}] = {real[bad[0]]:g} must be positive on the log scale"
-            )
-        vals, real = np.log(vals), np.log(real)
-    low = np.full(n_groups, np.inf)
-    high = np.full(n_groups, -np.inf)
-    np.minimum.at(low, grp, vals.min(axis=1))
-    np.maximum.at(high, grp, vals.max(axis=1))
-    known = np.isfinite(real)
-    low[known] = np.minimum(low[known], real[known])
-    high[known] = np.maximum(high[known], real[known])
-    counts = np.bincount(grp, minlength=n_groups)
-    width = high - low
-    ok = (counts > 0) & (width > 0)
-    lower = np.where(ok, low - overshoot * width, np.nan)
-    upper = np.where(ok, high + overshoot * width, np.nan)
-    if log:
-        lower, upper = np.exp(lower), np.exp(upper)
-    return lower, upper

@@ -13,7 +13,6 @@ from elicit.core.distributions import (
     distribution_cdf,
     distribution_quantile,
     fit_quantiles,
-    intrinsic_range,
     linear_pool_cdf,
     linear_pool_quantiles,
     piecewise_linear_cdf,
@@ -615,16 +614,6 @@ def test_piecewise_linear_with_tied_quantiles_jumps():
     assert_allclose(piecewise_linear_quantile([[0.05, 0.3, 0.5]], q, LEVELS3, 0, 100), [[20] * 3])
 
 
-def test_intrinsic_range_by_hand():
-    q = [[20.0, 30.0, 50.0], [55.0, 60.0, 70.0], [10.0, 40.0, 45.0], [3.0, 3.0, 3.0]]
-    lower, upper = intrinsic_range(q, [0, 0, 1, 2], 4, realizations=[45, 60, np.nan, np.nan])
-    assert_allclose(lower[:2], [15.0, 10 - 5.0])
-    assert_allclose(upper[:2], [75.0, 60 + 5.0])
-    assert np.isnan(lower[2:]).all() and np.isnan(upper[2:]).all()  # no spread / no values
-    lower, upper = intrinsic_range([[1.0, 10.0, 100.0]], [0], 1, scale="log", overshoot=0.5)
-    assert_allclose([lower[0], upper[0]], [0.1, 1000.0])
-
-
 @st.composite
 def piecewise_judgments(draw):
     n = draw(st.integers(1, 5))
@@ -764,18 +753,6 @@ N1 = [[0.0, 1.0, np.nan]]
         (lambda: piecewise_linear_pdf([[5.0]] * 2, V, LEVELS3, 0, 100), r"x must have shape"),
         (lambda: piecewise_linear_quantile([1.5], V, LEVELS3, 0, 100), r"q\[0\] is 1.5, not a"),
         (lambda: piecewise_linear_quantile([0.5], V, [0.5, 0.4, 0.9], 0, 100), r"levels\[1\]"),
-        (lambda: intrinsic_range([[1.0, np.nan]], [0], 1), r"quantile_values\[0, 1\] is nan"),
-        (lambda: intrinsic_range([[1.0, 2.0]], [0], 1, overshoot=-1), "overshoot must be"),
-        (lambda: intrinsic_range([[1.0, 2.0]], [0], 1, [np.inf]), r"realizations\[0\] is inf"),
-        (lambda: intrinsic_range([[1.0, 2.0]], [0], 1, [1.0, 2.0]), "realizations must have"),
-        (
-            lambda: intrinsic_range([[1.0, 2.0]], [0], 1, scale="log", realizations=[0.0]),
-            r"realizations\[0\] = 0 must be positive",
-        ),
-        (
-            lambda: intrinsic_range([[0.0, 2.0]], [0], 1, scale="log"),
-            r"quantile_values\[0, 0\] = 0 must be positive",
-        ),
     ],
 )
 def test_bad_input_raises_value_error_naming_it(call, message):
