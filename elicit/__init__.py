@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, abort, g, jsonify, render_template, request
+from flask import Flask, Response, abort, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -145,9 +145,9 @@ def _register_error_handlers(app: Flask) -> None:
         the expert then gets back everything the form carried.
         """
         if request.blueprint == "expert":
-            from elicit.answering.views import SESSION_ENDED, STALE_PAGE, session_ended
+            from elicit.answering.views import form_refused
 
-            return session_ended(STALE_PAGE if g.get("expert") else SESSION_ENDED)
+            return form_refused()
         return respond(
             400,
             "csrf_failed",

@@ -341,7 +341,9 @@ def test_autosave_stores_drafts_as_json(client, panel, session):
         assert response.status_code == status, payload
         assert set(response.json["error"]) == {"code", "message"}
     unsaved = client.post("/expert/rounds/1/drafts", json={"answers": {}})
-    assert unsaved.status_code == 401 or unsaved.status_code == 400
+    assert unsaved.status_code == 401
+    assert unsaved.json["error"]["code"] == "session_ended"
+    assert "earlier session" in unsaved.json["error"]["message"]
 
 
 def test_a_late_submission_is_refused_and_the_typing_stays_visible(client, panel, session):

@@ -115,6 +115,16 @@ def session_ended(
     return page, status
 
 
+def form_refused() -> tuple[str, int] | tuple[Response, int]:
+    """Answer an expert's form whose CSRF token was refused.
+
+    The CSRF check runs before the expert is loaded, so the session itself
+    tells the two cases apart: still signed in means the page is stale (it
+    was opened in an earlier session); not signed in means the session ended.
+    """
+    return session_ended(STALE_PAGE if session.get(SESSION_KEY) else SESSION_ENDED)
+
+
 def _after_redemption_limit(response: Response) -> bool:
     """Count only failed redemptions toward the rate limit."""
     return response.status_code == 404
@@ -212,12 +222,13 @@ def _question_views(
     expert: Expert,
     round_: Round,
     typed: dict[int, dict] | None = None,
-    errors: dict[int, dict] | None = None,
+    check: bool = False,
 ) -> list[QuestionView]:
     """Assemble every question of ``round_`` for the answer page.
 
     What each input shows, in order of precedence: what was just typed (a
     refused submission), the saved draft, the recorded judgment, else empty.
+    With ``check``, a draft that breaks a rule carries its problems as errors.
     """
     questions = round_questions(db.session, round_)
     drafts = drafts_of(db.session, expert, round_)
@@ -258,8 +269,8 @@ def _question_views(
             status = f"Submitted (version {judgment.revision})"
         else:
             status = "Not answered yet"
-        valid_draft = draft is not None and not read_answer(question, raw)[1]
-        answered = judgment is not None or valid_draft
+        problems = read_answer(question, raw)[1] if draft is not None else {}
+        answered = judgment is not None or (draft is not None and not problems)
         hidden = expert.study.hide_feedback_until_answered and not answered
         views.append(
             QuestionView(
@@ -268,7 +279,7 @@ def _question_views(
                 raw=raw,
                 status=status,
                 judgment=judgment,
-                errors=(errors or {}).get(question.id, {}),
+                errors=problems if check else {},
                 feedback=feedback.get(question.id),
                 feedback_hidden=hidden,
                 previous=earlier.get(question.id),
@@ -283,12 +294,18 @@ def _render_round(
     round_: Round,
     *,
     typed: dict[int, dict] | None = None,
-    errors: dict[int, dict] | None = None,
+    check: bool = False,
     problem: str | None = None,
     status: int = 200,
 ):
     """Render the answer page for ``round_`` (see :func:`_question_views`)."""
-    views = _question_views(expert, round_, typed, errors)
+    views = _question_views(expert, round_, typed, check)
+    error_count = sum(bool(v.errors) for v in views)
+    if error_count and problem is None:
+        problem = (
+            "Some answers need attention; nothing was submitted yet. "
+            "Everything you typed is saved as a draft."
+        )
     sections = [
         (title, list(items)) for title, items in groupby(views, lambda v: v.question.section)
     ]
@@ -300,7 +317,7 @@ def _render_round(
             sections=sections,
             answered=sum(v.answered for v in views),
             total=len(views),
-            error_count=len(errors or {}),
+            error_count=error_count,
             problem=problem,
             open=round_.state.value == "open",
         ),
@@ -322,23 +339,7 @@ def answer():
     round_ = open_round_of(db.session, expert.study)
     if round_ is None:
         return render_template("expert/no_round.html", study=expert.study)
-    if not request.args.get("check"):
-        return _render_round(expert, round_)
-    questions = {q.id: q for q in round_questions(db.session, round_)}
-    errors = {}
-    for question_id, draft in drafts_of(db.session, expert, round_).items():
-        if question_id in questions:
-            raw = {**parsing.empty_raw(questions[question_id]), **draft.fields}
-            _, problems = read_answer(questions[question_id], raw)
-            if problems:
-                errors[question_id] = problems
-    problem = (
-        "Some answers need attention; nothing was submitted yet. "
-        "Everything you typed is saved as a draft."
-        if errors
-        else None
-    )
-    return _render_round(expert, round_, errors=errors, problem=problem)
+    return _render_round(expert, round_, check=bool(request.args.get("check")))
 
 
 def _typed_answers(round_: Round) -> tuple[dict[int, dict], list[tuple[str, str]]]:
