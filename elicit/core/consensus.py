@@ -20,7 +20,7 @@ from .layout import grouped_input, grouped_weights
 
 
 def grouped_count(groups: ArrayLike, n_groups: int) -> NDArray[np.intp]:
-    """Count the values in each group.
+    r"""Count the values in each group: :math:`n_g = \#\{i : g_i = g\}`.
 
     Parameters
     ----------
@@ -32,6 +32,15 @@ def grouped_count(groups: ArrayLike, n_groups: int) -> NDArray[np.intp]:
     Returns
     -------
     ndarray of int, shape (n_groups,)
+
+    Raises
+    ------
+    ValueError
+        As :func:`elicit.core.layout.grouped_input`.
+
+    References
+    ----------
+    NumPy, ``numpy.bincount``, https://numpy.org/doc/stable/reference/generated/numpy.bincount.html
     """
     _, groups = grouped_input(np.zeros(np.shape(groups)), groups, n_groups)
     return np.bincount(groups, minlength=n_groups)

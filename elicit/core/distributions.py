@@ -586,7 +586,8 @@ def _interp_rows(
     """Row-wise linear interpolation: ``np.interp(q[i], xp[i], fp[i])`` for every row.
 
     ``q`` has shape (n, m); ``xp`` (n, K) is non-decreasing along rows; ``q``
-    outside ``[xp[:, 0], xp[:, -1]]`` takes the end values.
+    outside ``[xp[:, 0], xp[:, -1]]`` takes the end values; at repeated knots the
+    value of the last copy (continuous from the right).
     """
     count = np.sum(xp[:, None, :] <= q[:, :, None], axis=2)
     j = np.clip(count - 1, 0, xp.shape[1] - 2)
@@ -596,7 +597,7 @@ def _interp_rows(
     f1 = np.take_along_axis(fp, j + 1, axis=1)
     width = x1 - x0
     with np.errstate(divide="ignore", invalid="ignore"):
-        frac = np.where(width > 0, (np.clip(q, x0, x1) - x0) / width, 1.0)
+        frac = np.where(width > 0, (np.clip(q, x0, x1) - x0) / width, q >= x0)
     return f0 + frac * (f1 - f0)
 
 
@@ -1374,11 +1375,21 @@ def piecewise_linear_pdf(
     :math:`(p_{j+1} - p_j) / ((\log x_{j+1} - \log x_j)\,x)`. At equal
     quantiles (a jump) the density is infinite and not reported.
 
-    Parameters and raises as for :func:`piecewise_linear_cdf`.
+    Parameters
+    ----------
+    x : array_like of float, shape (n,) or (n, m)
+        Points, one or ``m`` per judgment.
+    quantile_values, levels, lower, upper, scale
+        As for :func:`piecewise_linear_cdf`.
 
     Returns
     -------
     ndarray, shape of ``x``
+
+    Raises
+    ------
+    ValueError
+        As :func:`piecewise_linear_cdf`.
 
     References
     ----------

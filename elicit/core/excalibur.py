@@ -183,6 +183,12 @@ def loads_excalibur(dtt: str, rls: str) -> ExcaliburStudy:
         expert or item number used with two ids, an (expert, item) pair given
         twice, an item whose scale differs between experts, an ``.rls`` item id
         not in the ``.dtt`` file or given twice.
+
+    References
+    ----------
+    R. M. Cooke and D. Solomatine, *EXCALIBUR - Integrated System for Processing
+    Expert Judgements, User's Manual*, Delft University of Technology, 1992 (the
+    file layout is in the module notes).
     """
     lines = dtt.splitlines()
     if not lines:
@@ -330,6 +336,12 @@ def dumps_excalibur(study: ExcaliburStudy) -> tuple[str, str]:
         characters, an id or question has surrounding whitespace or a line
         break, a number is infinite or inside the missing-value range, or a
         quantile level is not a percentage that reads back exactly.
+
+    References
+    ----------
+    R. M. Cooke and D. Solomatine, *EXCALIBUR - Integrated System for Processing
+    Expert Judgements, User's Manual*, Delft University of Technology, 1992 (the
+    file layout is in the module notes).
     """
     _check_text("expert_ids", study.expert_ids, _EXPERT_ID_WIDTH)
     _check_text("item_ids", study.item_ids, _ITEM_ID_WIDTH)
@@ -398,6 +410,12 @@ def read_excalibur(
         As :func:`loads_excalibur`.
     OSError
         If a file cannot be read.
+
+    References
+    ----------
+    R. M. Cooke and D. Solomatine, *EXCALIBUR - Integrated System for Processing
+    Expert Judgements, User's Manual*, Delft University of Technology, 1992 (the
+    file layout is in the module notes).
     """
     dtt_path = Path(dtt_path)
     rls_path = _sibling(dtt_path, ".rls") if rls_path is None else Path(rls_path)
@@ -427,10 +445,20 @@ def write_excalibur(
     encoding : str
         Text encoding; a character it cannot encode raises ``UnicodeEncodeError``.
 
+    Returns
+    -------
+    None
+
     Raises
     ------
     ValueError
         As :func:`dumps_excalibur`.
+
+    References
+    ----------
+    R. M. Cooke and D. Solomatine, *EXCALIBUR - Integrated System for Processing
+    Expert Judgements, User's Manual*, Delft University of Technology, 1992 (the
+    file layout is in the module notes).
     """
     dtt_path = Path(dtt_path)
     if rls_path is None:

@@ -25,6 +25,20 @@ def grouped_input(
 ) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
     """Check and convert a (values, group index) pair to float and ``intp`` arrays.
 
+    Parameters
+    ----------
+    values : array_like of float, shape (n,)
+        One number per judgment.
+    groups : array_like of int, shape (n,)
+        Group (question) index of each value.
+    n_groups : int
+        Number of groups; indices must lie in ``[0, n_groups)``.
+
+    Returns
+    -------
+    values : ndarray of float64, shape (n,)
+    groups : ndarray of intp, shape (n,)
+
     Raises
     ------
     ValueError
@@ -43,17 +57,28 @@ def grouped_input(
         raise ValueError(f"groups must be integers, got dtype {groups.dtype}")
     if n_groups < 0:
         raise ValueError(f"n_groups must be non-negative, got {n_groups}")
-    bad = np.flatnonzero(~np.isfinite(values))
-    if bad.size:
-        raise ValueError(f"values[{bad[0]}] is {values[bad[0]]}, not a finite number")
-    outside = np.flatnonzero((groups < 0) | (groups >= n_groups))
-    if outside.size:
-        raise ValueError(f"groups[{outside[0]}] = {groups[outside[0]]} is outside [0, {n_groups})")
+    if not np.isfinite(values).all():  # find the entry only when there is one
+        bad = np.flatnonzero(~np.isfinite(values))[0]
+        raise ValueError(f"values[{bad}] is {values[bad]}, not a finite number")
+    if groups.size and not (groups.min() >= 0 and groups.max() < n_groups):
+        outside = np.flatnonzero((groups < 0) | (groups >= n_groups))[0]
+        raise ValueError(f"groups[{outside}] = {groups[outside]} is outside [0, {n_groups})")
     return values, groups.astype(np.intp, copy=False)
 
 
 def grouped_weights(weights: ArrayLike | None, n: int) -> NDArray[np.float64] | None:
     """Check optional per-value weights: ``None``, or ``n`` finite non-negative numbers.
+
+    Parameters
+    ----------
+    weights : array_like of float, shape (n,), optional
+        One weight per value, or None for no weights.
+    n : int
+        Number of values.
+
+    Returns
+    -------
+    ndarray of float64, shape (n,), or None
 
     Raises
     ------
@@ -65,7 +90,7 @@ def grouped_weights(weights: ArrayLike | None, n: int) -> NDArray[np.float64] | 
     w = np.asarray(weights, dtype=float)
     if w.shape != (n,):
         raise ValueError(f"weights must have shape ({n},), got {w.shape}")
-    bad = np.flatnonzero(~np.isfinite(w) | (w < 0))
-    if bad.size:
-        raise ValueError(f"weights[{bad[0]}] is {w[bad[0]]}, not a finite non-negative number")
+    if w.size and not (np.isfinite(w).all() and w.min() >= 0):
+        bad = np.flatnonzero(~np.isfinite(w) | (w < 0))[0]
+        raise ValueError(f"weights[{bad}] is {w[bad]}, not a finite non-negative number")
     return w

@@ -11,14 +11,17 @@ The median-type pools (median, trimmed mean, recency-weighted median) do not sor
 every question: they count the judgments (and sum their weights) in about 100 value
 bins per question with one ``bincount``, find the bins where the median or the
 trimming cuts fall, and sort only the judgments in those bins, a few per question.
-Probabilities in whole percent get a bin each. When the values bunch up so that
-those bins hold much of the data, the pools sort every question instead (with the
-``presorted`` sort if one is given, see :func:`grouped_sort`). Either way the
-results are the same up to floating-point rounding of sums (an unweighted median
-picks the very same judgments). The probit pool looks the normal quantiles of
-whole-percent (and per-mille) probabilities up in a table of 101 (1001) values
-computed with ``scipy.special.ndtri``: the same numbers ``ndtri`` gives for each
-judgment.
+Probabilities in whole percent (or per mille, given enough judgments per question)
+get a bin each on their grid: every judgment in a bin then has the same value, and
+the pools read their cuts off the bin counts without looking at a single judgment.
+Otherwise, when the values bunch up so that the cut bins hold much of the data, the
+pools sort every question instead (with the ``presorted`` sort if one is given, see
+:func:`grouped_sort`). Either way the results are the same up to floating-point
+rounding of sums (an unweighted median picks the very same judgments).
+
+The probit pool looks the normal quantiles of whole-percent (and per-mille)
+probabilities up in a table of 101 (1001) values computed with
+``scipy.special.ndtri``: the same numbers ``ndtri`` gives for each judgment.
 
 Conventions
 -----------
@@ -920,11 +923,14 @@ class _Bins:
     A pool then needs the exact order only inside the one or two bins where its cut
     points fall (:meth:`members`): a few judgments per question instead of all of them.
 
-    With about 200 judgments per question there are 100 bins, so probabilities given in
-    whole percent (or any values 1/100 apart) get a bin each, and a bin's judgments tie.
-    If the values bunch up in a few bins (a consensus, a narrow range) the members would
-    be many; then (:meth:`choose`) a pool sorts every group instead (:meth:`sorted`, or
-    the ``presorted`` sort it was given), so it is never much slower than sorting.
+    Probabilities that are all whole percents (or per mille, if that makes at most about
+    four bins per judgment) are binned on that grid instead: ``key = g * 101 + 100 p``,
+    and ``steps`` is 100 (1000). Every judgment of a bin then has the bin's value
+    (:meth:`value`), so a pool needs no members at all. Otherwise ``steps`` is None and,
+    with about 200 judgments per question, there are 100 bins. If the values bunch up in
+    a few bins (a consensus, a narrow range) the members would be many; then
+    (:meth:`choose`) a pool sorts every group instead (:meth:`sorted`, or the
+    ``presorted`` sort it was given), so it is never much slower than sorting.
     """
 
     def __init__(
@@ -937,11 +943,22 @@ class _Bins:
         n = p.size
         self.p, self.g, self.n_groups, self._sorted = p, g, n_groups, presorted
         width = min(_MAX_BINS, max(1, n // (2 * max(n_groups, 1))))
-        self.size = size = width + 1
         # a handful of judgments per group: the chosen bins would hold most of them
         self.direct = width < _MIN_BINS and n > _FEW_MEMBERS
+        self.steps = None
         if self.direct:
             return
+        for steps in _GRID_STEPS:
+            if n_groups * (steps + 1) > 4 * n + _FEW_MEMBERS:
+                break
+            grid = _grid_index(p, steps)
+            if grid is not None:
+                self.steps, self.size = steps, steps + 1
+                key = g * self.size
+                key += grid
+                self._count(key)
+                return
+        self.size = size = width + 1
         lo, hi = (float(p.min()), float(p.max())) if n else (0.0, 0.0)
         scale = width / (hi - lo) if hi > lo else 0.0
         if not np.isfinite(scale):  # a range below ~1e-305: one bin
@@ -955,13 +972,32 @@ class _Bins:
             position += 0.5
         key = g * size
         key += position.astype(np.intp)
+        self._count(key)
+
+    def _count(self, key: NDArray[np.intp]) -> None:
+        """Count the judgments of every flat bin, given each judgment's bin."""
+        size = self.size
         self.key = key
-        self.counts = np.bincount(key, minlength=n_groups * size)
+        self.counts = np.bincount(key, minlength=self.n_groups * size)
         self.cum = np.cumsum(self.counts)  # judgments up to and including each bin
         ends = self.cum[size - 1 :: size]
         self.m = np.diff(ends, prepend=0)  # judgments per group
         self.starts = ends - self.m  # sorted position of each group's first judgment
         self.present = np.flatnonzero(self.m)
+
+    def value(self, bins: NDArray[np.intp]) -> NDArray[np.float64]:
+        """Give the probability of every judgment in each flat bin, when the bins are a grid."""
+        return (bins % self.size) / self.steps
+
+    def totals(self, table: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Flat ``table`` (one number per judgment, summed per bin) times each bin's value.
+
+        On a grid every judgment of a bin has the bin's value, so the sum of ``x * p``
+        over a bin is the bin's sum of ``x`` times that value.
+        """
+        return (
+            table.reshape(self.n_groups, self.size) * (np.arange(self.size) / self.steps)
+        ).ravel()
 
     def sums(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
         """Sum of ``x`` over every bin, shape ``(n_groups, size)``."""
@@ -1053,9 +1089,11 @@ def _median(p, w, bins: _Bins) -> NDArray[np.float64]:
     if w is None:
         m, first = bins.m[present], bins.starts[present]
         low, high = first + (m - 1) // 2, first + m // 2  # sorted positions
-        low_bin = bins.at(low)
-        chosen = np.concatenate([low_bin, bins.at(high)])
-        chosen = bins.choose(chosen)
+        low_bin, high_bin = bins.at(low), bins.at(high)
+        if bins.steps:
+            result[present] = 0.5 * (bins.value(low_bin) + bins.value(high_bin))
+            return result
+        chosen = bins.choose(np.concatenate([low_bin, high_bin]))
         if chosen is None:
             return _median_sorted(p, None, bins.sorted())
         index, g, _ = bins.members(chosen)
@@ -1087,6 +1125,8 @@ def _weighted_median(p, w, bins: _Bins) -> NDArray[np.float64] | None:
     rows = present * size
     left_bin = rows + np.argmax(share[present] >= low, axis=1)
     right_bin = rows + np.argmax(share[present] > high, axis=1)
+    if bins.steps:
+        return 0.5 * (bins.value(left_bin) + bins.value(right_bin))
     chosen = np.concatenate([left_bin, right_bin])
     chosen = bins.choose(chosen)
     if chosen is None:
@@ -1131,6 +1171,12 @@ def _trimmed_mean(p, w, bins: _Bins, alpha: float) -> NDArray[np.float64]:
         first = bins.starts[present] + cut  # sorted positions of the first and last kept
         last = bins.starts[present] + m - cut - 1
         first_bin, last_bin = bins.at(first), bins.at(last)
+        size = (m - 2 * cut).astype(float)
+        if bins.steps:
+            total = _grid_trimmed_sum(bins, first, last, first_bin, last_bin)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                result[present] = np.clip(total / size, 0.0, 1.0)
+            return result
         chosen = np.concatenate([first_bin, last_bin])
         chosen = bins.choose(chosen)
         if chosen is None:
@@ -1145,7 +1191,6 @@ def _trimmed_mean(p, w, bins: _Bins, alpha: float) -> NDArray[np.float64]:
         slot = np.searchsorted(present, g)
         keep = (position >= first[slot]) & (position <= last[slot])
         total += np.bincount(slot, weights=np.where(keep, p[index], 0.0), minlength=m.size)
-        size = (m - 2 * cut).astype(float)
     else:
         sums = _weighted_trimmed_sums(p, w, bins, alpha)
         if sums is None:
@@ -1175,6 +1220,10 @@ def _weighted_trimmed_sums(p, w, bins: _Bins, alpha: float):
     rows = present * size
     low_bin = rows + np.argmax(share[present] > low, axis=1)
     high_bin = rows + np.argmax(share[present] >= high, axis=1)
+    if bins.steps:
+        return _grid_weighted_trimmed_sums(
+            bins, weight.ravel(), upto.ravel(), total, low_bin, high_bin, alpha
+        )
     chosen = np.concatenate([low_bin, high_bin])
     chosen = bins.choose(chosen)
     if chosen is None:
@@ -1191,6 +1240,48 @@ def _weighted_trimmed_sums(p, w, bins: _Bins, alpha: float):
     kept_w = np.where(keep, w_members, 0.0)
     kept += np.bincount(slot, weights=kept_w, minlength=present.size)
     kept_sum += np.bincount(slot, weights=kept_w * ordered, minlength=present.size)
+    return kept_sum, kept
+
+
+def _grid_trimmed_sum(bins: _Bins, first, last, first_bin, last_bin) -> NDArray[np.float64]:
+    """Sum of the judgments at sorted positions ``first`` to ``last`` of each group, on a grid.
+
+    Bins wholly between the two edge bins count whole; of an edge bin, only the judgments
+    at kept positions, each with the bin's value.
+    """
+    total = _between(bins.totals(bins.counts.astype(float)), first_bin, last_bin)
+    one_bin = first_bin == last_bin
+    in_first = np.where(one_bin, last + 1, bins.cum[first_bin]) - first
+    in_last = np.where(one_bin, 0, last + 1 - (bins.cum[last_bin] - bins.counts[last_bin]))
+    return total + in_first * bins.value(first_bin) + in_last * bins.value(last_bin)
+
+
+def _grid_weighted_trimmed_sums(bins: _Bins, weight, upto, total, low_bin, high_bin, alpha):
+    r"""Kept weight and weighted sum of every present group, as in trimmed_mean_pool, on a grid.
+
+    The ``c`` judgments of a bin tie, so they share its weight :math:`W` equally: with
+    :math:`T` the group's weight, :math:`s = W / (c T)` and :math:`u` the share before
+    the bin, the ``j``-th ends at the cumulative share :math:`u + j s` and is kept when
+    :math:`u + j s > \alpha` and :math:`u + (j - 1) s < 1 - \alpha` (by TIE_TOLERANCE),
+    a range of ``j`` counted without looking at the judgments. Bins between the two
+    edge bins are kept whole.
+    """
+    t = total[bins.present]
+    kept = _between(weight, low_bin, high_bin)
+    kept_sum = _between(bins.totals(weight), low_bin, high_bin)
+    low, high = alpha + TIE_TOLERANCE, 1.0 - alpha - TIE_TOLERANCE
+    for edge, counted in (
+        (low_bin, np.ones(low_bin.size, dtype=bool)),
+        (high_bin, high_bin != low_bin),
+    ):
+        count = bins.counts[edge]
+        each = weight[edge] / count
+        share, before = each / t, (upto[edge] - weight[edge]) / t
+        first = np.maximum(1.0, np.floor((low - before) / share) + 1.0)
+        last = np.minimum(count, np.ceil((high - before) / share))
+        n_kept = np.where(counted, np.maximum(last - first + 1.0, 0.0), 0.0)
+        kept += n_kept * each
+        kept_sum += n_kept * each * bins.value(edge)
     return kept_sum, kept
 
 

@@ -10,6 +10,7 @@ from scipy import optimize, special, stats
 from elicit.core.distributions import (
     FAMILIES,
     PARAMETER_NAMES,
+    _interp_rows,
     distribution_cdf,
     distribution_quantile,
     fit_quantiles,
@@ -766,3 +767,19 @@ def test_quantile_fit_refuses_unknown_family_names():
         fit.parameters("gumbel")
     with pytest.raises(ValueError, match="'gumbel' is not one of"):
         fit.distributions("gumbel")
+
+
+def test_row_interpolation_is_numpy_interp_of_every_row_continuous_from_the_right():
+    rng = np.random.default_rng(8)
+    xp = np.sort(np.round(rng.random((50, 6)), 1), axis=1)  # rounding makes repeated knots
+    fp = np.cumsum(rng.random((50, 6)), axis=1)
+    q = np.concatenate([xp, rng.random((50, 9)) * 1.4 - 0.2], axis=1)  # knots and beyond
+    result = _interp_rows(q, xp, fp)
+    for i in range(50):
+        x, f = xp[i], fp[i]
+        for j, point in enumerate(q[i]):
+            last = np.flatnonzero(x <= point)
+            if last.size and point == x[last[-1]]:  # at a knot: the value of its last copy
+                assert result[i, j] == f[last[-1]]
+            else:
+                assert_allclose(result[i, j], np.interp(point, x, f), rtol=1e-14)

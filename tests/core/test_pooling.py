@@ -545,3 +545,77 @@ def test_probit_table_of_whole_percents_equals_ndtri_of_each(steps):
         scipy.special.ndtr(np.mean(scipy.special.ndtri(clipped[groups == k]))) for k in range(20)
     ]
     assert_allclose(probit_pool(values, groups, 20), expected, rtol=1e-13)
+
+
+# Probabilities on a grid (whole percents, per mille): the bins are the grid ##############
+
+
+@pytest.mark.parametrize(
+    ("decimals", "n_groups", "steps"),
+    [(2, 40, 100), (3, 4, 1000), (3, 40, None), (None, 40, None)],
+)
+def test_probabilities_on_a_grid_are_binned_on_it(decimals, n_groups, steps):
+    # per mille on 40 questions would need 40,040 bins for 6,000 judgments: not a grid
+    rng = np.random.default_rng(3)
+    values = rng.random(6000) if decimals is None else np.round(rng.random(6000), decimals)
+    groups = rng.integers(0, n_groups, values.size)
+    bins = pooling._Bins(values, groups, n_groups)
+    assert bins.steps == steps
+    if steps:
+        assert_array_equal(bins.value(bins.key), values)  # every judgment has its bin's value
+
+
+@pytest.mark.parametrize("decimals", [2, 3])
+@pytest.mark.parametrize("weighting", ["none", "gamma", "equal", "integer", "some zero"])
+def test_median_type_pools_on_a_grid_match_a_sort_of_each_question(decimals, weighting):
+    rng = np.random.default_rng(17)
+    n_groups = 40 if decimals == 2 else 4
+    groups = rng.integers(0, n_groups, 6000)
+    # bunched: many ties, so trimming and median cuts fall inside runs of equal values
+    values = np.round(np.clip(rng.normal(0.6, 0.04, groups.size), 0, 1), decimals)
+    # a consensus on the first question: every kept judgment lies in one bin
+    values[(groups == 0) & (rng.random(groups.size) < 0.9)] = 0.7
+    weights = {
+        "none": None,
+        "gamma": rng.gamma(2.0, 1.0, groups.size),
+        "equal": np.full(groups.size, 0.1),
+        "integer": rng.integers(1, 4, groups.size).astype(float),
+        "some zero": np.where(rng.random(groups.size) < 0.3, 0.0, 1.0),
+    }[weighting]
+    assert pooling._Bins(values, groups, n_groups).steps == 10**decimals
+    median = median_pool(values, groups, n_groups, weights)
+    trimmed = trimmed_mean_pool(values, groups, n_groups, weights)
+    trimmed_quarter = trimmed_mean_pool(values, groups, n_groups, weights, fraction=0.25)
+    w = np.ones(groups.size) if weights is None else weights
+    for k in range(n_groups):
+        x, wk = _members(values, groups, k), _members(w, groups, k)
+        if weights is None:
+            assert median[k] == np.median(x)
+            assert_allclose(trimmed[k], scipy.stats.trim_mean(x, 0.1), rtol=1e-12)
+            assert_allclose(trimmed_quarter[k], scipy.stats.trim_mean(x, 0.25), rtol=1e-12)
+        else:
+            assert median[k] == _reference_weighted_median(x, wk)
+            assert_allclose(trimmed[k], _reference_weighted_trimmed_mean(x, wk), rtol=1e-12)
+            ref = _reference_weighted_trimmed_mean(x, wk, 0.25)
+            assert_allclose(trimmed_quarter[k], ref, rtol=1e-12)
+    if weighting == "equal":  # equal weights: the unweighted pools, to rounding
+        assert_array_equal(median, median_pool(values, groups, n_groups))
+        assert_allclose(trimmed, trimmed_mean_pool(values, groups, n_groups), rtol=1e-12)
+
+
+def test_grid_and_sorted_paths_agree_on_the_same_whole_percents():
+    rng = np.random.default_rng(23)
+    groups = rng.integers(0, 30, 9000)
+    values = np.round(rng.beta(2, 5, groups.size), 2)
+    weights = rng.gamma(1.0, 1.0, groups.size)
+    binned, every = pooling._Bins(values, groups, 30), grouped_sort(values, groups, 30)
+    assert binned.steps == 100
+    for w in (None, weights):
+        assert_array_equal(
+            pooling._median(values, w, binned), pooling._median_sorted(values, w, every)
+        )
+        assert_allclose(
+            pooling._trimmed_mean(values, w, binned, 0.1),
+            pooling._trimmed_mean_sorted(values, w, every, 0.1),
+            rtol=1e-12,
+        )
