@@ -345,7 +345,7 @@ def trimmed_mean_pool(
     weights : array_like of float, shape (n,), optional
         Non-negative weight of each judgment.
     fraction : float, default 0.1
-        :math:`\alpha`, in [0, 0.5).
+        :math:`\alpha`, in [0, 0.5) (at least ``2 * TIE_TOLERANCE`` below 0.5).
     presorted : GroupedSort, optional
         ``grouped_sort(values, groups, n_groups)``, used if the values are too bunched
         up to bin (see the module notes).
@@ -726,6 +726,10 @@ def _pool_input(
         outside = np.flatnonzero((p < 0) | (p > 1))
         raise ValueError(f"values[{outside[0]}] is {p[outside[0]]}, outside [0, 1]")
     w = grouped_weights(weights, p.size)
+    with np.errstate(over="ignore"):
+        overflows = w is not None and w.size and not np.isfinite(w.sum())
+    if overflows:
+        raise ValueError("the weights are so large that their sum overflows; scale them down")
     if w is not None and w.size and not w.min() > 0.0:  # else every group has weight
         _check_totals(w, g, n_groups)
     return p, g, w
@@ -762,6 +766,11 @@ def _fraction(fraction: float) -> float:
     alpha = float(fraction)
     if not 0 <= alpha < 0.5:
         raise ValueError(f"fraction must be in [0, 0.5), got {fraction}")
+    if alpha + TIE_TOLERANCE >= 1.0 - alpha - TIE_TOLERANCE:  # the two cuts would meet
+        raise ValueError(
+            f"fraction must be in [0, 0.5) and at least {2 * TIE_TOLERANCE:g} below 0.5, "
+            f"got {fraction}"
+        )
     return alpha
 
 

@@ -382,6 +382,14 @@ def test_weighted_trimming_drops_whole_forecasts_only():
         (lambda: median_pool([0.1, 0.2], [0, 1], 2, [1, 0]), "weights of group 1 sum to 0"),
         (lambda: trimmed_mean_pool([0.1], [0], 1, fraction=0.5), r"fraction must be in \[0, 0.5\)"),
         (lambda: trimmed_mean_pool([0.1], [0], 1, fraction=-0.1), "fraction must be in"),
+        (
+            lambda: trimmed_mean_pool([0.16, 0.98], [0, 0], 1, [1.0, 1.0], fraction=0.4999999999),
+            "at least 2e-10 below 0.5",
+        ),
+        (
+            lambda: median_pool(np.full(5000, 0.5), np.zeros(5000, int), 1, np.full(5000, 1e308)),
+            "sum overflows",
+        ),
         (lambda: log_odds_pool([0.1], [0], 1, eps=0), r"eps must be in \(0, 0.5\)"),
         (lambda: probit_pool([0.1], [0], 1, eps=0.5), r"eps must be in \(0, 0.5\)"),
         (lambda: extremized_log_odds_pool([0.1], [0], 1, d=0), "d must be a positive finite"),
