@@ -21,7 +21,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
-from .layout import grouped_input, grouped_weights
+from .layout import check_real, grouped_input, grouped_weights
 from .scoring import grouped_auc, grouped_brier_decomposition, grouped_mean_score, log_score
 
 Pool = Callable[..., ArrayLike]
@@ -203,7 +203,7 @@ def fit_extremizing_factor(
         raise ValueError(f"outcome[{bad[0]}] = {y[bad[0]]} is not 0 or 1")
     if not 0 < clip < 0.5:
         raise ValueError(f"clip must be in (0, 0.5), got {clip}")
-    if not (np.isfinite(max_factor) and max_factor > 0):
+    if not check_real("max_factor", max_factor) > 0:
         raise ValueError(f"max_factor must be a positive number, got {max_factor}")
     x = special.logit(np.clip(p, clip, 1 - clip))
     if p.size == 0 or (leave_one_out and p.size == 1):
@@ -233,6 +233,12 @@ class ExtremizedPool:
     max_factor : float, default 10
         Upper bound on the fitted factor.
 
+    Raises
+    ------
+    ValueError
+        On creation, if ``factor`` is given and not a positive finite number, ``clip``
+        is outside (0, 0.5) or ``max_factor`` is not a positive finite number.
+
     References
     ----------
     J. Baron et al., "Two reasons to make aggregated probability forecasts more
@@ -243,6 +249,15 @@ class ExtremizedPool:
     factor: float | None = None
     clip: float = 1e-4
     max_factor: float = 10.0
+
+    def __post_init__(self) -> None:
+        """Refuse a factor, clip or bound the pool could not use."""
+        if self.factor is not None and not check_real("factor", self.factor) > 0:
+            raise ValueError(f"factor must be a positive number, got {self.factor}")
+        if not 0 < check_real("clip", self.clip) < 0.5:
+            raise ValueError(f"clip must be in (0, 0.5), got {self.clip}")
+        if not check_real("max_factor", self.max_factor) > 0:
+            raise ValueError(f"max_factor must be a positive number, got {self.max_factor}")
 
     def _extremize(self, p: NDArray[np.float64], a: ArrayLike) -> NDArray[np.float64]:
         x = special.logit(np.clip(p, self.clip, 1 - self.clip))
@@ -483,7 +498,13 @@ def backtest(
     secondary = logs if rank_by == "brier" else decomposition.brier
     order = sorted(
         range(len(names)),
-        key=lambda i: (np.isnan(primary[i]), primary[i], secondary[i], names[i]),
+        key=lambda i: (
+            np.isnan(primary[i]),
+            np.nan_to_num(primary[i], nan=0.0),
+            np.isnan(secondary[i]),
+            np.nan_to_num(secondary[i], nan=0.0),
+            names[i],
+        ),
     )
     rank = np.asarray(order, dtype=np.intp)
     return BacktestResult(

@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
-from .layout import grouped_input, grouped_weights
+from .layout import check_real, check_whole, grouped_input, grouped_weights
 
 
 def grouped_count(groups: ArrayLike, n_groups: int) -> NDArray[np.intp]:
@@ -284,8 +284,12 @@ def grouped_percent_within(
     """
     values, groups = grouped_input(values, groups, n_groups)
     w = grouped_weights(weights, values.size)
-    if not np.isfinite(band) or band < 0:
+    band = check_real("band", band)
+    if band < 0:
         raise ValueError(f"band must be a finite non-negative number, got {band}")
+    rtol = check_real("rtol", rtol)
+    if rtol < 0:
+        raise ValueError(f"rtol must be a finite non-negative number, got {rtol}")
     if isinstance(center, str):
         if center == "median":
             c = grouped_quantiles(values, groups, n_groups, [0.5])[:, 0]
@@ -297,6 +301,9 @@ def grouped_percent_within(
         c = np.asarray(center, dtype=float)
         if c.shape != (n_groups,):
             raise ValueError(f"center must have shape ({n_groups},), got {c.shape}")
+        bad = np.flatnonzero(~np.isfinite(c))
+        if bad.size:
+            raise ValueError(f"center[{bad[0]}] is {c[bad[0]]}, not a finite number")
     deviation = np.abs(values - c[groups])
     inside = (deviation <= band) | np.isclose(deviation, band, rtol=rtol, atol=0.0)
     ww = np.ones_like(values) if w is None else w
@@ -787,7 +794,9 @@ def grouped_bootstrap_ci(
     resamples at once, and the batch is handed to ``pool`` as one grouped
     problem with :math:`B \times` ``n_groups`` groups (resample :math:`b`, group
     :math:`g` becomes group :math:`b \cdot` ``n_groups`` :math:`+ g`), so
-    ``pool`` runs once per batch.
+    ``pool`` runs once per batch. A group's experts are drawn from a list in
+    order of value (then weight), so that with one seed the interval does not
+    depend on the order of the input rows.
 
     Parameters
     ----------
@@ -833,14 +842,15 @@ def grouped_bootstrap_ci(
     """
     values, groups = grouped_input(values, groups, n_groups)
     w = grouped_weights(weights, values.size)
-    if n_resamples < 2:
-        raise ValueError(f"n_resamples must be at least 2, got {n_resamples}")
-    if not 0 < level < 1:
+    n_resamples = check_whole("n_resamples", n_resamples, 2)
+    max_batch_values = check_whole("max_batch_values", max_batch_values, 1)
+    if not 0 < check_real("level", level) < 1:
         raise ValueError(f"level must be in (0, 1), got {level}")
     rng = np.random.default_rng(seed)
     estimate = _call_pool(pool, values, groups, n_groups, w)
     n = values.size
-    order = np.argsort(groups, kind="stable")
+    # by group, then value and weight: the same experts in any row order resample alike
+    order = np.lexsort((values, groups) if w is None else (w, values, groups))
     g_sorted = groups[order]
     counts = np.bincount(groups, minlength=n_groups)
     starts = (np.cumsum(counts) - counts)[g_sorted]

@@ -16,6 +16,8 @@ Python.
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
@@ -55,8 +57,7 @@ def grouped_input(
         )
     if not np.issubdtype(groups.dtype, np.integer) and groups.size:
         raise ValueError(f"groups must be integers, got dtype {groups.dtype}")
-    if n_groups < 0:
-        raise ValueError(f"n_groups must be non-negative, got {n_groups}")
+    n_groups = check_whole("n_groups", n_groups)
     if not np.isfinite(values).all():  # find the entry only when there is one
         bad = np.flatnonzero(~np.isfinite(values))[0]
         raise ValueError(f"values[{bad}] is {values[bad]}, not a finite number")
@@ -94,3 +95,63 @@ def grouped_weights(weights: ArrayLike | None, n: int) -> NDArray[np.float64] | 
         bad = np.flatnonzero(~np.isfinite(w) | (w < 0))[0]
         raise ValueError(f"weights[{bad}] is {w[bad]}, not a finite non-negative number")
     return w
+
+
+def check_whole(name: str, value: object, minimum: int = 0) -> int:
+    """Check an integer argument (a number of groups, bins or resamples) and return it.
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, for the message.
+    value : object
+        An integer (Python or NumPy; not a bool, not a float).
+    minimum : int
+        Smallest allowed value.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    ValueError
+        If ``value`` is not an integer (None, a string, a bool, a float, an array)
+        or is below ``minimum``.
+    """
+    number: int | None = None
+    if not isinstance(value, bool | np.bool_):
+        try:
+            number = operator.index(value)  # type: ignore[arg-type]
+        except TypeError:
+            number = None
+    if number is None or number < minimum:
+        raise ValueError(f"{name} must be an integer of at least {minimum}, got {value!r}")
+    return number
+
+
+def check_real(name: str, value: object) -> float:
+    """Check a real-number argument (a tolerance, a factor, a bound) and return it as float.
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, for the message.
+    value : object
+        A finite real number.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        If ``value`` is not a number (None, a string, a bool, an array) or not finite.
+    """
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.number):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    number = float(value)
+    if not np.isfinite(number):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    return number

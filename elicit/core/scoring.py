@@ -17,7 +17,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import special, stats
 
 from .consensus import grouped_ranks
-from .layout import grouped_input, grouped_weights
+from .layout import check_whole, grouped_input, grouped_weights
 
 
 def brier_score(probability: ArrayLike, outcome: ArrayLike) -> NDArray[np.float64]:
@@ -128,9 +128,7 @@ def _bin_index(
 ) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
     """Bin of each probability and the bin edges: [e_k, e_k+1), the last bin closed."""
     if np.ndim(bins) == 0:
-        k = int(bins)  # type: ignore[arg-type]
-        if k != bins or k < 1:
-            raise ValueError(f"bins must be a positive integer or an array of edges, got {bins}")
+        k = check_whole("bins", bins, 1)
         # p * k rounded first so that e.g. 0.3 falls in [0.3, 0.4) as written
         index = np.minimum(np.floor(np.round(p * k, 9)).astype(np.intp), k - 1)
         return index, np.linspace(0.0, 1.0, k + 1)
@@ -138,6 +136,7 @@ def _bin_index(
     if (
         edges.ndim != 1
         or edges.size < 2
+        or not np.isfinite(edges).all()
         or edges[0] != 0
         or edges[-1] != 1
         or np.any(np.diff(edges) <= 0)
@@ -340,7 +339,7 @@ def _valid_index(index: NDArray, n: int) -> bool:
     """Whether ``index`` can index an array of length ``n`` (else the checks name the entry)."""
     return (
         index.ndim == 1
-        and (index.size == 0 or np.issubdtype(index.dtype, np.integer))
+        and np.issubdtype(index.dtype, np.integer)
         and bool(np.all((index >= 0) & (index < n)))
     )
 

@@ -190,6 +190,29 @@ def test_backtest_skips_unresolved_and_unanswered_questions_and_passes_weights()
     assert np.isnan(result.forecasts[0, 7])
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"factor": 0.0}, "factor must be a positive number"),
+        ({"factor": np.nan}, "factor must be a finite number, got nan"),
+        ({"clip": 0.7}, r"clip must be in \(0, 0.5\)"),
+        ({"clip": None}, "clip must be a finite number, got None"),
+        ({"max_factor": -1.0}, "max_factor must be a positive number"),
+    ],
+)
+def test_extremized_pool_refuses_a_factor_clip_or_bound_it_cannot_use(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        ExtremizedPool(mean_pool, **kwargs)
+
+
+def test_methods_without_any_score_are_ranked_by_name():
+    values, groups, n, outcomes = synthetic(2, n_questions=5)
+    unresolved = np.full(n, np.nan)
+    result = backtest(values, groups, n, unresolved, {"zeta": mean_pool, "alpha": mean_pool})
+    assert result.methods == ("alpha", "zeta")
+    assert np.isnan(result.brier).all()
+
+
 def test_backtest_refuses_bad_methods_and_input():
     values, groups, n, outcomes = synthetic(2, n_questions=5)
     with pytest.raises(ValueError, match="method 'short': pool returned shape"):

@@ -52,7 +52,7 @@ def test_known_values():
         (([0.1, 0.2], [0], 1, [0.5]), "1-d arrays of one length"),
         (([0.1], [0.5], 1, [0.5]), "groups must be integers"),
         (([0.1], [0], 1, [1.5]), r"q must be levels in \[0, 1\]"),
-        (([0.1], [0], -1, [0.5]), "n_groups must be non-negative"),
+        (([0.1], [0], -1, [0.5]), "n_groups must be an integer of at least 0"),
     ],
 )
 def test_bad_input_raises_value_error_naming_it(args, message):

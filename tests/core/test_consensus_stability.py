@@ -127,7 +127,10 @@ def test_percent_within_weights_and_centres():
     ("kwargs", "message"),
     [
         ({"band": -1}, "band must be a finite non-negative number"),
-        ({"band": np.nan}, "band must be a finite non-negative number"),
+        ({"band": np.nan}, "band must be a finite number, got nan"),
+        ({"band": None}, "band must be a finite number, got None"),
+        ({"band": 1, "rtol": np.nan}, "rtol must be a finite number"),
+        ({"band": 1, "center": [np.nan]}, r"center\[0\] is nan, not a finite number"),
         ({"band": 1, "center": "mode"}, "center must be 'median', 'mean' or an array"),
         ({"band": 1, "center": [1.0, 2.0]}, r"center must have shape \(1,\)"),
         ({"band": 1, "weights": [1, -1]}, r"weights\[1\] is -1.0"),
@@ -389,9 +392,10 @@ def test_bootstrap_is_the_loop_over_resamples_it_replaces():
     result = grouped_bootstrap_ci(
         grouped_mean, values, groups, 6, weights, n_resamples=300, seed=42
     )
-    # reference: the same uniforms, one resample and one group at a time
+    # reference: the same uniforms, one resample and one group at a time, the experts of
+    # a group taken in order of value, then weight
     u = np.random.default_rng(42).random((300, 60))
-    order = np.argsort(groups, kind="stable")
+    order = np.lexsort((weights, values, groups))
     replicates = np.full((300, 6), np.nan)
     for b in range(300):
         for g in range(5):
@@ -404,6 +408,27 @@ def test_bootstrap_is_the_loop_over_resamples_it_replaces():
     assert_allclose(result.standard_error[:5], replicates[:, :5].std(axis=0, ddof=1))
     assert_allclose(result.estimate, grouped_mean(values, groups, 6, weights), equal_nan=True)
     assert np.isnan(result.low[5]) and np.isnan(result.high[5])
+
+
+def test_bootstrap_interval_does_not_depend_on_the_order_of_the_rows():
+    rng = np.random.default_rng(4)
+    groups = rng.integers(0, 4, 80)
+    values = np.round(rng.uniform(0, 1, 80), 1)  # ties
+    weights = rng.integers(1, 3, 80).astype(float)
+    shuffle = rng.permutation(80)
+    for w in (None, weights):
+        one = grouped_bootstrap_ci(grouped_mean, values, groups, 4, w, n_resamples=200, seed=3)
+        other = grouped_bootstrap_ci(
+            grouped_mean,
+            values[shuffle],
+            groups[shuffle],
+            4,
+            None if w is None else w[shuffle],
+            n_resamples=200,
+            seed=3,
+        )
+        assert_allclose(one.low, other.low, rtol=1e-12)
+        assert_allclose(one.high, other.high, rtol=1e-12)
 
 
 def test_bootstrap_same_seed_same_interval_whatever_the_batch_size():
@@ -446,7 +471,9 @@ def test_bootstrap_of_a_statistic_with_trailing_axes_and_a_constant_group():
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"n_resamples": 1}, "n_resamples must be at least 2"),
+        ({"n_resamples": 1}, "n_resamples must be an integer of at least 2"),
+        ({"n_resamples": 2.5}, "n_resamples must be an integer of at least 2, got 2.5"),
+        ({"level": None}, "level must be a finite number, got None"),
         ({"level": 1.0}, r"level must be in \(0, 1\)"),
         ({"pool": lambda v, g, n: np.zeros(n + 1)}, r"pool returned shape \(3,\)"),
     ],

@@ -22,11 +22,18 @@ NO_FORMULA = {
     "excalibur.dumps_excalibur",
     "excalibur.read_excalibur",
     "excalibur.write_excalibur",
-    # checking the grouped layout of the input: nothing is computed
+    # checking the input: nothing is computed
     "layout.grouped_input",
     "layout.grouped_weights",
+    "layout.check_whole",
+    "layout.check_real",
 }
-NO_REFERENCE = {"layout.grouped_input", "layout.grouped_weights"}
+NO_REFERENCE = {
+    "layout.grouped_input",
+    "layout.grouped_weights",
+    "layout.check_whole",
+    "layout.check_real",
+}
 
 
 def _public_functions():

@@ -356,10 +356,27 @@ def test_grouped_scores_refuse_bad_input(function, args, message):
         function(*args)
 
 
-@pytest.mark.parametrize("bins", [0, 2.5, [0.0, 0.5], [0.1, 1.0], [0, 0.6, 0.4, 1]])
-def test_bad_bins_are_refused(bins):
+@pytest.mark.parametrize(
+    "bins",
+    [0, 2.5, np.inf, None, "10", [0.0, 0.5], [0.1, 1.0], [0, 0.6, 0.4, 1], [0, np.nan, 1]],
+)
+@pytest.mark.parametrize(
+    "function", [grouped_brier_decomposition, grouped_reliability, grouped_cooke_calibration]
+)
+def test_bad_bins_are_refused(function, bins):
     with pytest.raises(ValueError, match="bin"):
-        grouped_brier_decomposition([0.5], [1], [0], 1, bins)
+        function([0.5], [1], [0], 1, bins)
+
+
+def test_grouped_scores_refuse_a_number_of_groups_that_is_not_an_integer():
+    for n_groups in (1.0, None, True):
+        with pytest.raises(ValueError, match="n_groups must be an integer of at least 0"):
+            grouped_auc([0.5], [1], [0], n_groups)
+
+
+def test_peer_score_of_no_forecasts_and_against_an_empty_panel():
+    assert peer_score([], [], [1]).shape == (0,)
+    assert_array_equal(peer_score([0.3, 0.4], [0, 0], [1], [], []), [np.nan, np.nan])
 
 
 # --- real data: replication-markets survey forecasts (CC0) ------------------------------
