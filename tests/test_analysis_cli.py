@@ -169,3 +169,70 @@ def test_the_offline_commands_have_help(runner):
     for command in ("pool", "fit", "score", "cooke"):
         result = runner.invoke(args=[command, "--help"])
         assert result.exit_code == 0 and "--format" in result.output
+
+
+def test_pool_runs_the_shift_methods_on_two_rounds(runner, tmp_path):
+    from elicit.core import aggrecat
+
+    rounds = {  # expert: (round 1 lower, best, upper), (round 2 lower, best, upper)
+        "E1": ((0.1, 0.3, 0.5), (0.2, 0.4, 0.6)),
+        "E2": ((0.4, 0.6, 0.9), (0.3, 0.5, 0.8)),
+        "E3": ((0.5, 0.7, 0.8), (0.6, 0.8, 0.9)),
+    }
+    rows = [
+        f"d,{expert},{r + 1},{name},{value}"
+        for expert, both in rounds.items()
+        for r, three in enumerate(both)
+        for name, value in zip(("lower", "best", "upper"), three, strict=True)
+    ]
+    path = tmp_path / "two_rounds.csv"
+    path.write_text(HEADER + "\n".join(rows) + "\n", encoding="utf-8")
+    result = runner.invoke(args=["pool", str(path), "--method", "ShiftWAgg"])
+    assert result.exit_code == 0, result.output
+    assert "skipped" not in result.output
+    (row,) = table(result.stdout)
+    first = np.array([both[0] for both in rounds.values()])
+    last = np.array([both[1] for both in rounds.values()])
+    expected = aggrecat.shift_wagg(
+        *last.T, np.zeros(3, int), 1, experts=np.arange(3), round1=tuple(first.T)
+    )
+    assert float(row["value"]) == pytest.approx(expected[0])
+    assert row["n"] == "3"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (HEADER.encode() + b"q\xff,E1,1,p,0.3\n", "not UTF-8 text (byte"),
+        ((HEADER + "a,E1,1,p,0,35\n").encode(), "1 field(s) more than the header"),
+        (
+            (HEADER + "a,E1,1,q5,3\na,E1,1,q05,4\na,E1,1,q95,9\n").encode(),
+            "element q5 and q05 appears more than once",
+        ),
+    ],
+)
+def test_pool_and_fit_refuse_files_they_would_misread(runner, tmp_path, content, message):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(content)
+    for command in ("pool", "fit"):
+        result = runner.invoke(args=[command, str(path)])
+        assert result.exit_code == 2, result.output
+        assert message in result.output
+        assert "Traceback" not in result.output
+
+
+def test_a_byte_order_mark_and_spaces_around_ids_are_read(runner, tmp_path):
+    path = tmp_path / "excel.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + (HEADER + "nato ,E1,1,p,0.2\nnato,E2,1,p,0.4\n").encode())
+    result = runner.invoke(args=["pool", str(path), "--method", "linear"])
+    assert result.exit_code == 0, result.output
+    (row,) = table(result.stdout)
+    assert row["question_id"] == "nato" and float(row["value"]) == pytest.approx(0.3)
+
+
+def test_score_refuses_an_outcome_that_is_not_a_finite_number(runner, judgments, tmp_path):
+    outcomes = tmp_path / "nan_outcomes.csv"
+    outcomes.write_text("question_id,outcome\na,nan\n", encoding="utf-8")
+    result = runner.invoke(args=["score", str(judgments[0]), str(outcomes)])
+    assert result.exit_code == 2
+    assert "outcome 'nan' is not a finite number" in result.output

@@ -78,18 +78,27 @@ def _emit(rows: list[dict], fmt: str, output: Path | None) -> None:
         click.echo(f"Wrote {len(rows)} row(s) to {output}.", err=True)
 
 
-def _read(path: Path, percent: bool, round_: int | None) -> longform.Judgments:
-    """Read a long CSV and keep the chosen round; exit 2 with every problem on bad input."""
+def _read_all(path: Path, percent: bool) -> longform.Judgments:
+    """Read every round of a long CSV; exit 2 with every problem on bad input."""
     try:
-        table = longform.read_judgments(path, percent=percent)
+        return longform.read_judgments(path, percent=percent)
     except longform.FormatError as error:
         for problem in error.problems:
             click.echo(problem, err=True)
         fail(f"{len(error.problems)} problem(s) in {path}")
+
+
+def _round(table: longform.Judgments, path: Path, round_: int | None) -> longform.Judgments:
+    """Keep the chosen round (each expert's last if None); exit 2 if it has no judgments."""
     selected = table.select(round_)
     if not selected.value.size:
         fail(f"{path} has no judgments in round {round_}")
     return selected
+
+
+def _read(path: Path, percent: bool, round_: int | None) -> longform.Judgments:
+    """Read a long CSV and keep the chosen round; exit 2 with every problem on bad input."""
+    return _round(_read_all(path, percent), path, round_)
 
 
 round_option = click.option(
@@ -128,8 +137,8 @@ def pool(
     unknown = sorted(set(methods) - known)
     if unknown:
         fail(f"unknown method(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-    full = _read(judgments, percent, None)
-    table = _read(judgments, percent, round_) if round_ else full.select(None)
+    full = _read_all(judgments, percent)
+    table = _round(full, judgments, round_)
     rows: list[dict] = []
     values, groups, _ = longform.probabilities(table)
     n = len(table.questions)

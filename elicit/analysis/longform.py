@@ -88,21 +88,17 @@ def read_judgments(path: Path, *, percent: bool = False) -> Judgments:
     Raises
     ------
     FormatError
-        Listing every bad row as ``FILE:LINE: reason``.
+        Listing every bad row as ``FILE:LINE: reason``; also for a file that is
+        not UTF-8 text (a byte-order mark is allowed).
     """
     problems: list[str] = []
     rows = []
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise FormatError([f"{path}: missing column(s) {', '.join(missing)}"])
-        for line, row in enumerate(reader, start=2):
-            problem = _row_problem(row, percent)
-            if problem:
-                problems.append(f"{path}:{line}: {problem}")
-            else:
-                rows.append(row)
+    for line, row in _csv_rows(path, COLUMNS):
+        problem = _row_problem(row, percent)
+        if problem:
+            problems.append(f"{path}:{line}: {problem}")
+        else:
+            rows.append({k: (v or "").strip() for k, v in row.items()})
     if problems:
         raise FormatError(problems)
     if not rows:
@@ -127,6 +123,37 @@ def read_judgments(path: Path, *, percent: bool = False) -> Judgments:
     )
     _check_unique(table, path)
     return table
+
+
+def _csv_rows(path: Path, columns: Iterable[str]) -> list[tuple[int, dict]]:
+    """Read a CSV file's rows with their line numbers, checking the header and the encoding.
+
+    Raises
+    ------
+    FormatError
+        If a column is missing, the file is not UTF-8 text, or a row has more fields
+        than the header (often a decimal comma: ``0,35``).
+    """
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            missing = [c for c in columns if c not in (reader.fieldnames or [])]
+            if missing:
+                raise FormatError([f"{path}: missing column(s) {', '.join(missing)}"])
+            rows = list(enumerate(reader, start=2))
+    except UnicodeDecodeError as error:
+        raise FormatError(
+            [f"{path}: not UTF-8 text (byte {error.start} cannot be read); save it as UTF-8"]
+        ) from None
+    extra = [
+        f"{path}:{line}: {len(row[None])} field(s) more than the header "
+        "(a decimal comma? write 0.35, not 0,35)"
+        for line, row in rows
+        if None in row
+    ]
+    if extra:
+        raise FormatError(extra)
+    return rows
 
 
 def _row_problem(row: dict, percent: bool) -> str | None:
@@ -161,27 +188,26 @@ def _row_problem(row: dict, percent: bool) -> str | None:
 
 
 def _check_unique(table: Judgments, path: Path) -> None:
-    """Refuse two rows for the same question, expert, round and element."""
-    keys = list(
-        zip(
-            table.question.tolist(),
-            table.expert.tolist(),
-            table.round.tolist(),
-            table.element,
-            strict=True,
-        )
-    )
-    seen: set = set()
-    for key in keys:
+    """Refuse two rows for the same question, expert, round and element (``q5`` is ``q05``)."""
+    seen: dict[tuple, str] = {}
+    for q, e, r, element in zip(
+        table.question.tolist(),
+        table.expert.tolist(),
+        table.round.tolist(),
+        table.element.tolist(),
+        strict=True,
+    ):
+        level = element_level(element)
+        key = (q, e, r, element if level is None else level)
         if key in seen:
-            q, e, r, element = key
+            same = element if seen[key] == element else f"{seen[key]} and {element}"
             raise FormatError(
                 [
                     f"{path}: question {table.questions[q]!r}, expert {table.experts[e]!r}, "
-                    f"round {r}, element {element!r} appears more than once"
+                    f"round {r}: element {same} appears more than once"
                 ]
             )
-        seen.add(key)
+        seen[key] = element
 
 
 def read_outcomes(path: Path, questions: Iterable[str]) -> np.ndarray:
@@ -195,23 +221,27 @@ def read_outcomes(path: Path, questions: Iterable[str]) -> np.ndarray:
     order = {q: i for i, q in enumerate(questions)}
     outcomes = np.full(len(order), np.nan)
     problems = []
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        if not {"question_id", "outcome"} <= set(reader.fieldnames or []):
-            raise FormatError([f"{path}: needs the columns question_id and outcome"])
-        for line, row in enumerate(reader, start=2):
-            question = (row["question_id"] or "").strip()
-            if question not in order:
-                problems.append(f"{path}:{line}: question {question!r} has no judgments")
-                continue
-            try:
-                value = float(row["outcome"])
-            except (TypeError, ValueError):
-                problems.append(f"{path}:{line}: outcome {row['outcome']!r} is not a number")
-                continue
-            if not math.isnan(outcomes[order[question]]):
-                problems.append(f"{path}:{line}: question {question!r} appears twice")
-            outcomes[order[question]] = value
+    seen: set[str] = set()
+    for line, row in _csv_rows(path, ("question_id", "outcome")):
+        question = (row["question_id"] or "").strip()
+        if question not in order:
+            problems.append(f"{path}:{line}: question {question!r} has no judgments")
+            continue
+        try:
+            value = float(row["outcome"])
+        except (TypeError, ValueError):
+            problems.append(f"{path}:{line}: outcome {row['outcome']!r} is not a number")
+            continue
+        if not math.isfinite(value):
+            problems.append(
+                f"{path}:{line}: outcome {row['outcome']!r} is not a finite number "
+                "(leave an unresolved question out)"
+            )
+            continue
+        if question in seen:
+            problems.append(f"{path}:{line}: question {question!r} appears twice")
+        seen.add(question)
+        outcomes[order[question]] = value
     if problems:
         raise FormatError(problems)
     return outcomes
