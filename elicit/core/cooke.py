@@ -52,6 +52,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
+from .layout import check_real
+
 #: EXCALIBUR's and ANDURYL's default overshoot k of the intrinsic range.
 DEFAULT_OVERSHOOT = 0.1
 
@@ -100,7 +102,11 @@ def _check_study(
     realizations: ArrayLike,
     quantiles: ArrayLike | None,
     log_scale: ArrayLike | None = None,
+    *,
+    need_levels: bool = True,
 ) -> _Study:
+    if quantiles is None and need_levels:
+        raise ValueError("quantiles must give the quantile levels, e.g. [0.05, 0.5, 0.95]")
     a = np.asarray(answers, dtype=float)
     if a.ndim != 3 or 0 in a.shape:
         raise ValueError(
@@ -206,13 +212,16 @@ def _counts(values: NDArray, realizations: NDArray, answered: NDArray) -> NDArra
 
 
 def _calibration(counts: NDArray, n_seeds: float, p: NDArray) -> NDArray[np.float64]:
+    """Calibration from hit counts (..., Q + 1); NaN where no seed was answered."""
+    answered = counts.sum(-1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
-        s = counts / counts.sum(-1, keepdims=True)
+        s = counts / answered
         terms = np.where(s > 0, s * np.log(s / p), 0.0)
     # summed in sorted order, so that equal statistics (e.g. hits swapped between the
     # 5 % and the 95 % tail) give bit-identical scores and tie exactly at a threshold
     relative = np.sort(terms, axis=-1).sum(-1)
-    return special.chdtrc(p.size - 1, 2.0 * n_seeds * relative)
+    score = special.chdtrc(p.size - 1, 2.0 * n_seeds * relative)
+    return np.where(answered[..., 0] > 0, score, np.nan)
 
 
 def _information(scored: NDArray, lower: NDArray, upper: NDArray, p: NDArray) -> NDArray:
@@ -387,7 +396,7 @@ def intrinsic_range(
     ----------
     Cooke (1991), section 12.6; ANDURYL ``Assessment.get_bounds``.
     """
-    study = _check_study(answers, realizations, None, log_scale)
+    study = _check_study(answers, realizations, None, log_scale, need_levels=False)
     return _range(study, _check_overshoot(overshoot))
 
 
@@ -418,7 +427,7 @@ def bin_counts(answers: ArrayLike, realizations: ArrayLike) -> NDArray[np.intp]:
     ----------
     Cooke (1991), section 12.3; ANDURYL ``Experts.count_realizations_per_bin``.
     """
-    study = _check_study(answers, realizations, None)
+    study = _check_study(answers, realizations, None, need_levels=False)
     return _counts(
         study.answers[:, study.seed], study.realizations[study.seed], study.answered[:, study.seed]
     )
@@ -581,6 +590,14 @@ def _check_vector(name: str, values: ArrayLike, shape: tuple[int, ...] | None = 
     return v
 
 
+def _check_alpha(alpha: float) -> float:
+    """Check a significance level: a number in [0, 1]."""
+    level = check_real("alpha", alpha)
+    if not 0 <= level <= 1:
+        raise ValueError(f"alpha must be a number in [0, 1], got {alpha}")
+    return level
+
+
 def global_weights(
     calibration: ArrayLike, information: ArrayLike, alpha: float = 0.0
 ) -> NDArray[np.float64]:
@@ -615,7 +632,7 @@ def global_weights(
     """
     cal = _check_vector("calibration", calibration)
     info = _check_vector("information", information, cal.shape)
-    raw = cal * info * (cal >= alpha)
+    raw = cal * info * (cal >= _check_alpha(alpha))
     if not raw.sum() > 0:
         raise ValueError(f"no expert has a positive weight at alpha = {alpha}")
     return raw / raw.sum()
@@ -660,8 +677,8 @@ def item_weights(
         raise ValueError(
             f"information_per_item must have shape ({cal.size}, n_items), got {info.shape}"
         )
-    _check_vector("information_per_item", np.nan_to_num(info), info.shape)
-    raw = np.nan_to_num(info) * (cal * (cal >= alpha))[:, None]
+    _check_vector("information_per_item", np.where(np.isnan(info), 0.0, info), info.shape)
+    raw = np.nan_to_num(info) * (cal * (cal >= _check_alpha(alpha)))[:, None]
     with np.errstate(invalid="ignore", divide="ignore"):
         return raw / raw.sum(0)
 
@@ -1057,10 +1074,15 @@ def _classical_model(
         study.answers[:, study.seed], study.realizations[study.seed], study.answered[:, study.seed]
     )
     cal = _calibration(counts, n_seeds, study.p)
+    if not (cal > 0).any():
+        raise ValueError(
+            f"every expert's calibration score is 0 to double precision ({n_seeds} seed "
+            "items): performance weights are undefined; use equal weights"
+        )
     if alpha is None:
         candidates = _tie_groups(cal)
     else:
-        if not (np.isfinite(alpha) and alpha <= cal.max()):
+        if _check_alpha(alpha) > cal.max():
             raise ValueError(f"alpha = {alpha} is above every calibration score ({cal.max()})")
         candidates = np.array([float(alpha)])
     floor = candidates * (1 - TIE_RTOL)
@@ -1074,7 +1096,7 @@ def _classical_model(
     pooled = _pool(study, weights, lower, upper)
     scores = _score(study, pooled, lower, upper, n_seeds)
     candidate_scores = scores.calibration * scores.seeds * (scores.calibration >= floor)
-    best = int(np.argmax(candidate_scores))
+    best = int(np.argmax(np.where(np.isnan(candidate_scores), -np.inf, candidate_scores)))
     combined = cal * info.seeds
     chosen = combined * keep[best]
     return ClassicalModel(

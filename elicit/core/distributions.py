@@ -247,17 +247,20 @@ def _t_cdf(z: NDArray[np.float64], df: ArrayLike) -> NDArray[np.float64]:
     """Student-t CDF; closed form for SHELF's default of 3 degrees of freedom."""
     if np.all(np.asarray(df) == 3.0):
         u = z / _SQRT3
-        return 0.5 + (np.arctan(u) + u / (1.0 + u * u)) / np.pi
+        with np.errstate(over="ignore"):  # u * u = inf far in the tails: u / inf = 0, right
+            return 0.5 + (np.arctan(u) + u / (1.0 + u * u)) / np.pi
     return special.stdtr(df, z)
 
 
 def _t_pdf(z: NDArray[np.float64], df: float) -> NDArray[np.float64]:
     const = np.exp(special.gammaln((df + 1) / 2) - special.gammaln(df / 2)) / np.sqrt(df * np.pi)
-    return const * (1.0 + z * z / df) ** (-(df + 1) / 2)
+    with np.errstate(over="ignore"):  # far in the tails the density is 0, as computed
+        return const * (1.0 + z * z / df) ** (-(df + 1) / 2)
 
 
 def _norm_pdf(z: NDArray[np.float64]) -> NDArray[np.float64]:
-    return np.exp(-0.5 * z * z) / np.sqrt(2 * np.pi)
+    with np.errstate(over="ignore"):
+        return np.exp(-0.5 * z * z) / np.sqrt(2 * np.pi)
 
 
 def _skewnormal_cdf(z: NDArray[np.float64], slant: ArrayLike) -> NDArray[np.float64]:
@@ -856,7 +859,9 @@ def fit_quantiles(
         If a value is not finite or not increasing along its row, a level is
         outside (0, 1) or not increasing, no level is below 0.4 or above 0.6,
         a value is not strictly inside its bounds, ``lower >= upper``, ``tdf``
-        is not positive, a point weight is negative, or a family is unknown.
+        is not positive, a point weight is negative, a family is unknown,
+        ``tie_tolerance`` is negative, or no family asked for can be fitted to a
+        judgment (e.g. only ``beta`` without both bounds; the message names it).
 
     References
     ----------
@@ -913,6 +918,10 @@ def fit_quantiles(
     unknown = sorted(wanted - set(FAMILIES))
     if unknown:
         raise ValueError(f"family {unknown[0]!r} is not one of {', '.join(FAMILIES)}")
+    if not wanted:
+        raise ValueError(f"families is empty; name at least one of {', '.join(FAMILIES)}")
+    if not np.isfinite(tie_tolerance) or tie_tolerance < 0:
+        raise ValueError(f"tie_tolerance must be a finite non-negative number, got {tie_tolerance}")
 
     params = np.full((n, len(FAMILIES), 3), np.nan)
     ssq = np.full((n, len(FAMILIES)), np.nan)
@@ -996,6 +1005,16 @@ def fit_quantiles(
         choice[:, [_CODE["logt"], _CODE["mirrorlogt"]]] = np.nan
     choice[~np.isfinite(choice)] = np.inf
     smallest = choice.min(axis=1, keepdims=True)
+    unfitted = np.flatnonzero(np.isinf(smallest[:, 0]))
+    if unfitted.size:
+        i = unfitted[0]
+        asked = ", ".join(f for f in FAMILIES if f in wanted) or "none"
+        raise ValueError(
+            f"no family could be fitted to judgment {i} (families asked for: {asked}; "
+            f"bounds [{lo[i]:g}, {hi[i]:g}]): lower-bounded families need a finite lower "
+            f"bound, mirror families an upper bound, beta both, skewnormal three quantiles"
+            + (", and exclude_logt leaves out the log-t families" if exclude_logt else "")
+        )
     best = np.argmax(choice <= smallest + tie_tolerance, axis=1)
     return QuantileFit(params=params, ssq=ssq, best=best, lower=lo.copy(), upper=hi.copy())
 

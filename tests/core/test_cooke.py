@@ -603,8 +603,36 @@ def bad(answers=GOOD, realizations=SEEDS, quantiles=P3, log=None, **options):
         ),
         (lambda: cooke.intrinsic_range(GOOD, SEEDS, overshoot=-1), "overshoot must be a positive"),
         (lambda: cooke.bin_counts(GOOD, [1.0, 2.0, 3.0]), r"realizations must have shape"),
+        (lambda: cooke.calibration_score(GOOD, SEEDS, None), "quantiles must give the"),
+        (lambda: bad(quantiles=None), "quantiles must give the quantile levels"),
+        (lambda: bad(alpha=-0.5), r"alpha must be a number in \[0, 1\], got -0.5"),
+        (lambda: bad(alpha="0.1"), "alpha must be a finite number, got '0.1'"),
+        (
+            lambda: cooke.global_weights([0.5, 0.1], [1.0, 1.0], alpha=-0.1),
+            r"alpha must be a number in \[0, 1\]",
+        ),
+        (
+            lambda: cooke.item_weights([0.5, 0.1], [[np.inf, 1.0], [2.0, 1.0]]),
+            r"information_per_item\[0, 0\] = inf is not a finite non-negative number",
+        ),
     ],
 )
 def test_bad_input_raises_value_error_naming_it(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_a_decision_maker_without_seed_answers_has_no_calibration():
+    answers = np.array([[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], [[1.5, 2.5, 3.5], [3.0, 5.5, 7.0]]])
+    weights = np.array([[0.0, 1.0], [0.0, 1.0]])  # nobody's weight on the seed item
+    dm = cooke.decision_maker(answers, [2.2, np.nan], P3, weights)
+    assert np.isnan(dm.calibration) and np.isnan(dm.information_seeds)
+
+
+def test_calibration_that_underflows_for_every_expert_is_refused():
+    rng = np.random.default_rng(0)
+    n_items = 400  # every expert badly calibrated on 400 seeds: scores below 1e-308
+    answers = np.sort(rng.normal(0, 1, (3, n_items, 3)), axis=-1)
+    realizations = np.full(n_items, 50.0)
+    with pytest.raises(ValueError, match="calibration score is 0 to double precision"):
+        cooke.classical_model(answers, realizations, P3)
