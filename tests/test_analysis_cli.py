@@ -135,7 +135,12 @@ def test_fit_recovers_a_lognormal_and_pools_per_question(runner, tmp_path):
     fitted = json.loads(lognormal["fitted"])
     assert fitted["meanlog"] == pytest.approx(np.log(20)) and fitted["sdlog"] == pytest.approx(0.4)
     assert lognormal["ssq"] < 1e-12
-    assert json.loads(lognormal["parameters"]) == {"lower": 0.0, "upper": None, "tdf": 3.0}
+    assert json.loads(lognormal["parameters"]) == {
+        "lower": 0.0,
+        "upper": None,
+        "tdf": 3.0,
+        "families": None,
+    }
     vincent = next(r for r in rows if r["method"] == "vincentize")
     assert vincent["q50"] == pytest.approx((20 + 50) / 2)
     pooled = next(r for r in rows if r["method"] == "linear_pool_best_fit")
@@ -236,3 +241,31 @@ def test_score_refuses_an_outcome_that_is_not_a_finite_number(runner, judgments,
     result = runner.invoke(args=["score", str(judgments[0]), str(outcomes)])
     assert result.exit_code == 2
     assert "outcome 'nan' is not a finite number" in result.output
+
+
+def test_fit_names_the_judgments_it_cannot_fit_and_records_the_families(runner, tmp_path):
+    path = tmp_path / "quantities.csv"
+    rows = ["x,E1,1,q05,5", "x,E1,1,q50,3", "x,E1,1,q95,9", "x,E2,1,q05,1", "x,E2,1,q50,2"]
+    rows += ["x,E2,1,q95,4", "y,E3,1,q05,2", "y,E3,1,q50,4"]  # y: E3 gives no q95
+    path.write_text(HEADER + "\n".join(rows) + "\n", encoding="utf-8")
+    result = runner.invoke(args=["fit", str(path), "--lower", "0"])
+    assert result.exit_code == 2
+    assert "question 'x', expert 'E1': quantiles 5, 3, 9 do not increase" in result.output
+    assert "1 judgment(s) cannot be fitted" in result.output
+    good = tmp_path / "good.csv"
+    good.write_text(HEADER + "\n".join(rows[3:]) + "\n", encoding="utf-8")
+    result = runner.invoke(args=["fit", str(good), "--lower", "0", "--family", "gamma"])
+    assert result.exit_code == 0, result.output
+    assert "note: 1 judgment(s) give only some of the levels q5, q50, q95; left out" in (
+        result.output
+    )
+    fits = [r for r in table(result.stdout) if r["record"] == "fit"]
+    assert {r["method"] for r in fits} == {"gamma"}
+    assert json.loads(fits[0]["parameters"])["families"] == ["gamma"]
+
+
+def test_cooke_refuses_an_alpha_with_equal_weights(runner):
+    dtt = str(DATA / "cooke" / "tobacco.dtt")
+    result = runner.invoke(args=["cooke", dtt, "--weighting", "equal", "--alpha", "0.3"])
+    assert result.exit_code == 2
+    assert "equal weighting has none" in result.output

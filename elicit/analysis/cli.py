@@ -305,6 +305,8 @@ def cooke_command(
     )
     if rls is None:
         fail(f"no realizations file: give STUDY.rls or put it beside {dtt}")
+    if weighting == "equal" and alpha is not None:
+        fail("--alpha applies to global and item weighting; equal weighting has none")
     try:
         study = excalibur.read_excalibur(dtt, rls)
         args = (study.answers, study.realizations, study.quantiles, study.log_scale)
@@ -402,7 +404,15 @@ def fit(
     experts, questions = np.nonzero(complete)
     if not experts.size:
         fail("no judgment gives every quantile level found in the file")
+    partial = int((~complete & ~np.isnan(grid).all(axis=2)).sum())
+    if partial:
+        click.echo(
+            f"note: {partial} judgment(s) give only some of the levels "
+            f"{', '.join(f'q{level * 100:g}' for level in levels)}; left out",
+            err=True,
+        )
     values = grid[experts, questions]
+    _check_quantities(values, lower, upper, table, questions, experts)
     try:
         fitted = distributions.fit_quantiles(
             values, levels, lower, upper, families=list(families) or None
@@ -418,6 +428,7 @@ def fit(
             "lower": lower if np.isfinite(lower) else None,
             "upper": upper if np.isfinite(upper) else None,
             "tdf": 3.0,
+            "families": list(families) or None,
         }
     )
     rows = []
@@ -458,6 +469,24 @@ def fit(
                 }
             )
     _emit(rows, fmt, output)
+
+
+def _check_quantities(values, lower, upper, table, questions, experts) -> None:  # noqa: ANN001
+    """Exit 2 naming each judgment whose quantiles do not increase or leave the bounds."""
+    problems = []
+    rising = (np.diff(values, axis=1) > 0).all(axis=1)
+    inside = ((values > lower) & (values < upper)).all(axis=1)
+    for i in np.flatnonzero(~rising | ~inside):
+        who = f"question {table.questions[questions[i]]!r}, expert {table.experts[experts[i]]!r}"
+        given = ", ".join(f"{v:g}" for v in values[i])
+        if not rising[i]:
+            problems.append(f"{who}: quantiles {given} do not increase")
+        else:
+            problems.append(f"{who}: quantiles {given} are not inside ({lower:g}, {upper:g})")
+    if problems:
+        for problem in problems:
+            click.echo(problem, err=True)
+        fail(f"{len(problems)} judgment(s) cannot be fitted")
 
 
 COMMANDS = [pool, fit, score, cooke_command]
