@@ -108,7 +108,7 @@ def read_judgments(path: Path, *, percent: bool = False) -> Judgments:
     q_index = {q: i for i, q in enumerate(questions)}
     e_index = {e: i for i, e in enumerate(experts)}
     value = np.array([float(r["value"]) for r in rows])
-    element = np.array([r["element"].strip() for r in rows])
+    element = np.array([r["element"] for r in rows])
     if percent:
         scaled = np.isin(element, ["p", *THREE_POINT])
         value[scaled] /= 100
