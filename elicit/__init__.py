@@ -3,36 +3,27 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask, Response, abort, jsonify, render_template, request
-from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+if TYPE_CHECKING:
+    from flask import Flask
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    # Invitation links carry a token: never leak a URL to another site.
-    "Referrer-Policy": "no-referrer",
-    "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; "
-        "script-src 'self'; frame-ancestors 'none'; form-action 'self'"
-    ),
-}
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the elicit application.
 
-    ``config`` overrides the settings read from ``ELICIT_*`` environment
+    Only what serving pages needs is loaded here: migrations, NumPy and SciPy
+    load where they are used. ``config`` overrides the settings read from ``ELICIT_*`` environment
     variables (see :mod:`elicit.config`); tests use it to point at their own
     database and instance folder (key ``INSTANCE_PATH``).
     """
+    from flask import Flask
+
     from elicit import config as settings
-    from elicit import db as database
-    from elicit.extensions import csrf, db, limiter, login_manager, migrate
+    from elicit import unit_of_work, web
+    from elicit.extensions import csrf, db, limiter, login_manager
 
     overrides = dict(config or {})
     instance_path = overrides.pop("INSTANCE_PATH", None) or str(
@@ -48,45 +39,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(overrides)
 
     db.init_app(app)
-    database.init_app(app)
-    migrate.init_app(
-        app,
-        db,
-        directory=str(PROJECT_ROOT / "migrations"),
-        render_as_batch=True,
-        compare_type=True,
-    )
+    unit_of_work.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
     limiter.init_app(app)
 
     _register_models()
+    web.init_app(app)
     _register_blueprints(app)
-    _register_commands(app)
-    _register_error_handlers(app)
-
-    @app.before_request
-    def _refuse_nul_characters():  # noqa: ANN202
-        """Refuse a NUL character in the path, query or form (PostgreSQL cannot store one).
-
-        An expert's form is answered with everything it carried listed back.
-        """
-        fields = [*request.args.listvalues(), *request.form.listvalues()]
-        if "\x00" in request.path or any("\x00" in v for values in fields for v in values):
-            message = "The request contains a NUL character, which is never valid here."
-            if request.blueprint == "expert":
-                from elicit.answering.views import session_ended
-
-                return session_ended(f"{message} Nothing was saved.", status=400)
-            abort(400, message)
-
-    @app.after_request
-    def _security_headers(response: Response) -> Response:
-        """Add the headers every response carries (see ``SECURITY_HEADERS``)."""
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        return response
-
     return app
 
 
@@ -103,60 +63,11 @@ def _register_models() -> None:
 def _register_blueprints(app: Flask) -> None:
     """Attach one blueprint per feature."""
     from elicit.accounts.views import bp as accounts
-    from elicit.answering.views import bp as expert
+    from elicit.answering import bp as answering
+    from elicit.facilitating import bp as facilitating
     from elicit.home import bp as home
-    from elicit.studies.views import bp as facilitate
 
     app.register_blueprint(home)
     app.register_blueprint(accounts)
-    app.register_blueprint(facilitate)
-    app.register_blueprint(expert)
-
-
-def _register_commands(app: Flask) -> None:
-    """Attach each feature's command group to ``flask``/``elicit``."""
-    from elicit.accounts.cli import users
-    from elicit.analysis.cli import COMMANDS as analysis_commands
-    from elicit.demo.cli import demo
-    from elicit.studies.cli import questions
-
-    for command in analysis_commands:
-        app.cli.add_command(command)
-    app.cli.add_command(users)
-    app.cli.add_command(questions)
-    app.cli.add_command(demo)
-
-
-def _register_error_handlers(app: Flask) -> None:
-    """Answer every HTTP error with a page, or ``{"error": {...}}`` for JSON clients."""
-
-    def respond(status: int, code: str, message: str):
-        """Render the error as JSON for API and JSON clients, else as a page."""
-        wants_json = request.is_json or request.accept_mimetypes.best == "application/json"
-        if wants_json or request.path.startswith("/api/"):
-            return jsonify({"error": {"code": code, "message": message}}), status
-        return render_template("error.html", status=status, message=message), status
-
-    @app.errorhandler(CSRFError)
-    def _csrf(error: CSRFError):
-        """Explain a refused form in words, not as a bare 400.
-
-        An expert's form is refused when the session that signed it has ended;
-        the expert then gets back everything the form carried.
-        """
-        if request.blueprint == "expert":
-            from elicit.answering.views import form_refused
-
-            return form_refused()
-        return respond(
-            400,
-            "csrf_failed",
-            "This form could not be accepted because it was not sent from this site or your "
-            "session ended. Go back, reload the page and send it again.",
-        )
-
-    @app.errorhandler(HTTPException)
-    def _http(error: HTTPException):
-        """Answer any HTTP error through ``respond``."""
-        code = (error.name or "error").lower().replace(" ", "_")
-        return respond(error.code or 500, code, error.description or error.name)
+    app.register_blueprint(facilitating)
+    app.register_blueprint(answering)

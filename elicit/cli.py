@@ -1,18 +1,21 @@
-"""The ``elicit`` command: Flask's CLI group bound to :func:`elicit.create_app`.
+"""The ``elicit`` command: one group whose subcommands load only when they are run.
 
-``elicit run``, ``elicit db upgrade`` (Flask-Migrate), ``elicit questions ...``,
-``elicit users create`` and ``elicit demo`` are the same commands as
-``flask --app wsgi ...``; features register theirs in :func:`elicit.create_app`.
+``elicit --help`` lists every command from the table below without importing
+any of them, and ``elicit pool --help`` imports the offline commands alone:
+no application is created, no migration tool, NumPy or SciPy is loaded until
+a command needs it. Commands that work on the database create the application
+when they run (Flask's :func:`~flask.cli.with_appcontext`); the offline
+commands never do.
 """
 
 from __future__ import annotations
 
-from typing import NoReturn
+import importlib
+from dataclasses import dataclass
+from typing import Any, NoReturn
 
 import click
-from flask.cli import FlaskGroup
-
-from elicit import create_app
+from flask.cli import FlaskGroup, ScriptInfo
 
 BAD_INPUT = 2
 """Exit status for input the command refused (nothing was written)."""
@@ -24,11 +27,122 @@ def fail(message: str) -> NoReturn:
     raise SystemExit(BAD_INPUT)
 
 
+@dataclass(frozen=True)
+class Entry:
+    """Where a command lives (``module:attribute``) and the one line ``--help`` shows for it."""
+
+    target: str
+    summary: str
+    migrations: bool = False
+
+
+COMMANDS: dict[str, Entry] = {
+    "run": Entry("flask.cli:run_command", "Run a development server."),
+    "shell": Entry("flask.cli:shell_command", "Run a shell in the app context."),
+    "routes": Entry("flask.cli:routes_command", "Show the routes for the app."),
+    "db": Entry("flask_migrate.cli:db", "Perform database migrations.", migrations=True),
+    "users": Entry(
+        "elicit.accounts.cli:users", "Manage staff accounts (admins, facilitators, analysts)."
+    ),
+    "questions": Entry(
+        "elicit.studies.cli:questions",
+        "Validate and import question sets (see question_sets/README.md).",
+    ),
+    "demo": Entry(
+        "elicit.demo.cli:demo",
+        "Create the demo study (facilitator account, bundled question sets, a simulated "
+        "12-expert panel with round 1 closed and round 2 open) and print the login and an "
+        "invitation link.",
+    ),
+    "pool": Entry(
+        "elicit.analysis.cli:pool",
+        "Pool binary and three-point judgments, every method or those named.",
+    ),
+    "fit": Entry(
+        "elicit.analysis.cli:fit",
+        "Fit distributions to every expert's quantiles (SHELF's families, least squares on the "
+        "CDF) and pool them per question (linear pool of the best fits, and quantile averaging).",
+    ),
+    "score": Entry(
+        "elicit.analysis.cli:score",
+        "Score every expert and every pooling method on resolved binary questions (Brier score "
+        "and its decomposition, log score, AUC).",
+    ),
+    "cooke": Entry(
+        "elicit.analysis.cli:cooke_command",
+        "Cooke's classical model on an EXCALIBUR study (STUDY.dtt, with STUDY.rls beside it or "
+        "given): each expert's calibration, information and weight, and the decision maker's "
+        "scores and quantiles.",
+    ),
+}
+"""Every ``elicit`` command, loaded on first use."""
+
+
+def load_command(name: str) -> click.Command:
+    """Import and return the command called ``name`` in :data:`COMMANDS`."""
+    module, _, attribute = COMMANDS[name].target.partition(":")
+    command: click.Command = getattr(importlib.import_module(module), attribute)
+    return command
+
+
+def _with_migrations(info: ScriptInfo) -> None:
+    """Make the app ``info`` creates carry Flask-Migrate, which only the ``db`` commands use."""
+    from elicit.extensions import init_migrations
+
+    create = info.create_app
+    if create is not None and not getattr(create, "with_migrations", False):
+
+        def create_with_migrations() -> Any:
+            """Create the app, then attach the migrations to it."""
+            return init_migrations(create())
+
+        create_with_migrations.with_migrations = True  # type: ignore[attr-defined]
+        info.create_app = create_with_migrations
+
+
+class LazyGroup(FlaskGroup):
+    """Flask's command group, reading its commands from :data:`COMMANDS` when they are needed.
+
+    Plugin commands and commands registered on an app are not looked up:
+    every command is in the table.
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Name every command, without importing any."""
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """Import the command ``cmd_name`` (``None`` if there is no such command)."""
+        entry = COMMANDS.get(cmd_name)
+        if entry is None:
+            return None
+        if entry.migrations:
+            _with_migrations(ctx.ensure_object(ScriptInfo))
+        return load_command(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """List the commands with their summaries from :data:`COMMANDS` (nothing is imported)."""
+        limit = formatter.width - 6 - max(len(name) for name in COMMANDS)
+        rows = [
+            (name, click.Command(name, help=COMMANDS[name].summary).get_short_help_str(limit))
+            for name in self.list_commands(ctx)
+        ]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+def _create_app() -> Any:
+    """Create the application (imported here so ``elicit --help`` never builds one)."""
+    from elicit import create_app
+
+    return create_app()
+
+
 @click.group(
-    cls=FlaskGroup,
-    create_app=lambda: create_app(),
-    help="elicit: structured expert elicitation. Every command also works as "
-    "'flask --app wsgi COMMAND'.",
+    cls=LazyGroup,
+    create_app=_create_app,
+    add_default_commands=False,
+    help="elicit: structured expert elicitation.",
 )
 def main() -> None:
     """Run elicit's commands."""

@@ -1,19 +1,16 @@
-"""The declarative base, shared column types and the transaction boundary.
+"""The declarative base and the column types every model shares.
 
-Services add and flush; they never commit. Exactly one place commits: the end of
-a request (see :func:`init_app`) or a CLI command (see :func:`transaction`). On
-any error the whole unit of work is rolled back.
+This module imports SQLAlchemy only: models build on it, and the extensions
+(:mod:`elicit.extensions`) build on models, never the other way round. Where
+work is committed is :mod:`elicit.unit_of_work`.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from flask import Flask, Response
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
@@ -72,66 +69,3 @@ def checked_enum(enum_class: type[enum.Enum], name: str) -> sa.Enum:
         values_callable=lambda members: [member.value for member in members],
         validate_strings=True,
     )
-
-
-def _configure_sqlite(engine: sa.Engine) -> None:
-    """Make SQLite safe for concurrent writers.
-
-    WAL lets readers and one writer work at once, the busy timeout makes a
-    writer wait instead of failing, and ``BEGIN IMMEDIATE`` takes the write lock
-    when a transaction starts, so two transactions never both read and then
-    fail to upgrade to a write ("database is locked"). pysqlite's own
-    transaction handling is switched off so SAVEPOINTs work as well.
-    """
-
-    @sa.event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record):  # noqa: ANN001
-        """Set the pragmas on every new connection."""
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=15000")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.close()
-
-    @sa.event.listens_for(engine, "begin")
-    def _on_begin(connection):  # noqa: ANN001
-        """Start every transaction holding the write lock."""
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-
-def init_app(app: Flask) -> None:
-    """Tune the engine for its dialect and make each request one transaction.
-
-    A request whose response is not an error (status below 400) commits;
-    anything else, including an exception, leaves the session to be rolled back
-    when Flask-SQLAlchemy removes it at the end of the app context.
-    """
-    from elicit.extensions import db
-
-    with app.app_context():
-        if db.engine.dialect.name == "sqlite":
-            _configure_sqlite(db.engine)
-
-    @app.after_request
-    def _commit(response: Response) -> Response:
-        """Commit a successful request's work; roll back an error response's."""
-        if response.status_code < 400:
-            db.session.commit()
-        else:
-            db.session.rollback()
-        return response
-
-
-@contextmanager
-def transaction() -> Iterator[sa.orm.Session]:
-    """Run a CLI command's work as one transaction: commit on success, roll back on error."""
-    from elicit.extensions import db
-
-    session = db.session()
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise

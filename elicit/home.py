@@ -10,5 +10,5 @@ bp = Blueprint("home", __name__)
 def index():
     """Send staff to their console and everyone else to the login page."""
     if current_user.is_authenticated:
-        return redirect(url_for("facilitate.index"))
+        return redirect(url_for("facilitating.index"))
     return redirect(url_for("accounts.login"))

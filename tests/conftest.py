@@ -20,12 +20,13 @@ import flask_migrate
 import pytest
 import sqlalchemy as sa
 from flask import g, has_app_context
-from flask.testing import FlaskClient
+from flask.testing import FlaskCliRunner, FlaskClient
 from flask_sqlalchemy.session import _app_ctx_id
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from elicit import PROJECT_ROOT, create_app
-from elicit.extensions import db
+from elicit.cli import main
+from elicit.extensions import db, init_migrations
 
 SEEDS = PROJECT_ROOT.parent / "shared" / "seeds"
 SERVER_URL = os.environ.get("ELICIT_TEST_DATABASE_URL")
@@ -55,8 +56,8 @@ def fresh_database(directory: Path) -> Iterator[str]:
 
 
 def make_app(url: str, instance: Path, **overrides):
-    """Create an app for tests on the database at ``url``."""
-    return create_app(
+    """Create an app for tests on the database at ``url``, with its migrations attached."""
+    app = create_app(
         {
             "SQLALCHEMY_DATABASE_URI": url,
             "INSTANCE_PATH": str(instance),
@@ -66,6 +67,7 @@ def make_app(url: str, instance: Path, **overrides):
             **overrides,
         }
     )
+    return init_migrations(app)
 
 
 @pytest.fixture(scope="session")
@@ -148,10 +150,18 @@ def client(app, session):
     return app.test_client()
 
 
+class ElicitCliRunner(FlaskCliRunner):
+    """A CLI runner that runs the ``elicit`` command itself, on the test's app."""
+
+    def invoke(self, cli=None, args=None, **kwargs):
+        """Invoke ``elicit ARGS`` (or ``cli``) with the test app as the app it creates."""
+        return super().invoke(cli or main, args, **kwargs)
+
+
 @pytest.fixture
 def runner(app, session):
     """A CLI runner whose commands run inside the test's rolled-back transaction."""
-    return app.test_cli_runner()
+    return ElicitCliRunner(app)
 
 
 CSRF_INPUT = re.compile(

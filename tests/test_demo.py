@@ -7,14 +7,14 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 
+from elicit.analysis.round_statistics import central_value
 from elicit.audit import AuditEvent
 from elicit.demo import services
 from elicit.judgments.models import Judgment
-from elicit.judgments.services import check_answer
+from elicit.judgments.rules import check_answer
 from elicit.panels.models import Expert, ExpertContact, Invitation
 from elicit.panels.services import hash_token
 from elicit.rounds.models import Round, RoundState
-from elicit.rounds.monitoring import central_value
 from elicit.studies.models import Question, QuestionKind, Study
 from tests.conftest import login
 
@@ -60,7 +60,7 @@ def test_demo_builds_a_panel_with_round_1_closed_and_round_2_open(demo_output, s
 
 
 def _answer(judgment):
-    from elicit.judgments.services import Answer
+    from elicit.judgments.rules import Answer
 
     return Answer(
         judgment.probability,

@@ -13,7 +13,8 @@ from elicit.db import utcnow
 from elicit.demo.services import build
 from elicit.feedback.services import set_rationale_hidden, update_settings
 from elicit.judgments.models import Judgment, JudgmentDraft, JudgmentRevision
-from elicit.judgments.services import Answer, record_judgment
+from elicit.judgments.rules import Answer
+from elicit.judgments.submission import record_judgment
 from elicit.panels.models import Expert, Invitation
 from elicit.panels.services import add_expert, issue_invitation, revoke_invitation
 from elicit.rounds.services import close_round, create_round, open_round
@@ -664,7 +665,7 @@ def test_a_round_that_has_not_opened_takes_no_answers(client, panel, session):
     [(0.05, "5th"), (0.5, "50th"), (0.95, "95th"), (0.01, "1st"), (0.025, "2.5th"), (0.12, "12th")],
 )
 def test_quantile_levels_are_named_as_percentiles(level, name):
-    from elicit.answering.views import ordinal
+    from elicit.answering.display import ordinal
 
     assert ordinal(level) == name
 

@@ -5,10 +5,11 @@ import re
 import numpy as np
 import sqlalchemy as sa
 
+from elicit.analysis.round_statistics import panel_summary
 from elicit.judgments.models import Judgment
-from elicit.judgments.services import Answer, record_judgment
+from elicit.judgments.rules import Answer
+from elicit.judgments.submission import record_judgment
 from elicit.panels.services import add_expert
-from elicit.rounds.monitoring import panel_summary
 from elicit.rounds.services import create_round, open_round
 from elicit.studies.models import QuestionKind
 from tests import factories

@@ -10,11 +10,12 @@ from elicit.accounts.models import Role
 from elicit.audit import AuditEvent
 from elicit.errors import DomainError
 from elicit.judgments.models import Judgment
-from elicit.judgments.services import Answer, record_judgment
+from elicit.judgments.rules import Answer
+from elicit.judgments.submission import record_judgment
 from elicit.panels.services import add_expert
 from elicit.rounds.models import Round, RoundState
+from elicit.rounds import services as round_services
 from elicit.rounds.services import close_round, create_round, open_round
-from elicit.studies import views
 from elicit.studies.models import Study
 from tests import factories
 from tests.conftest import csrf_token, login
@@ -166,7 +167,7 @@ def test_opening_while_a_round_is_open_is_refused_with_a_message(session, study,
     assert response.status_code == 302
     assert states(session, study) == [(1, RoundState.OPEN)]
     after = text_of(as_owner.get(BASE))
-    assert "No new round was opened: round 1 is still open. Close it first." in after
+    assert "No new round was opened: round 1 is still open; close it first." in after
 
 
 def test_a_refused_transition_is_a_flashed_error_not_a_500(session, study, as_owner):
@@ -192,7 +193,7 @@ def test_a_refused_opening_leaves_no_new_draft_round_behind(session, study, as_o
     def refuse(*args, **kwargs):
         raise DomainError("round_blocked", "round 2 cannot open while round 9 is draft")
 
-    monkeypatch.setattr(views, "open_round", refuse)
+    monkeypatch.setattr(round_services, "open_round", refuse)
     response = post(as_owner, f"{BASE}/rounds/open-next")
 
     assert response.status_code == 302

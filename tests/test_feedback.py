@@ -20,7 +20,8 @@ from elicit.feedback.services import (
     set_rationale_hidden,
     update_settings,
 )
-from elicit.judgments.services import Answer, record_judgment
+from elicit.judgments.rules import Answer
+from elicit.judgments.submission import record_judgment
 from elicit.panels.services import add_expert
 from elicit.rounds.services import close_round, create_round, open_round
 from elicit.studies.models import QuestionKind, Scale

@@ -112,7 +112,7 @@ def test_reimporting_the_same_questions_changes_nothing(runner, session, tmp_pat
 
 def test_a_database_error_midway_rolls_back_the_whole_import(session, app, tmp_path):
     """The import runs in one transaction: a failure on the last row leaves no rows behind."""
-    from elicit.db import transaction
+    from elicit.unit_of_work import transaction
 
     owner = factories.user(session)
     study = factories.study(session, owner)

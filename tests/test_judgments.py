@@ -5,7 +5,8 @@ import sqlalchemy as sa
 
 from elicit.errors import DomainError
 from elicit.judgments.models import Judgment
-from elicit.judgments.services import Answer, AnswerErrors, check_answer, record_judgment
+from elicit.judgments.rules import Answer, AnswerErrors, check_answer
+from elicit.judgments.submission import record_judgment
 from elicit.panels.services import add_expert
 from elicit.rounds.services import close_round, create_round, open_round
 from elicit.studies.models import QuestionKind, Scale

@@ -19,7 +19,7 @@ from elicit.judgments.parsing import (
     raw_from_json,
     raw_from_values,
 )
-from elicit.judgments.services import RATIONALE_MAX, Answer, check_answer
+from elicit.judgments.rules import RATIONALE_MAX, Answer, check_answer
 from elicit.studies.models import QuestionKind
 from tests import factories
 

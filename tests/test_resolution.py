@@ -7,10 +7,11 @@ import pytest
 import sqlalchemy as sa
 
 from elicit.accounts.models import Role
+from elicit.analysis.expert_record import expert_record
 from elicit.audit import AuditEvent
 from elicit.errors import DomainError
-from elicit.judgments.record import expert_record
-from elicit.judgments.services import Answer, record_judgment
+from elicit.judgments.rules import Answer
+from elicit.judgments.submission import record_judgment
 from elicit.panels.services import add_expert
 from elicit.rounds.services import close_round, create_round, open_round, round_questions
 from elicit.studies.models import Outcome, QuestionKind, Resolution

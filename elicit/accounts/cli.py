@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import click
+from flask.cli import AppGroup
 
 from elicit.accounts.models import Role
 from elicit.accounts.services import create_user
 from elicit.cli import fail
-from elicit.db import transaction
 from elicit.errors import DomainError
+from elicit.unit_of_work import transaction
 
 
-@click.group(help="Manage staff accounts (admins, facilitators, analysts).")
+@click.group(cls=AppGroup, help="Manage staff accounts (admins, facilitators, analysts).")
 def users() -> None:
     """Group the user commands."""
 

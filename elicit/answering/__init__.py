@@ -1,1 +1,12 @@
-"""The expert's side of a study: entering by link, consenting, answering rounds, seeing feedback."""
+"""The expert's pages: invitation link, consent, answering a round, receipt and own record.
+
+Blueprint ``answering``. Who the expert is lives in :mod:`.entry`, how a
+round's page is built in :mod:`.round_page`, the names of its form fields in
+:mod:`.fields`, and the answering routes in :mod:`.views`. URLs keep their
+``/invite/`` and ``/expert/`` paths, so links already sent keep working.
+"""
+
+from elicit.answering import display, entry, views
+from elicit.answering.blueprint import bp
+
+__all__ = ["bp", "display", "entry", "views"]

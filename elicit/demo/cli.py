@@ -7,16 +7,17 @@ from pathlib import Path
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 
 from elicit import PROJECT_ROOT
 from elicit.cli import fail
 from elicit.config import write_private
-from elicit.db import transaction
 from elicit.demo import services
 from elicit.panels.services import invitation_url
 from elicit.studies.cli import fail_with_problems
 from elicit.studies.question_sets import QuestionSetError
 from elicit.studies.services import find_study
+from elicit.unit_of_work import transaction
 
 
 def _secrets_file() -> Path:
@@ -59,6 +60,7 @@ def _print_access(email: str, password: str, token: str) -> None:
     show_default=True,
     help="Seed of the simulated panel's answers.",
 )
+@with_appcontext
 def demo(question_sets_dir: Path, seed: int) -> None:
     """Create the demo study if it is missing; print how to log in either way."""
     secrets_file = _secrets_file()

@@ -21,12 +21,13 @@ from sqlalchemy.orm import Session
 
 from elicit.accounts.models import Role, User
 from elicit.accounts.services import create_user
+from elicit.analysis.round_statistics import central_value, panel_summary
 from elicit.judgments.models import Judgment
-from elicit.judgments.services import Answer, record_judgment
+from elicit.judgments.rules import Answer
+from elicit.judgments.submission import record_judgment
 from elicit.panels.models import Expert
 from elicit.panels.services import add_expert, issue_invitation
 from elicit.rounds.models import Round
-from elicit.rounds.monitoring import central_value, panel_summary
 from elicit.rounds.services import close_round, create_round, open_round
 from elicit.studies import question_sets
 from elicit.studies.models import Question, QuestionKind, Scale, Study

@@ -19,12 +19,12 @@ from sqlalchemy.orm import Session
 
 from elicit import audit
 from elicit.accounts.models import User
+from elicit.analysis.round_statistics import round_answers
 from elicit.errors import DomainError
 from elicit.feedback import charts
 from elicit.judgments.models import Judgment
 from elicit.panels.models import Expert
 from elicit.rounds.models import Round
-from elicit.rounds.monitoring import round_answers
 from elicit.studies.models import Question, QuestionKind, Scale, Study
 
 MIN_ANSWERS_LIMIT = 100
@@ -114,7 +114,7 @@ def round_feedback(
     """Build the feedback on ``previous`` (a closed round) for ``viewer``, keyed by question id.
 
     The median and quartiles of the answers' central values (probability or
-    median) are the facilitator's figures (:func:`~elicit.rounds.monitoring.round_answers`).
+    median) are the facilitator's figures (:func:`~elicit.analysis.round_statistics.round_answers`).
     """
     loaded = round_answers(session, previous)
     if not loaded.rows:

@@ -3,7 +3,7 @@
 Experts type probabilities in percent and quantities in the question's unit,
 into plain text boxes (a browser's number box silently empties a value it
 cannot read, and nothing typed may be lost). This module only parses; the
-rules an answer must meet live in :func:`elicit.judgments.services.check_answer`.
+rules an answer must meet live in :func:`elicit.judgments.rules.check_answer`.
 
 The raw form of one question's answer is a dict of strings::
 
@@ -20,7 +20,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from elicit.judgments.services import RATIONALE_MAX, Answer
+from elicit.judgments.rules import RATIONALE_MAX, Answer
 from elicit.studies.models import Question, QuestionKind
 
 PROBABILITY_FIELDS = ("lower", "probability", "upper")
@@ -209,7 +209,7 @@ def plain_number(value: float, scale: float = 1.0) -> str:
     """Write ``value * scale`` with the fewest decimals that read back as ``value``.
 
     "Read back" means equal to 12 significant digits, the test
-    :func:`~elicit.judgments.services.record_judgment` uses to tell a change
+    :func:`~elicit.judgments.submission.record_judgment` uses to tell a change
     from a repeat, so an answer shown in a box and submitted again untouched
     never becomes a new revision, and 0.333 shows as ``33.3``, not
     ``33.300000000000004``.

@@ -1,8 +1,10 @@
-"""An expert's work on a round: saving drafts as they type, and submitting the round.
+"""An expert's work on a round: saving drafts as they type, submitting, recording judgments.
 
-Both operations first lock the expert's row, so two requests from the same
-expert (a double click, an autosave racing a submit) run one after the other
-and can never create two drafts or two judgments for one question.
+Saving and submitting first lock the expert's row, so two requests from the
+same expert (a double click, an autosave racing a submit) run one after the
+other and can never create two drafts or two judgments for one question. A
+recorded judgment is never overwritten silently: each change becomes a new
+:class:`~elicit.judgments.models.JudgmentRevision`.
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from elicit import audit
+from elicit.db import utcnow
 from elicit.errors import DomainError
 from elicit.judgments import parsing
-from elicit.judgments.models import Judgment, JudgmentDraft
-from elicit.judgments.services import check_answer, find_judgment, record_judgment
+from elicit.judgments.models import Judgment, JudgmentDraft, JudgmentRevision
+from elicit.judgments.rules import Answer, AnswerErrors, check_answer, same_answer
 from elicit.panels.models import Expert
 from elicit.rounds.models import Round, RoundState
 from elicit.rounds.services import round_questions
@@ -190,3 +193,78 @@ def submit_round(
         details={"recorded": len(result.recorded), "unchanged": len(result.unchanged)},
     )
     return result
+
+
+def record_judgment(
+    session: Session, expert: Expert, question: Question, round_: Round, answer: Answer
+) -> Judgment:
+    """Store ``answer`` as ``expert``'s judgment of ``question`` in ``round_``.
+
+    The round must be open and belong to the expert's study, as must the
+    question. A changed answer to the same question in the same round updates
+    the judgment, raises its revision and keeps the new version as a
+    :class:`JudgmentRevision`; an unchanged one is left as it is, so repeating
+    a submission is harmless.
+
+    Raises
+    ------
+    DomainError
+        If the round is not open or the question, round and expert do not belong together.
+    AnswerErrors
+        If the values break a rule of the question's kind.
+    """
+    if round_.state is not RoundState.OPEN:
+        raise DomainError(
+            "round_not_open", f"round {round_.number} is {round_.state.value}; answers are closed"
+        )
+    if not expert.study_id == question.study_id == round_.study_id:
+        raise DomainError("wrong_study", "the question and round are not in this expert's study")
+    errors = check_answer(question, answer)
+    if errors:
+        raise AnswerErrors(errors)
+    judgment = find_judgment(session, expert, question, round_)
+    if judgment is None:
+        judgment = Judgment(expert=expert, question=question, round=round_, revision=1)
+        session.add(judgment)
+    elif same_answer(judgment, answer):
+        return judgment
+    else:
+        judgment.revision += 1
+        judgment.updated_at = utcnow()
+    judgment.probability = answer.probability
+    judgment.lower = answer.lower
+    judgment.upper = answer.upper
+    judgment.quantile_values = (
+        [float(v) for v in answer.quantile_values] if answer.quantile_values else None
+    )
+    judgment.confidence = answer.confidence
+    judgment.rationale = answer.rationale.strip()
+    session.flush()
+    session.add(
+        JudgmentRevision(
+            judgment=judgment,
+            revision=judgment.revision,
+            probability=judgment.probability,
+            lower=judgment.lower,
+            upper=judgment.upper,
+            quantile_values=judgment.quantile_values,
+            confidence=judgment.confidence,
+            rationale=judgment.rationale,
+            recorded_at=judgment.updated_at,
+        )
+    )
+    session.flush()
+    return judgment
+
+
+def find_judgment(
+    session: Session, expert: Expert, question: Question, round_: Round
+) -> Judgment | None:
+    """Return ``expert``'s judgment of ``question`` in ``round_``, if there is one."""
+    return session.scalar(
+        sa.select(Judgment).where(
+            Judgment.expert_id == expert.id,
+            Judgment.question_id == question.id,
+            Judgment.round_id == round_.id,
+        )
+    )

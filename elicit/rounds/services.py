@@ -104,6 +104,32 @@ def close_round(session: Session, round_: Round, *, actor: User | None = None) -
     return transition(session, round_, RoundState.CLOSED, actor=actor)
 
 
+def open_next_round(session: Session, study: Study, *, actor: User | None = None) -> Round:
+    """Open ``study``'s next round: the first round still in draft, else a new one after the last.
+
+    Raises
+    ------
+    DomainError
+        ``round_still_open`` while another round is open (close it first), or
+        whatever :func:`transition` refuses. The study's row is locked first,
+        so two facilitators clicking at once open one round, not two.
+    """
+    _lock_study(session, study.id)
+    still_open = open_round_of(session, study)
+    if still_open is not None:
+        raise DomainError(
+            "round_still_open",
+            f"round {still_open.number} is still open; close it first",
+        )
+    draft = session.scalar(
+        sa.select(Round)
+        .where(Round.study_id == study.id, Round.state == RoundState.DRAFT)
+        .order_by(Round.number)
+    )
+    round_ = draft or create_round(session, study, actor=actor)
+    return open_round(session, round_, actor=actor)
+
+
 def open_round_of(session: Session, study: Study) -> Round | None:
     """Return the study's open round, if one is open."""
     return session.scalar(

@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import NoReturn
 
 import click
+from flask.cli import AppGroup
 
 from elicit.accounts.services import find_user
 from elicit.cli import fail
-from elicit.db import transaction
 from elicit.errors import DomainError
 from elicit.studies import question_sets
 from elicit.studies.models import Outcome
@@ -21,6 +21,7 @@ from elicit.studies.services import (
     import_question_sets,
     resolve_question,
 )
+from elicit.unit_of_work import transaction
 
 _path = click.Path(exists=False, path_type=Path)
 _folder = click.Path(file_okay=False, path_type=Path)
@@ -57,7 +58,7 @@ def _load_or_exit(path: Path, sources_dir: Path | None, texts_dir: Path | None):
         fail_with_problems(error, "nothing was imported")
 
 
-@click.group(help="Validate and import question sets (see question_sets/README.md).")
+@click.group(cls=AppGroup, help="Validate and import question sets (see question_sets/README.md).")
 def questions() -> None:
     """Group the question-set commands."""
 

@@ -22,7 +22,8 @@ from werkzeug.serving import make_server
 
 from elicit import PROJECT_ROOT
 from elicit.extensions import db
-from elicit.judgments.services import Answer, record_judgment
+from elicit.judgments.rules import Answer
+from elicit.judgments.submission import record_judgment
 from elicit.panels.services import add_expert, issue_invitation
 from elicit.rounds.services import close_round, create_round, open_round
 from elicit.studies import question_sets

@@ -1,4 +1,8 @@
-"""What facilitators watch during a study: how many answered and where the panel stands."""
+"""Round statistics: how many answered each question of a round, and where the panel stands.
+
+The same figures are the facilitator's study page and the experts' feedback,
+so both read them from here (computed by :mod:`elicit.core.consensus`).
+"""
 
 from __future__ import annotations
 

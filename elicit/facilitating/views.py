@@ -1,4 +1,10 @@
-"""The facilitator's console: the studies they run and what is in them."""
+"""The facilitator's console: the studies they run, their rounds, feedback and rationales.
+
+Views parse the request, call one service and render; every rule lives in the
+services (:mod:`elicit.rounds.services`, :mod:`elicit.feedback.services`) and
+every role check in :mod:`elicit.accounts.access`. A refused action leaves the
+database as it was (:func:`elicit.unit_of_work.refuse`).
+"""
 
 from __future__ import annotations
 
@@ -8,46 +14,39 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from elicit.accounts.models import Role, User
-from elicit.accounts.views import roles_required
+from elicit.accounts.access import actor, can_manage, roles_required, visible_studies
+from elicit.accounts.models import Role
+from elicit.analysis.round_statistics import panel_summary
 from elicit.errors import DomainError
 from elicit.extensions import db
+from elicit.facilitating.forms import FeedbackSettingsForm, RationaleVisibilityForm
 from elicit.feedback.services import set_rationale_hidden, update_settings
 from elicit.judgments.models import Judgment
 from elicit.panels.models import Expert
 from elicit.rounds.models import Round, RoundState
-from elicit.rounds.monitoring import panel_summary
-from elicit.rounds.services import close_round, create_round, open_round, open_round_of
-from elicit.studies.forms import FeedbackSettingsForm, RationaleVisibilityForm
+from elicit.rounds.services import close_round, open_next_round
 from elicit.studies.models import Question, Study
+from elicit.unit_of_work import refuse
 
-bp = Blueprint("facilitate", __name__, url_prefix="/facilitate")
-
-
-def _visible_studies():
-    """Return a query for the studies the current user may see (admins and analysts: all)."""
-    query = sa.select(Study).order_by(Study.created_at.desc())
-    if current_user.role is Role.FACILITATOR:
-        query = query.where(Study.owner_id == current_user.id)
-    return query
+bp = Blueprint("facilitating", __name__, url_prefix="/facilitate")
 
 
 @bp.route("/")
 @roles_required(Role.FACILITATOR, Role.ANALYST)
 def index():
-    """List the studies the user runs, with their panel size and round states."""
-    studies = db.session.scalars(_visible_studies()).all()
+    """List the studies the user may see, with their panel size and round states."""
+    studies = db.session.scalars(visible_studies(current_user)).all()
     panel_sizes = dict(
         db.session.execute(
             sa.select(Expert.study_id, sa.func.count()).group_by(Expert.study_id)
         ).all()
     )
-    return render_template("facilitate/index.html", studies=studies, panel_sizes=panel_sizes)
+    return render_template("facilitating/index.html", studies=studies, panel_sizes=panel_sizes)
 
 
 def _study_or_404(slug: str) -> Study:
     """Return the study ``slug`` if the current user may see it, else answer 404."""
-    found = db.session.scalar(_visible_studies().where(Study.slug == slug))
+    found = db.session.scalar(visible_studies(current_user).where(Study.slug == slug))
     if found is None:
         abort(404)
     return found
@@ -61,20 +60,6 @@ def _round_or_404(study: Study, number: int) -> Round:
     if found is None:
         abort(404)
     return found
-
-
-def _can_manage() -> bool:
-    """Whether the current user may change the studies they see (their owner, or an admin).
-
-    Facilitators see only their own studies (:func:`_visible_studies`), so any
-    study they can reach is theirs; analysts only look.
-    """
-    return current_user.role in (Role.FACILITATOR, Role.ADMIN)
-
-
-def _actor() -> User:
-    """Return the logged-in user for the audit log (the object itself, not Flask-Login's proxy)."""
-    return current_user._get_current_object()
 
 
 def _settings_form(study: Study) -> FeedbackSettingsForm:
@@ -109,13 +94,13 @@ def _render_study(found: Study, settings_form: FeedbackSettingsForm, status: int
     draft = next((r for r in found.rounds if r.state is RoundState.DRAFT), None)
     next_number = draft.number if draft else max((r.number for r in found.rounds), default=0) + 1
     return render_template(
-        "facilitate/study.html",
+        "facilitating/study.html",
         study=found,
         sections=sections,
         summaries=summaries,
         answers_per_round=answers_per_round,
         panel_size=len(found.experts),
-        can_manage=_can_manage(),
+        can_manage=can_manage(current_user),
         open_round=open_now,
         next_number=next_number,
         settings_form=settings_form,
@@ -146,8 +131,9 @@ def close(slug: str, number: int):
     found = _study_or_404(slug)
     round_ = _round_or_404(found, number)
     try:
-        close_round(db.session, round_, actor=_actor())
+        close_round(db.session, round_, actor=actor())
     except DomainError as error:
+        refuse()
         flash(f"Round {number} was not closed: {error.message}.", "error")
     else:
         flash(
@@ -155,41 +141,22 @@ def close(slug: str, number: int):
             "are the feedback for the next round.",
             "success",
         )
-    return redirect(url_for("facilitate.study", slug=found.slug))
+    return redirect(url_for("facilitating.study", slug=found.slug))
 
 
 @bp.route("/studies/<slug>/rounds/open-next", methods=["POST"])
 @roles_required(Role.FACILITATOR)
 def open_next(slug: str):
-    """Open the study's next round and go back to the study page saying what happened.
-
-    The next round is a round still in draft if there is one, else a new round
-    after the last. It is refused while another round is open. Creating and
-    opening happen in one savepoint, so a refusal leaves no new draft round
-    behind.
-    """
+    """Open the study's next round and go back to the study page saying what happened."""
     found = _study_or_404(slug)
-    still_open = open_round_of(db.session, found)
-    if still_open is not None:
-        flash(
-            f"No new round was opened: round {still_open.number} is still open. Close it first.",
-            "error",
-        )
-        return redirect(url_for("facilitate.study", slug=found.slug))
     try:
-        with db.session.begin_nested():
-            draft = db.session.scalar(
-                sa.select(Round)
-                .where(Round.study_id == found.id, Round.state == RoundState.DRAFT)
-                .order_by(Round.number)
-            )
-            round_ = draft or create_round(db.session, found, actor=_actor())
-            open_round(db.session, round_, actor=_actor())
+        round_ = open_next_round(db.session, found, actor=actor())
     except DomainError as error:
+        refuse()
         flash(f"No new round was opened: {error.message}.", "error")
     else:
         flash(f"Round {round_.number} is open: experts can answer now.", "success")
-    return redirect(url_for("facilitate.study", slug=found.slug))
+    return redirect(url_for("facilitating.study", slug=found.slug))
 
 
 @bp.route("/studies/<slug>/feedback-settings", methods=["POST"])
@@ -205,13 +172,14 @@ def feedback_settings(slug: str):
                 found,
                 min_answers=form.min_answers.data,
                 hide_until_answered=form.hide_until_answered.data,
-                actor=_actor(),
+                actor=actor(),
             )
         except DomainError as error:
+            refuse()
             form.min_answers.errors = [*form.min_answers.errors, error.message]
         else:
             flash("The feedback settings are saved.", "success")
-            return redirect(url_for("facilitate.study", slug=found.slug, _anchor="feedback"))
+            return redirect(url_for("facilitating.study", slug=found.slug, _anchor="feedback"))
     return _render_study(found, form, status=400)
 
 
@@ -237,11 +205,11 @@ def rationales(slug: str, number: int):
         for question, group in groupby(rows, key=lambda row: row[0])
     ]
     return render_template(
-        "facilitate/rationales.html",
+        "facilitating/rationales.html",
         study=found,
         round=round_,
         by_question=by_question,
-        can_manage=_can_manage(),
+        can_manage=can_manage(current_user),
     )
 
 
@@ -257,7 +225,7 @@ def rationale_visibility(slug: str, judgment_id: int):
     if not form.validate_on_submit():
         abort(400, "Send hidden=1 to hide the rationale or hidden=0 to show it.")
     hidden = form.hidden.data == "1"
-    set_rationale_hidden(db.session, judgment, hidden, actor=_actor())
+    set_rationale_hidden(db.session, judgment, hidden, actor=actor())
     who = f"{judgment.expert.pseudonym}'s rationale on question {judgment.question.key}"
     flash(
         f"{who} is now hidden from the panel's feedback."
@@ -267,7 +235,7 @@ def rationale_visibility(slug: str, judgment_id: int):
     )
     return redirect(
         url_for(
-            "facilitate.rationales",
+            "facilitating.rationales",
             slug=found.slug,
             number=judgment.round.number,
             _anchor=f"judgment-{judgment.id}",

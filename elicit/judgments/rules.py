@@ -1,8 +1,9 @@
-"""Recording an expert's judgment: the rules every answer must meet, in one place.
+"""The rules every answer must meet, in one place, and when two answers are the same.
 
-A recorded judgment is never overwritten silently: each change becomes a new
-:class:`~elicit.judgments.models.JudgmentRevision`, and sending the same
-answer again (a double click, a resubmitted form) changes nothing.
+:func:`check_answer` says what is wrong with an answer, field by field;
+:func:`same_answer` tells a change from a repeat, so that sending the same
+answer again (a double click, a resubmitted form) never becomes a new revision.
+Recording answers is :mod:`elicit.judgments.submission`.
 """
 
 from __future__ import annotations
@@ -10,14 +11,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import sqlalchemy as sa
-from sqlalchemy.orm import Session
-
-from elicit.db import utcnow
 from elicit.errors import DomainError
-from elicit.judgments.models import Judgment, JudgmentRevision
-from elicit.panels.models import Expert
-from elicit.rounds.models import Round, RoundState
+from elicit.judgments.models import Judgment
 from elicit.studies.models import Question, QuestionKind, Scale
 
 
@@ -105,7 +100,7 @@ def check_answer(question: Question, answer: Answer) -> dict[str, str]:
     return errors
 
 
-def _same_answer(a: Answer | Judgment, b: Answer | Judgment) -> bool:
+def same_answer(a: Answer | Judgment, b: Answer | Judgment) -> bool:
     """Whether two answers say the same thing (numbers equal to 12 significant digits).
 
     A value shown in a box and sent back may differ from the stored float in
@@ -125,79 +120,4 @@ def _same_answer(a: Answer | Judgment, b: Answer | Judgment) -> bool:
         and all(close(x, y) for x, y in zip(qa, qb, strict=True))
         and a.confidence == b.confidence
         and (a.rationale or "").strip() == (b.rationale or "").strip()
-    )
-
-
-def record_judgment(
-    session: Session, expert: Expert, question: Question, round_: Round, answer: Answer
-) -> Judgment:
-    """Store ``answer`` as ``expert``'s judgment of ``question`` in ``round_``.
-
-    The round must be open and belong to the expert's study, as must the
-    question. A changed answer to the same question in the same round updates
-    the judgment, raises its revision and keeps the new version as a
-    :class:`JudgmentRevision`; an unchanged one is left as it is, so repeating
-    a submission is harmless.
-
-    Raises
-    ------
-    DomainError
-        If the round is not open or the question, round and expert do not belong together.
-    AnswerErrors
-        If the values break a rule of the question's kind.
-    """
-    if round_.state is not RoundState.OPEN:
-        raise DomainError(
-            "round_not_open", f"round {round_.number} is {round_.state.value}; answers are closed"
-        )
-    if not expert.study_id == question.study_id == round_.study_id:
-        raise DomainError("wrong_study", "the question and round are not in this expert's study")
-    errors = check_answer(question, answer)
-    if errors:
-        raise AnswerErrors(errors)
-    judgment = find_judgment(session, expert, question, round_)
-    if judgment is None:
-        judgment = Judgment(expert=expert, question=question, round=round_, revision=1)
-        session.add(judgment)
-    elif _same_answer(judgment, answer):
-        return judgment
-    else:
-        judgment.revision += 1
-        judgment.updated_at = utcnow()
-    judgment.probability = answer.probability
-    judgment.lower = answer.lower
-    judgment.upper = answer.upper
-    judgment.quantile_values = (
-        [float(v) for v in answer.quantile_values] if answer.quantile_values else None
-    )
-    judgment.confidence = answer.confidence
-    judgment.rationale = answer.rationale.strip()
-    session.flush()
-    session.add(
-        JudgmentRevision(
-            judgment=judgment,
-            revision=judgment.revision,
-            probability=judgment.probability,
-            lower=judgment.lower,
-            upper=judgment.upper,
-            quantile_values=judgment.quantile_values,
-            confidence=judgment.confidence,
-            rationale=judgment.rationale,
-            recorded_at=judgment.updated_at,
-        )
-    )
-    session.flush()
-    return judgment
-
-
-def find_judgment(
-    session: Session, expert: Expert, question: Question, round_: Round
-) -> Judgment | None:
-    """Return ``expert``'s judgment of ``question`` in ``round_``, if there is one."""
-    return session.scalar(
-        sa.select(Judgment).where(
-            Judgment.expert_id == expert.id,
-            Judgment.question_id == question.id,
-            Judgment.round_id == round_.id,
-        )
     )

@@ -1,0 +1,176 @@
+"""Who the expert is: entering by invitation link, consenting, and leaving.
+
+Experts have no account. Opening an invitation link puts the expert's id and
+the invitation's id in the (signed) session cookie and redirects to a URL
+without the token; every later request checks the invitation is still usable,
+so revoking it ends the expert's access at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Response, g, jsonify, redirect, render_template, request, session, url_for
+from flask_wtf.csrf import CSRFError
+
+from elicit.answering.blueprint import bp
+from elicit.answering.fields import typed_values
+from elicit.answering.forms import ConsentForm
+from elicit.extensions import db, limiter
+from elicit.panels.models import Expert, Invitation
+from elicit.panels.services import invitation_usable, record_consent, redeem_invitation
+from elicit.rounds.services import open_round_of
+from elicit.web import NulCharacter
+
+SESSION_KEY = "expert"
+FAILED_INVITATIONS_LIMIT = "10 per minute; 50 per hour"
+
+SESSION_ENDED = (
+    "Your session has ended. Open your invitation link again to continue; "
+    "answers saved before now are kept."
+)
+STALE_PAGE = (
+    "This page was opened in an earlier session, so it could not be saved from. "
+    "Reload the page to continue; answers saved before now are kept."
+)
+
+
+@bp.before_app_request
+def _load_expert() -> None:
+    """Put the signed-in expert (or ``None``) in ``g.expert``, dropping a session that lapsed."""
+    g.expert = None
+    held = session.get(SESSION_KEY)
+    if not isinstance(held, dict):
+        return
+    invitation = db.session.get(Invitation, held.get("invitation"))
+    if (
+        invitation is None
+        or invitation.expert_id != held.get("id")
+        or not invitation_usable(invitation)
+    ):
+        session.pop(SESSION_KEY, None)
+        return
+    g.expert = invitation.expert
+
+
+def session_ended(
+    message: str = SESSION_ENDED, status: int = 401
+) -> tuple[str, int] | tuple[Response, int]:
+    """Refuse an expert's request that cannot be saved, showing back anything it carried.
+
+    A form that arrives without a session (it expired while the page was
+    open), or that cannot be read, is not thrown away: every answer in it is
+    listed so it can be copied.
+    """
+    if request.is_json:
+        code = "session_ended" if status == 401 else "bad_request"
+        return jsonify({"error": {"code": code, "message": message}}), status
+    page = render_template(
+        "answering/session_ended.html",
+        message=message,
+        typed=typed_values(request.form),
+        ended=status == 401,
+    )
+    return page, status
+
+
+@bp.errorhandler(CSRFError)
+def _form_refused(error: CSRFError) -> tuple[str, int] | tuple[Response, int]:
+    """Answer an expert's form whose CSRF token was refused, listing what it carried.
+
+    The CSRF check runs before the expert is loaded, so the session itself
+    tells the two cases apart: still signed in means the page is stale (it
+    was opened in an earlier session); not signed in means the session ended.
+    """
+    return session_ended(STALE_PAGE if session.get(SESSION_KEY) else SESSION_ENDED)
+
+
+@bp.errorhandler(NulCharacter)
+def _nul_character(error: NulCharacter) -> tuple[str, int] | tuple[Response, int]:
+    """Answer a form with a NUL character by listing back everything it carried."""
+    return session_ended(f"{error.description} Nothing was saved.", status=400)
+
+
+def expert_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Let only a signed-in expert through; anyone else gets the page explaining how to enter."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        """Refuse the request unless an expert is signed in."""
+        if g.expert is None:
+            return session_ended()
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def consented_expert() -> Expert | None:
+    """Return the signed-in expert if they consented; ``None`` sends them to the welcome page."""
+    expert: Expert = g.expert
+    return expert if expert.consented_at is not None else None
+
+
+def _after_redemption_limit(response: Response) -> bool:
+    """Count only failed redemptions toward the rate limit."""
+    return response.status_code == 404
+
+
+@bp.route("/invite/<token>")
+@limiter.limit(FAILED_INVITATIONS_LIMIT, deduct_when=_after_redemption_limit)
+def redeem(token: str):
+    """Enter the study from an invitation link, then drop the token from the address bar.
+
+    Unknown, revoked and expired links all get the same page and status.
+    Opening the link again as the same expert keeps the session (and the
+    pages already open in other tabs keep working); another expert's or a
+    staff member's session on this browser is ended first.
+    """
+    invitation = redeem_invitation(db.session, token) if len(token) <= 100 else None
+    if invitation is None:
+        return render_template("answering/invalid_link.html"), 404
+    held = session.get(SESSION_KEY)
+    if not (isinstance(held, dict) and held.get("id") == invitation.expert_id):
+        session.clear()
+    session.permanent = True
+    session[SESSION_KEY] = {"id": invitation.expert_id, "invitation": invitation.id}
+    return redirect(url_for("answering.home"))
+
+
+@bp.route("/expert/")
+@expert_required
+def home():
+    """Welcome a new expert (consent first); send one who consented to the open round."""
+    expert: Expert = g.expert
+    if expert.consented_at is None:
+        return render_template("answering/welcome.html", study=expert.study, form=ConsentForm())
+    if open_round_of(db.session, expert.study) is None:
+        return render_template("answering/no_round.html", study=expert.study)
+    return redirect(url_for("answering.answer"))
+
+
+@bp.route("/expert/consent", methods=["POST"])
+@expert_required
+def consent():
+    """Record the expert's consent, or show the welcome page again with the reason."""
+    expert: Expert = g.expert
+    form = ConsentForm()
+    if not form.validate_on_submit():
+        return render_template("answering/welcome.html", study=expert.study, form=form), 400
+    record_consent(db.session, expert)
+    return redirect(url_for("answering.home"))
+
+
+@bp.route("/expert/guide")
+@expert_required
+def guide():
+    """How to give probabilities and ranges, with a worked example."""
+    return render_template("answering/guide.html", study=g.expert.study)
+
+
+@bp.route("/expert/leave", methods=["POST"])
+def leave():
+    """End the expert's session on this device (the link still works later)."""
+    session.pop(SESSION_KEY, None)
+    return render_template("answering/left.html")

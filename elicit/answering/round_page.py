@@ -1,0 +1,154 @@
+"""Building a round's answer page: each question with its inputs, state, errors and feedback.
+
+What each input shows, in order of precedence: what was just typed (a
+refused submission), the saved draft, the recorded judgment, else nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import groupby
+from typing import Any
+
+from flask import current_app, render_template
+
+from elicit.answering.fields import prefix
+from elicit.extensions import db
+from elicit.feedback.services import QuestionFeedback, round_feedback
+from elicit.judgments import parsing
+from elicit.judgments.models import Judgment
+from elicit.judgments.submission import drafts_of, read_answer
+from elicit.panels.models import Expert
+from elicit.rounds.models import Round, RoundState
+from elicit.rounds.services import previous_round, round_questions
+from elicit.studies.models import Question
+
+NEEDS_ATTENTION = (
+    "Some answers need attention; nothing was submitted yet. "
+    "Everything you typed is saved as a draft."
+)
+
+
+@dataclass
+class QuestionView:
+    """One question as the answer page shows it: its inputs, state, errors and feedback."""
+
+    question: Question
+    raw: dict[str, Any]
+    status: str
+    judgment: Judgment | None
+    errors: dict[str, str]
+    feedback: QuestionFeedback | None
+    feedback_hidden: bool
+    previous: Judgment | None
+    answered: bool
+
+    @property
+    def prefix(self) -> str:
+        """The prefix of this question's field names (see :mod:`elicit.answering.fields`)."""
+        return prefix(self.question.id)
+
+    @property
+    def fingerprint(self) -> str:
+        """Digest of what the inputs show, so a "Save draft" can skip questions left as shown."""
+        return parsing.fingerprint(self.raw)
+
+
+def _judgments_by_question(expert: Expert, round_: Round) -> dict[int, Judgment]:
+    """Return ``expert``'s recorded judgments in ``round_``, by question id."""
+    return {
+        j.question_id: j
+        for j in db.session.query(Judgment).filter_by(expert_id=expert.id, round_id=round_.id)
+    }
+
+
+def question_views(
+    expert: Expert,
+    round_: Round,
+    typed: dict[int, dict[str, Any]] | None = None,
+    check: bool = False,
+) -> list[QuestionView]:
+    """Assemble every question of ``round_`` for the answer page.
+
+    With ``check``, a draft that breaks a rule carries its problems as errors.
+    """
+    questions = round_questions(db.session, round_)
+    drafts = drafts_of(db.session, expert, round_)
+    judgments = _judgments_by_question(expert, round_)
+    previous = previous_round(db.session, round_)
+    feedback: dict[int, QuestionFeedback] = {}
+    earlier: dict[int, Judgment] = {}
+    if previous is not None:
+        feedback = round_feedback(
+            db.session,
+            previous,
+            expert,
+            secret=current_app.config["SECRET_KEY"].encode(),
+            min_answers=expert.study.feedback_min_answers,
+        )
+        earlier = _judgments_by_question(expert, previous)
+    views = []
+    for question in questions:
+        judgment = judgments.get(question.id)
+        draft = drafts.get(question.id)
+        if typed and question.id in typed:
+            raw = typed[question.id]
+        elif draft is not None:
+            raw = {**parsing.empty_raw(question), **draft.fields}
+        elif judgment is not None:
+            raw = parsing.raw_from_values(question, judgment)
+        else:
+            raw = parsing.empty_raw(question)
+        if draft is not None:
+            status = "Draft saved, not yet submitted"
+        elif judgment is not None:
+            status = f"Submitted (version {judgment.revision})"
+        else:
+            status = "Not answered yet"
+        problems = read_answer(question, raw)[1] if draft is not None else {}
+        answered = judgment is not None or (draft is not None and not problems)
+        views.append(
+            QuestionView(
+                question=question,
+                raw=raw,
+                status=status,
+                judgment=judgment,
+                errors=problems if check else {},
+                feedback=feedback.get(question.id),
+                feedback_hidden=expert.study.hide_feedback_until_answered and not answered,
+                previous=earlier.get(question.id),
+                answered=answered,
+            )
+        )
+    return views
+
+
+def render_round(
+    expert: Expert,
+    round_: Round,
+    *,
+    typed: dict[int, dict[str, Any]] | None = None,
+    check: bool = False,
+    problem: str | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
+    """Render the answer page for ``round_`` (see :func:`question_views`) with ``status``."""
+    views = question_views(expert, round_, typed, check)
+    error_count = sum(bool(v.errors) for v in views)
+    if error_count and problem is None:
+        problem = NEEDS_ATTENTION
+    sections = [
+        (title, list(items)) for title, items in groupby(views, lambda v: v.question.section)
+    ]
+    page = render_template(
+        "answering/round.html",
+        study=expert.study,
+        round=round_,
+        sections=sections,
+        answered=sum(v.answered for v in views),
+        total=len(views),
+        error_count=error_count,
+        problem=problem,
+        open=round_.state is RoundState.OPEN,
+    )
+    return page, status

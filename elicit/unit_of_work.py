@@ -1,0 +1,91 @@
+"""Where work is committed: once per request, once per command, all or nothing.
+
+Services add and flush; they never commit. Exactly one place commits: the end
+of a request (:func:`init_app`) or of a CLI command (:func:`transaction`). On
+any error, and on any refusal (:func:`refuse`), the whole unit of work is
+rolled back, so a request refused with a domain error leaves the database as
+it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import sqlalchemy as sa
+from flask import Flask, Response, g
+from sqlalchemy.orm import Session
+
+from elicit.extensions import db
+
+_REFUSED = "elicit_request_refused"
+
+
+def _configure_sqlite(engine: sa.Engine) -> None:
+    """Make SQLite safe for concurrent writers.
+
+    WAL lets readers and one writer work at once, the busy timeout makes a
+    writer wait instead of failing, and ``BEGIN IMMEDIATE`` takes the write lock
+    when a transaction starts, so two transactions never both read and then
+    fail to upgrade to a write ("database is locked"). pysqlite's own
+    transaction handling is switched off so SAVEPOINTs work as well.
+    """
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # noqa: ANN001
+        """Set the pragmas on every new connection."""
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(connection):  # noqa: ANN001
+        """Start every transaction holding the write lock."""
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def init_app(app: Flask) -> None:
+    """Tune the engine for its dialect and make each request one transaction.
+
+    A request whose response is not an error (status below 400) and that was
+    not refused commits; anything else, including an exception, is rolled back.
+    """
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            _configure_sqlite(db.engine)
+
+    @app.after_request
+    def _commit(response: Response) -> Response:
+        """Commit a successful request's work; roll back an error's or a refusal's."""
+        if response.status_code < 400 and not g.get(_REFUSED):
+            db.session.commit()
+        else:
+            db.session.rollback()
+        return response
+
+
+def refuse() -> None:
+    """Undo everything the current request has done, and commit nothing more of it.
+
+    A view calls this when a service refused the request (a
+    :class:`~elicit.errors.DomainError`) but the answer is still a success
+    status, such as a redirect back with a message: the refusal must leave the
+    database as it was, whatever the services flushed before refusing.
+    """
+    db.session.rollback()
+    g.setdefault(_REFUSED, True)
+
+
+@contextmanager
+def transaction() -> Iterator[Session]:
+    """Run a CLI command's work as one transaction: commit on success, roll back on error."""
+    session = db.session()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise

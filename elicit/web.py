@@ -1,0 +1,109 @@
+"""What every page and request shares: bounded ids, refused NULs, headers and error pages.
+
+Ids arrive in URLs (``/judgments/<int:judgment_id>``) and in form field names
+(``q12-probability``). The database stores them as integers that overflow at
+2^31 on PostgreSQL (2^63 on SQLite), so a larger number is refused before any
+query is made: 404 for a URL, ``None`` from :func:`parse_id` for a field name,
+never a 500.
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask import Flask, Response, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import BadRequest, HTTPException
+from werkzeug.routing import IntegerConverter
+
+ID_MAX = 2**31 - 1
+"""The largest id (or round number) a URL or field name may carry: PostgreSQL's INTEGER."""
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    # Invitation links carry a token: never leak a URL to another site.
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+        "script-src 'self'; frame-ancestors 'none'; form-action 'self'"
+    ),
+}
+
+_DIGITS = re.compile(r"[0-9]{1,10}")
+
+
+class BoundedIntegerConverter(IntegerConverter):
+    """Werkzeug's ``int`` converter, refusing (404) numbers above :data:`ID_MAX`."""
+
+    def __init__(self, map, *args, **kwargs) -> None:  # noqa: A002, ANN001, ANN002, ANN003
+        kwargs.setdefault("max", ID_MAX)
+        super().__init__(map, *args, **kwargs)
+
+
+def parse_id(text: str) -> int | None:
+    """Read an id written in decimal digits; ``None`` unless it is from 1 to :data:`ID_MAX`."""
+    if not _DIGITS.fullmatch(text):
+        return None
+    number = int(text)
+    return number if 1 <= number <= ID_MAX else None
+
+
+class NulCharacter(BadRequest):
+    """A request carried a NUL character, which PostgreSQL cannot store and no field needs."""
+
+    description = "The request contains a NUL character, which is never valid here."
+
+
+def wants_json() -> bool:
+    """Whether the client should get ``{"error": ...}`` JSON rather than an error page."""
+    return (
+        request.is_json
+        or request.accept_mimetypes.best == "application/json"
+        or request.path.startswith("/api/")
+    )
+
+
+def error_response(status: int, code: str, message: str) -> tuple[Response | str, int]:
+    """Answer an error as ``{"error": {"code", "message"}}`` for JSON clients, else as a page."""
+    if wants_json():
+        return jsonify({"error": {"code": code, "message": message}}), status
+    return render_template("error.html", status=status, message=message), status
+
+
+def init_app(app: Flask) -> None:
+    """Install the bounded ``int`` converter, the NUL check, the headers and the error pages.
+
+    Call before registering blueprints: routes pick their converters when added.
+    """
+    app.url_map.converters["int"] = BoundedIntegerConverter
+
+    @app.before_request
+    def _refuse_nul_characters() -> None:
+        """Refuse a NUL character in the path, query or form (see :class:`NulCharacter`)."""
+        fields = [*request.args.listvalues(), *request.form.listvalues()]
+        if "\x00" in request.path or any("\x00" in v for values in fields for v in values):
+            raise NulCharacter()
+
+    @app.after_request
+    def _security_headers(response: Response) -> Response:
+        """Add the headers every response carries (see :data:`SECURITY_HEADERS`)."""
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    @app.errorhandler(CSRFError)
+    def _csrf(error: CSRFError) -> tuple[Response | str, int]:
+        """Explain a refused form in words, not as a bare 400."""
+        return error_response(
+            400,
+            "csrf_failed",
+            "This form could not be accepted because it was not sent from this site or your "
+            "session ended. Go back, reload the page and send it again.",
+        )
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException) -> tuple[Response | str, int]:
+        """Answer any HTTP error through :func:`error_response`."""
+        code = (error.name or "error").lower().replace(" ", "_")
+        return error_response(error.code or 500, code, error.description or error.name)
