@@ -104,8 +104,13 @@ class LazyGroup(FlaskGroup):
     """Flask's command group, reading its commands from :data:`COMMANDS` when they are needed.
 
     Plugin commands and commands registered on an app are not looked up:
-    every command is in the table.
+    every command is in the table. Flask's ``--app`` option is left out (the
+    app is always elicit's).
     """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.params = [param for param in self.params if param.name != "app"]
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         """Name every command, without importing any."""
@@ -142,7 +147,9 @@ def _create_app() -> Any:
     cls=LazyGroup,
     create_app=_create_app,
     add_default_commands=False,
+    add_version_option=False,
     help="elicit: structured expert elicitation.",
 )
+@click.version_option(package_name="elicit", message="elicit %(version)s")
 def main() -> None:
     """Run elicit's commands."""

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from elicit.core.scoring import brier_score, interval_hit
 from elicit.judgments.models import Judgment
 from elicit.panels.models import Expert
 from elicit.rounds.models import Round
@@ -44,6 +42,10 @@ def expert_record(session: Session, expert: Expert) -> list[QuestionRecord]:
     :func:`elicit.core.scoring.brier_score`, range hits with
     :func:`elicit.core.scoring.interval_hit`. Annulled questions are never scored.
     """
+    import numpy as np
+
+    from elicit.core.scoring import brier_score, interval_hit
+
     rows = session.execute(
         sa.select(Question, Round.number, Judgment)
         .join(Judgment, Judgment.question_id == Question.id)

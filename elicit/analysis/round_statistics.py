@@ -7,15 +7,17 @@ so both read them from here (computed by :mod:`elicit.core.consensus`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from elicit.core.consensus import grouped_count, grouped_quantiles
 from elicit.judgments.models import Judgment
 from elicit.rounds.models import Round
 from elicit.studies.models import Question, QuestionKind
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @dataclass(frozen=True)
@@ -55,8 +57,13 @@ class RoundAnswers:
 def round_answers(session: Session, round_: Round) -> RoundAnswers:
     """Load ``round_``'s judgments in one query and summarise every question in one pass.
 
-    The median and quartiles come from :func:`elicit.core.consensus.grouped_quantiles`.
+    The median and quartiles come from :func:`elicit.core.consensus.grouped_quantiles`
+    (NumPy and the core load on the first call, not when the app starts).
     """
+    import numpy as np
+
+    from elicit.core.consensus import grouped_count, grouped_quantiles
+
     rows = [
         (question, judgment)
         for question, judgment in session.execute(
