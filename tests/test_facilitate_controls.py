@@ -13,8 +13,8 @@ from elicit.judgments.models import Judgment
 from elicit.judgments.rules import Answer
 from elicit.judgments.submission import record_judgment
 from elicit.panels.services import add_expert
-from elicit.rounds.models import Round, RoundState
 from elicit.rounds import services as round_services
+from elicit.rounds.models import Round, RoundState
 from elicit.rounds.services import close_round, create_round, open_round
 from elicit.studies.models import Study
 from tests import factories
