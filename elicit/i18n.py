@@ -1,0 +1,123 @@
+"""The languages elicit speaks, how a request's language is chosen, and the template filters.
+
+A request's locale is the one the person chose (kept in the session under
+``SESSION_KEY``), else the best of ``SUPPORTED`` their browser asks for
+(``Accept-Language``), else English. Message catalogues live in the
+project's ``translations/`` folder (``pybabel`` reads ``babel.cfg`` at the
+project root to extract messages from the code and templates).
+
+:func:`init_app` sets up Flask-Babel and registers every display function of
+:mod:`elicit.formatting` as a Jinja filter of the same name, so templates
+show numbers and dates one way only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+
+import flask_babel
+from babel import Locale
+from babel.core import negotiate_locale
+from babel.support import NullTranslations, Translations
+from flask import Flask, current_app, has_app_context, has_request_context, request, session
+
+from elicit import PROJECT_ROOT, formatting
+
+SUPPORTED = ("en", "pl")
+"""Locale codes elicit can be shown in; the first is the default."""
+
+DEFAULT = SUPPORTED[0]
+
+SESSION_KEY = "locale"
+"""Where a person's explicit choice of language is kept in the session."""
+
+TRANSLATIONS = PROJECT_ROOT / "translations"
+"""The message catalogues: ``translations/<locale>/LC_MESSAGES/messages.mo``."""
+
+FILTERS = {
+    "probability": formatting.probability,
+    "probability_interval": formatting.probability_interval,
+    "points": formatting.points,
+    "typed_probability": formatting.typed_probability,
+    "integer": formatting.integer,
+    "number": formatting.number,
+    "quantity": formatting.quantity,
+    "quantity_interval": formatting.quantity_interval,
+    "typed_number": formatting.typed_number,
+    "score": formatting.score,
+    "tick": formatting.tick,
+    "ordinal": formatting.ordinal,
+    "percentile": formatting.percentile,
+    "date": formatting.date,
+    "datetime": formatting.datetime,
+    "figure": formatting.figure,
+    "interval": formatting.interval,
+    "answer": formatting.answer,
+}
+"""Jinja filter name -> display function; none replaces a Jinja built-in."""
+
+
+def select_locale() -> str | None:
+    """Choose the request's locale: the session's choice, else ``Accept-Language``, else none.
+
+    Flask-Babel falls back to the default locale when this returns ``None``
+    (as it does outside a request).
+    """
+    if not has_request_context():
+        return None
+    chosen = session.get(SESSION_KEY)
+    if chosen in SUPPORTED:
+        return chosen
+    asked = [tag.lower() for tag, _quality in request.accept_languages]
+    return negotiate_locale(asked, SUPPORTED, sep="-")
+
+
+def choose_locale(code: str) -> None:
+    """Remember that the person chose ``code`` for this and later requests of their session.
+
+    Raises
+    ------
+    ValueError
+        If elicit is not offered in ``code``.
+    """
+    if code not in SUPPORTED:
+        raise ValueError(f"elicit is not offered in {code!r}; choose one of {', '.join(SUPPORTED)}")
+    session[SESSION_KEY] = code
+    flask_babel.refresh()
+
+
+def active_locale() -> Locale:
+    """Return the locale to show things in now: the request's, else English (e.g. on the CLI)."""
+    if has_app_context() and "babel" in current_app.extensions:
+        return flask_babel.get_locale()
+    return Locale.parse(DEFAULT)
+
+
+def active_timezone() -> dt.tzinfo:
+    """Return the time zone to show times in: the app's (``BABEL_DEFAULT_TIMEZONE``), else UTC."""
+    if has_app_context() and "babel" in current_app.extensions:
+        return flask_babel.get_timezone()
+    return dt.UTC
+
+
+def catalogue(locale: Locale) -> NullTranslations:
+    """Return the messages of ``locale`` from ``TRANSLATIONS`` (none yet: the English text)."""
+    return _load(str(TRANSLATIONS), str(locale))
+
+
+@functools.cache
+def _load(directory: str, locale: str) -> NullTranslations:
+    """Read one locale's compiled catalogue once per process."""
+    return Translations.load(directory, [locale])
+
+
+def init_app(app: Flask) -> None:
+    """Set up Flask-Babel for ``app`` and register the formatting filters."""
+    flask_babel.Babel(
+        app,
+        default_locale=DEFAULT,
+        default_translation_directories=str(TRANSLATIONS),
+        locale_selector=select_locale,
+    )
+    app.jinja_env.filters.update(FILTERS)
