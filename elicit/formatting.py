@@ -11,7 +11,7 @@ catalogue. Nothing here needs a request, so the command line can use it too.
 The rounding rules
 ------------------
 Every value is first read to 12 significant digits, the precision at which
-elicit tells two answers apart (``elicit.judgments.services._same_answer``),
+elicit tells two answers apart (:func:`elicit.judgments.rules.same_answer`),
 so float noise never changes a shown digit: ``0.7 - 0.6`` (0.0999...98) reads
 as 10% exactly as ``0.1`` does. Halves then round away from zero (12.5 -> 13);
 for a probability, the half is of the distance to the nearer certainty.

@@ -113,7 +113,7 @@ def _load(directory: str, locale: str) -> NullTranslations:
 
 
 def init_app(app: Flask) -> None:
-    """Set up Flask-Babel for ``app`` and register the formatting filters."""
+    """Set up Flask-Babel for ``app``; register the formatting filters and ``get_locale()``."""
     flask_babel.Babel(
         app,
         default_locale=DEFAULT,
@@ -121,3 +121,4 @@ def init_app(app: Flask) -> None:
         locale_selector=select_locale,
     )
     app.jinja_env.filters.update(FILTERS)
+    app.jinja_env.globals["get_locale"] = active_locale

@@ -6,7 +6,7 @@ round's page is built in :mod:`.round_page`, the names of its form fields in
 ``/invite/`` and ``/expert/`` paths, so links already sent keep working.
 """
 
-from elicit.answering import display, entry, views
+from elicit.answering import entry, views
 from elicit.answering.blueprint import bp
 
-__all__ = ["bp", "display", "entry", "views"]
+__all__ = ["bp", "entry", "views"]

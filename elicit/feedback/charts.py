@@ -14,8 +14,11 @@ figures themselves come from :mod:`elicit.core`; this module only places them.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
+
+from elicit import formatting
 
 WIDTH = 320
 LEFT, RIGHT = 16, 304
@@ -69,7 +72,7 @@ class Axis:
         v = math.log10(value) if self.log else value
         return round(LEFT + (v - self.low) / (self.high - self.low) * (RIGHT - LEFT), 2)
 
-    def ticks(self, label) -> list[tuple[float, str]]:  # noqa: ANN001
+    def ticks(self, label: Callable[[float], str]) -> list[tuple[float, str]]:
         """Return round-numbered ticks (decades, or 1-2-5 on a short log axis) and labels."""
         if self.log:
             values = [10.0**k for k in range(math.ceil(self.low), math.floor(self.high) + 1)]
@@ -88,27 +91,6 @@ class Axis:
             count = int(math.floor((self.high - first) / step + 1e-9)) + 1
             values = [first + i * step for i in range(count)]
         return [(self.x(v), label(v)) for v in values]
-
-
-def format_percent(value: float) -> str:
-    """Show a probability as a percentage, to at most one decimal (0.355 -> ``"35.5 %"``)."""
-    return f"{round(value * 100, 1):g} %"
-
-
-def format_quantity(value: float) -> str:
-    """Show a quantity with thousands separators, keeping four significant figures below 1,000.
-
-    ``1500000 -> "1,500,000"``, ``12.345 -> "12.35"``, ``0.0123 -> "0.0123"``;
-    only extreme values (below 0.0001 or from 10^15) use exponents.
-    """
-    magnitude = abs(value)
-    if magnitude == 0:
-        return "0"
-    if not 1e-4 <= magnitude < 1e15:
-        return f"{value:.3g}"
-    decimals = max(0, 3 - math.floor(math.log10(magnitude)))
-    text = f"{round(value, decimals):,.{decimals}f}"
-    return text.rstrip("0").rstrip(".") if decimals else text
 
 
 def dot_plot(
@@ -136,12 +118,12 @@ def dot_plot(
     return Chart(
         height=axis_y + AXIS_SPACE,
         axis_y=axis_y,
-        ticks=axis.ticks(lambda v: f"{v * 100:g}%"),
+        ticks=axis.ticks(partial(formatting.tick, probability=True)),
         marks=marks,
         median_x=axis.x(median),
         band=(axis.x(band[0]), axis.x(band[1])),
         title="Panel's answers",
-        description=_describe(len(values), median, band, values, own, format_percent),
+        description=_describe(len(values), median, band, values, own, formatting.probability),
     )
 
 
@@ -154,12 +136,13 @@ def range_plot(
     domain: tuple[float, float] | None = None,
     log: bool = False,
     probability: bool = False,
+    unit: str | None = None,
 ) -> Chart:
     """Lay out ranges ``(low, best, high)`` as one line each, sorted by best estimate.
 
     ``domain`` fixes the axis (0-1 for probabilities); otherwise it spans the
     answers with a little room on each side. ``log`` draws a log axis (all
-    values positive).
+    values positive). ``unit`` is named in the description of a quantity.
     """
     if domain is None:
         low = min(r[0] for r in rows)
@@ -183,8 +166,8 @@ def range_plot(
         for k, i in enumerate(order)
     ]
     axis_y = TOP + len(rows) * ROW + 4
-    label = (lambda v: f"{v * 100:g}%") if probability else format_quantity
-    shown = format_percent if probability else format_quantity
+    label = partial(formatting.tick, probability=probability)
+    shown = formatting.probability if probability else partial(formatting.quantity, unit=unit)
     return Chart(
         height=axis_y + AXIS_SPACE,
         axis_y=axis_y,
@@ -198,7 +181,14 @@ def range_plot(
     )
 
 
-def _describe(count, median, band, values, own, show) -> str:  # noqa: ANN001
+def _describe(
+    count: int,
+    median: float,
+    band: tuple[float, float],
+    values: Sequence[float],
+    own: int | None,
+    show: Callable[[float], str],
+) -> str:
     """Describe the chart in words, for screen readers and anyone who cannot see it."""
     words = (
         f"{count} answers; median {show(median)}, "

@@ -105,7 +105,9 @@ def _chart(question: Question, answers: list[PanelAnswer], median, q25, q75) -> 
     rows = [(a.low, a.value, a.high) for a in answers]
     if question.kind is QuestionKind.BINARY_INTERVAL:
         return charts.range_plot(rows, own, median, (q25, q75), domain=(0.0, 1.0), probability=True)
-    return charts.range_plot(rows, own, median, (q25, q75), log=question.scale is Scale.LOG)
+    return charts.range_plot(
+        rows, own, median, (q25, q75), log=question.scale is Scale.LOG, unit=question.unit
+    )
 
 
 def round_feedback(

@@ -190,7 +190,7 @@ def test_an_expert_answers_two_rounds_in_the_browser(live, browser):
     page.get_by_role("button", name="Submit round 1").dblclick()
     page.wait_for_url("**/expert/rounds/1/receipt")
     expect(page.get_by_text("Recorded: 2 answers")).to_be_visible()
-    expect(page.get_by_role("cell", name="35 %", exact=True)).to_be_visible()
+    expect(page.get_by_role("cell", name="35%", exact=True)).to_be_visible()
 
     # The facilitator moves on; round 2 shows the panel, with this expert's answer marked.
     next_round(live["app"], live["study"])
@@ -198,7 +198,7 @@ def test_an_expert_answers_two_rounds_in_the_browser(live, browser):
     article = page.locator(f"article[data-question='{live['binary']}']")
     expect(article.locator("svg.chart circle.dot.own")).to_have_count(1)
     expect(article.locator("svg.chart circle.dot")).to_have_count(4)
-    expect(article.get_by_text("Your round 1 answer: 35 %")).to_be_visible()
+    expect(article.get_by_text("Your round 1 answer: 35%")).to_be_visible()
     expect(article.locator(".figures-line")).to_contain_text("4 answers")
     article.get_by_text("Reasons the panel gave").click()
     expect(article.get_by_text("Panel reason 1.")).to_be_visible()
@@ -221,7 +221,7 @@ def test_an_expert_answers_two_rounds_in_the_browser(live, browser):
     box.fill("30")
     page.get_by_role("button", name="Submit round 2").click()
     page.wait_for_url("**/expert/rounds/2/receipt")
-    expect(page.get_by_role("cell", name="30 %", exact=True)).to_be_visible()
+    expect(page.get_by_role("cell", name="30%", exact=True)).to_be_visible()
     context.close()
     for name in ("answer-desktop", "answer-360", "feedback-desktop", "feedback-360"):
         assert (SCREENSHOTS / f"{name}.png").stat().st_size > 10_000
