@@ -41,94 +41,40 @@ Conventions
   the same time share their recency weights equally.
 
 :data:`METHODS` maps a short name to every pool, each callable as
-``pool(values, groups, n_groups, weights)``; :func:`pool_all` runs them all, sharing
-the binning (and any sort) among the median-type pools.
+``pool(values, groups, n_groups, weights)``; :func:`pool_all` runs
+them all, sharing the binning (and any sort) among the median-type pools. Sorting
+within groups (:func:`grouped_sort`) and the median of sorted groups come from
+:mod:`elicit.core.sorting`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
 from .layout import grouped_input, grouped_weights
+from .sorting import (
+    TIE_TOLERANCE,
+    GroupedSort,
+    _cumulative_share,
+    _group_of,
+    _grouped_sort,
+    _median_sorted,
+    _Rows,
+    _running_sum,
+    _runs,
+    _share_ties,
+)
+from .sorting import grouped_sort as grouped_sort
 
 CLIP_EPSILON = 1e-3
 """Default clipping of probabilities for the log-odds and probit pools: [0.001, 0.999]."""
 
-TIE_TOLERANCE = 1e-10
-"""Cumulative weight shares this close to a cut (1/2, a trimming fraction) lie on it."""
-
 DEFAULT_TRIM_FRACTION = 0.1
 """Default fraction of judgments (or of weight) cut from each end by the trimmed mean."""
-
-
-class GroupedSort(NamedTuple):
-    """The values of every group in ascending order, from :func:`grouped_sort`.
-
-    Attributes
-    ----------
-    order : ndarray of intp, shape (n,)
-        Indices into the input that sort it by group, then by value:
-        ``values[order]`` lists group 0's values in ascending order, then group 1's,
-        and so on.
-    counts : ndarray of intp, shape (n_groups,)
-        Number of values in each group.
-    starts : ndarray of intp, shape (n_groups,)
-        Position in ``order`` of each group's smallest value.
-    """
-
-    order: NDArray[np.intp]
-    counts: NDArray[np.intp]
-    starts: NDArray[np.intp]
-
-
-def grouped_sort(values: ArrayLike, groups: ArrayLike, n_groups: int) -> GroupedSort:
-    r"""Sort the values of every group at once.
-
-    The permutation returned orders the judgments by group and, within a group, by
-    value: for group :math:`g` with :math:`m_g` values starting at :math:`s_g`,
-
-    .. math:: x_{o_{s_g}} \le x_{o_{s_g + 1}} \le \dots \le x_{o_{s_g + m_g - 1}}.
-
-    When the groups are of similar size the values are laid out in a
-    ``(n_groups, largest group)`` array and its rows sorted together, which is
-    faster than one sort of the whole array; very uneven groups fall back to two
-    stable ``argsort`` calls (value, then group).
-
-    Parameters
-    ----------
-    values : array_like of float, shape (n,)
-        Finite numbers.
-    groups : array_like of int, shape (n,)
-        Group (question) index of each value, in ``[0, n_groups)``.
-    n_groups : int
-        Number of groups.
-
-    Returns
-    -------
-    GroupedSort
-        ``order``, ``counts`` and ``starts``. It may be passed as ``presorted`` to
-        :func:`median_pool`, :func:`trimmed_mean_pool` or
-        :func:`recency_weighted_median_pool` called with the same ``values`` and
-        ``groups``; they use it only for values too bunched up to bin (see the module
-        notes), and otherwise need no sort of every group.
-
-    Raises
-    ------
-    ValueError
-        If a value is not finite, a group index is out of range or the shapes differ.
-
-    References
-    ----------
-    NumPy reference, ``numpy.argsort`` and ``numpy.lexsort``,
-    https://numpy.org/doc/stable/reference/generated/numpy.argsort.html
-    """
-    values, groups = grouped_input(values, groups, n_groups)
-    return _grouped_sort(values, groups, n_groups)
 
 
 def neyman_roughgarden_factor(n: ArrayLike) -> NDArray[np.float64]:
@@ -867,59 +813,6 @@ def _extremized(mean_z, g, n_groups, w, factor):
     return special.expit(factor * mean_z)
 
 
-class _Rows:
-    """Where each judgment goes when the groups are laid out as the rows of a padded grid.
-
-    Computed once per call and shared by every sort along the rows (values, times).
-    Groups of very different sizes would make the grid too large; then ``sort`` falls
-    back to two stable flat ``argsort`` calls.
-    """
-
-    def __init__(self, groups: NDArray[np.intp], n_groups: int) -> None:
-        self.groups, self.n_groups, self.n = groups, n_groups, groups.size
-        self.counts = np.bincount(groups, minlength=n_groups)
-        self.starts = np.cumsum(self.counts) - self.counts
-        self.width = int(self.counts.max()) if self.n else 0
-        self.by_group = _group_order(groups, n_groups)
-        self.row_start = np.repeat(self.starts, self.counts)
-        self.padded = n_groups * self.width <= 2 * self.n + 4096
-
-    def sort(self, keys: NDArray[np.float64]) -> GroupedSort:
-        """Order by group, then by (finite) key; ties in any order."""
-        return self.sort_keys(keys)[0]
-
-    def sort_keys(self, keys: NDArray[np.float64]) -> tuple[GroupedSort, NDArray[np.float64]]:
-        """As :meth:`sort`, with the keys in that order."""
-        if not self.n:
-            return GroupedSort(np.zeros(0, dtype=np.intp), self.counts, self.starts), keys
-        if self.padded:
-            shift = np.arange(self.n_groups) * self.width - self.starts
-            grid = np.full((self.n_groups, self.width), np.inf)
-            by_group = keys[self.by_group]
-            grid.ravel()[np.arange(self.n) + np.repeat(shift, self.counts)] = by_group
-            rank = np.argsort(grid, axis=1)
-            at = rank[np.arange(self.width) < self.counts[:, None]]
-            at += self.row_start  # positions in by_group, each within its group's block
-            order, ordered = self.by_group[at], by_group[at]
-        else:
-            by_key = np.argsort(keys, kind="stable")
-            order = by_key[_group_order(self.groups[by_key], self.n_groups)]
-            ordered = keys[order]
-        sorted_ = GroupedSort(order.astype(np.intp, copy=False), self.counts, self.starts)
-        return sorted_, ordered
-
-
-def _grouped_sort(values: NDArray[np.float64], groups: NDArray[np.intp], n_groups: int):
-    return _Rows(groups, n_groups).sort(values)
-
-
-def _group_order(groups: NDArray[np.intp], n_groups: int) -> NDArray[np.intp]:
-    """Stable permutation sorting by group; a radix sort when the indices fit 16 bits."""
-    if n_groups <= 1 << 16:
-        return np.argsort(groups.astype(np.uint16), kind="stable")
-    return np.argsort(groups, kind="stable")
-
-
 class _Bins:
     """The judgments spread over value bins, ``width + 1`` per group: sorting without sorting.
 
@@ -1038,7 +931,7 @@ class _Bins:
         Returns their indices, their groups and their flat bins.
         """
         index = np.flatnonzero(flag[self.key])
-        order = _Rows(self.g[index], self.n_groups).sort(self.p[index]).order
+        order = _grouped_sort(self.p[index], self.g[index], self.n_groups).order
         index = index[order]
         g = self.g[index]
         return index, g, self.key[index]
@@ -1052,29 +945,6 @@ _MIN_BINS = 8
 
 _FEW_MEMBERS = 4096
 """So many members of chosen bins are always sorted apart, however few the judgments."""
-
-
-def _runs(keys: NDArray[np.intp]) -> NDArray[np.intp]:
-    """Where each run of equal entries of ``keys`` (sorted, non-empty) starts."""
-    new = np.empty(keys.size, dtype=bool)
-    new[0] = True
-    np.not_equal(keys[1:], keys[:-1], out=new[1:])
-    return np.flatnonzero(new)
-
-
-def _running_sum(x: NDArray[np.float64], firsts: NDArray[np.intp]) -> NDArray[np.float64]:
-    """Inclusive running sum of ``x`` restarting at each of ``firsts`` (``firsts[0] == 0``).
-
-    Subtracting the previous run's total at the start of each run keeps the running sum
-    at the size of one run, so the rounding is that of one run's sum, not of all.
-    """
-    totals = np.add.reduceat(x, firsts)
-    steps = x.copy()
-    steps[firsts[1:]] -= totals[:-1]
-    running = np.cumsum(steps)
-    drift = np.zeros(firsts.size)
-    drift[1:] = running[firsts[1:] - 1] - totals[:-1]
-    return running - np.repeat(drift, np.diff(firsts, append=x.size))
 
 
 def _between(table: NDArray[np.float64], low: NDArray[np.intp], high: NDArray[np.intp]):
@@ -1297,61 +1167,10 @@ def _grid_weighted_trimmed_sums(bins: _Bins, weight, upto, total, low_bin, high_
 # The same pools from a sort of every group: for values bunched into a few bins ##########
 
 
-def _rows(sorted_: GroupedSort) -> NDArray[np.intp]:
-    return np.repeat(np.arange(sorted_.counts.size), sorted_.counts)
-
-
-def _cumulative_share(w_sorted: NDArray[np.float64], sorted_: GroupedSort):
-    """Inclusive cumulative share of each group's weight, in sorted order, and the shares.
-
-    Each group's shares sum to 1; subtracting 1 at the start of every later group keeps
-    the running sum near [0, 1], so the error is that of one group's sum, not of all.
-    """
-    counts = sorted_.counts
-    totals = np.zeros(counts.size)
-    present = np.flatnonzero(counts)
-    firsts = sorted_.starts[present]
-    if present.size:
-        totals[present] = np.add.reduceat(w_sorted, firsts)
-    share = w_sorted / np.repeat(totals, counts)
-    steps = share.copy()
-    steps[firsts[1:]] -= 1.0
-    running = np.cumsum(steps)
-    before = np.zeros(counts.size)
-    before[present[1:]] = running[firsts[1:] - 1] - 1.0
-    return running - np.repeat(before, counts), share
-
-
-def _median_sorted(p, w, sorted_: GroupedSort) -> NDArray[np.float64]:
-    n_groups = sorted_.counts.size
-    result = np.full(n_groups, np.nan)
-    present = np.flatnonzero(sorted_.counts)
-    if not present.size:
-        return result
-    ordered = p[sorted_.order]
-    first = sorted_.starts[present]
-    if w is None:
-        m = sorted_.counts[present]
-        low, high = ordered[first + (m - 1) // 2], ordered[first + m // 2]
-    else:
-        low, high = _weighted_median_pair(ordered, w[sorted_.order], sorted_, first)
-    result[present] = 0.5 * (low + high)
-    return result
-
-
-def _weighted_median_pair(ordered, w_sorted, sorted_, first):
-    share, _ = _cumulative_share(w_sorted, sorted_)
-    reach = np.flatnonzero(share >= 0.5 - TIE_TOLERANCE)
-    past = np.flatnonzero(share > 0.5 + TIE_TOLERANCE)
-    left = reach[np.searchsorted(reach, first)]
-    right = past[np.searchsorted(past, first)]
-    return ordered[left], ordered[right]
-
-
 def _trimmed_mean_sorted(p, w, sorted_: GroupedSort, alpha: float) -> NDArray[np.float64]:
     n_groups = sorted_.counts.size
     ordered = p[sorted_.order]
-    rows = _rows(sorted_)
+    rows = _group_of(sorted_)
     if w is None:
         m = sorted_.counts
         cut = np.floor(alpha * m).astype(np.intp)  # as scipy.stats.trim_mean
@@ -1369,19 +1188,6 @@ def _trimmed_mean_sorted(p, w, sorted_: GroupedSort, alpha: float) -> NDArray[np
         size = np.bincount(rows, weights=kept, minlength=n_groups)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.clip(total / size, 0.0, 1.0)
-
-
-def _share_ties(ordered, w_sorted, rows) -> NDArray[np.float64]:
-    """Spread the weight of equal keys in one group (adjacent once sorted) evenly over them."""
-    if not ordered.size:
-        return w_sorted
-    new = np.ones(ordered.size, dtype=bool)
-    new[1:] = (ordered[1:] != ordered[:-1]) | (rows[1:] != rows[:-1])
-    if new.all():
-        return w_sorted
-    firsts = np.flatnonzero(new)
-    lengths = np.diff(np.append(firsts, ordered.size))
-    return np.repeat(np.add.reduceat(w_sorted, firsts) / lengths, lengths)
 
 
 def _recency_weights(rows: _Rows, stamps) -> NDArray[np.float64]:

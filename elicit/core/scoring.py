@@ -16,8 +16,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special, stats
 
-from .consensus import grouped_ranks
 from .layout import check_whole, grouped_input, grouped_weights
+from .sorting import grouped_ranks
 
 
 def brier_score(probability: ArrayLike, outcome: ArrayLike) -> NDArray[np.float64]:
