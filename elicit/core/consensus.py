@@ -4,19 +4,20 @@ Spread per question: :func:`grouped_quantiles`, :func:`grouped_iqr`, :func:`grou
 :func:`grouped_percent_within`; agreement of rankings: :func:`kendalls_w`,
 :func:`grouped_kendalls_w`; stability between rounds: :func:`grouped_mean_absolute_change`,
 :func:`grouped_wilcoxon`; uncertainty of any grouped statistic:
-:func:`grouped_bootstrap_ci`. :func:`grouped_quantiles` and :func:`grouped_ranks`
+:func:`grouped_bootstrap_ci`, which runs its statistic through
+:func:`elicit.core.pooling.pool`. :func:`grouped_quantiles` and :func:`grouped_ranks`
 live in :mod:`elicit.core.sorting` with the one grouped sort; they are imported here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
+from . import pooling
 from .layout import check_real, check_whole, grouped_input, grouped_weights
 from .sorting import _grouped_sort, _ranks_and_ties
 from .sorting import grouped_quantiles as grouped_quantiles
@@ -625,26 +626,8 @@ class BootstrapResult(NamedTuple):
     standard_error: NDArray[np.float64]
 
 
-def _call_pool(
-    pool: Callable[..., ArrayLike],
-    values: NDArray[np.float64],
-    groups: NDArray[np.intp],
-    n_groups: int,
-    weights: NDArray[np.float64] | None,
-) -> NDArray[np.float64]:
-    out = (
-        pool(values, groups, n_groups)
-        if weights is None
-        else pool(values, groups, n_groups, weights=weights)
-    )
-    out = np.asarray(out, dtype=float)
-    if out.ndim == 0 or out.shape[0] != n_groups:
-        raise ValueError(f"pool returned shape {out.shape}, expected ({n_groups}, ...)")
-    return out
-
-
 def grouped_bootstrap_ci(
-    pool: Callable[..., ArrayLike],
+    pool: str | pooling.Pool,
     values: ArrayLike,
     groups: ArrayLike,
     n_groups: int,
@@ -678,10 +661,12 @@ def grouped_bootstrap_ci(
 
     Parameters
     ----------
-    pool : callable
+    pool : str or callable
+        A name in :data:`elicit.core.pooling.METHODS`, or
         ``pool(values, groups, n_groups[, weights=...]) -> array of shape (n_groups, ...)``,
-        e.g. a pooling method or ``lambda v, g, n: grouped_quantiles(v, g, n, [0.5])[:, 0]``.
-        ``weights`` is passed only when given here.
+        e.g. a pooling method or ``lambda v, g, n: grouped_quantiles(v, g, n, [0.5])[:, 0]``;
+        run through :func:`elicit.core.pooling.pool`, so ``weights`` is passed only
+        when given here.
     values : array_like of float, shape (n,)
         All judgments.
     groups : array_like of int, shape (n,)
@@ -710,8 +695,8 @@ def grouped_bootstrap_ci(
     Raises
     ------
     ValueError
-        On bad input, ``n_resamples < 2``, a level outside (0, 1), or a pool
-        returning the wrong shape.
+        On bad input, ``n_resamples < 2``, a level outside (0, 1), an unknown pool
+        name, or a pool returning the wrong shape.
 
     References
     ----------
@@ -725,7 +710,7 @@ def grouped_bootstrap_ci(
     if not 0 < check_real("level", level) < 1:
         raise ValueError(f"level must be in (0, 1), got {level}")
     rng = np.random.default_rng(seed)
-    estimate = _call_pool(pool, values, groups, n_groups, w)
+    estimate = pooling.pool(pool, values, groups, n_groups, w)
     n = values.size
     # by group, then value and weight: the same experts in any row order resample alike
     order, counts, group_starts = _grouped_sort(values, groups, n_groups, ties=w)
@@ -741,7 +726,7 @@ def grouped_bootstrap_ci(
         b = min(batch, n_resamples - done)
         pick = starts + np.floor(rng.random((b, n)) * sizes).astype(np.intp)
         batch_groups = (np.arange(b)[:, None] * n_groups + g_sorted).ravel()
-        out = _call_pool(
+        out = pooling.pool(
             pool,
             v_sorted[pick].ravel(),
             batch_groups,

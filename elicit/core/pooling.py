@@ -41,7 +41,9 @@ Conventions
   the same time share their recency weights equally.
 
 :data:`METHODS` maps a short name to every pool, each callable as
-``pool(values, groups, n_groups, weights)``; :func:`pool_all` runs
+``pool(values, groups, n_groups, weights)``; :func:`pool` runs one of them by name
+(or any pool given) with its parameters, and is the way the bootstrap of
+:mod:`elicit.core.consensus` and the back-test reach a pool; :func:`pool_all` runs
 them all, sharing the binning (and any sort) among the median-type pools. Sorting
 within groups (:func:`grouped_sort`) and the median of sorted groups come from
 :mod:`elicit.core.sorting`.
@@ -659,6 +661,79 @@ METHODS: dict[str, Callable[..., NDArray[np.float64]]] = {
     "recency_weighted_median": recency_weighted_median_pool,
 }
 """Every pool by name; each is callable as ``pool(values, groups, n_groups, weights)``."""
+
+Pool = Callable[..., ArrayLike]
+"""A pool in the grouped layout: ``pool(values, groups, n_groups[, weights], **parameters)``."""
+
+
+def pool(
+    method: str | Pool,
+    values: ArrayLike,
+    groups: ArrayLike,
+    n_groups: int,
+    weights: ArrayLike | None = None,
+    **parameters: object,
+) -> NDArray[np.float64]:
+    r"""Run one pool, named or given, on every question: the one way into a pool.
+
+    For the pool :math:`f` named by ``method`` (a key of :data:`METHODS`) or given as a
+    callable, with its ``parameters`` :math:`\theta`,
+
+    .. math:: \hat p_g = f_\theta\bigl(\{(p_i, w_i) : i \in g\}\bigr),
+              \qquad g = 0, \dots, n_{\text{groups}} - 1,
+
+    computed for all questions in one call. ``weights`` are passed on only when given,
+    so a callable that takes none (a statistic such as
+    ``lambda v, g, n: grouped_quantiles(v, g, n, [0.5])``) can be run the same way.
+    :func:`elicit.core.consensus.grouped_bootstrap_ci` and
+    :func:`elicit.core.backtest.backtest` reach their pools through this function.
+
+    Parameters
+    ----------
+    method : str or callable
+        A name in :data:`METHODS`, or a callable
+        ``method(values, groups, n_groups[, weights=...], **parameters)`` returning
+        one result per group (an array of shape ``(n_groups, ...)``).
+    values : array_like of float, shape (n,)
+        The judgments (probabilities in [0, 1] for the pools of :data:`METHODS`).
+    groups : array_like of int, shape (n,)
+        Question index of each judgment, in ``[0, n_groups)``.
+    n_groups : int
+        Number of questions.
+    weights : array_like of float, shape (n,), optional
+        Non-negative weight of each judgment.
+    **parameters
+        Keyword arguments of the pool, e.g. ``fraction`` of :func:`trimmed_mean_pool`,
+        ``eps`` of :func:`log_odds_pool`, ``times`` of
+        :func:`recency_weighted_median_pool`.
+
+    Returns
+    -------
+    ndarray of float, shape (n_groups, ...)
+        The pool's result, NaN for a question with no judgments.
+
+    Raises
+    ------
+    ValueError
+        If ``method`` is a name not in :data:`METHODS`, if the pool returns an array
+        whose first axis is not ``n_groups`` long, or as the pool itself.
+
+    References
+    ----------
+    See the individual pools.
+    """
+    if isinstance(method, str):
+        if method not in METHODS:
+            raise ValueError(f"unknown pool {method!r}; known: {', '.join(METHODS)}")
+        method = METHODS[method]
+    if weights is None:
+        out = method(values, groups, n_groups, **parameters)
+    else:
+        out = method(values, groups, n_groups, weights=weights, **parameters)
+    result = np.asarray(out, dtype=float)
+    if result.ndim == 0 or result.shape[0] != n_groups:
+        raise ValueError(f"pool returned shape {result.shape}, expected ({n_groups}, ...)")
+    return result
 
 
 # Checking input ###########################################################
