@@ -379,10 +379,11 @@ class BacktestResult:
             "within_bin_variance",
             "within_bin_covariance",
         )
-        return [
-            {"rank": i + 1, "method": name} | {c: float(getattr(self, c)[i]) for c in columns}
+        rows: list[dict[str, float | str | int]] = [
+            {"rank": i + 1, "method": name, **{c: float(getattr(self, c)[i]) for c in columns}}
             for i, name in enumerate(self.methods)
         ]
+        return rows
 
 
 def backtest(

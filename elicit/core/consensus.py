@@ -107,7 +107,8 @@ def _grouped_moments(
         mean = np.bincount(groups, weights=w * values, minlength=n_groups) / v1
     dev = values - mean[groups]
     ss = np.bincount(groups, weights=w * dev * dev, minlength=n_groups)
-    return v1, v2, mean, ss
+    # np.bincount with weights gives float64; NumPy's stub types it intp
+    return v1, v2, mean, ss  # type: ignore[return-value]
 
 
 def grouped_cv(
@@ -414,7 +415,7 @@ def kendalls_w(ratings: ArrayLike) -> KendallW:
     n_sets = int(np.prod(lead, dtype=np.intp))
     idx = np.indices((n_sets, m, k)).reshape(3, -1)
     result = grouped_kendalls_w(a.reshape(-1), idx[0], n_sets, idx[1], idx[2])
-    return KendallW(*(np.asarray(f).reshape(lead) for f in result))
+    return KendallW._make(np.reshape(f, lead) for f in result)
 
 
 # --- change between rounds ------------------------------------------------------------------

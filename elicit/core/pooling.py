@@ -113,7 +113,10 @@ def neyman_roughgarden_factor(n: ArrayLike) -> NDArray[np.float64]:
     if bad.size:
         flat = count.ravel()
         raise ValueError(f"n[{bad[0]}] is {flat[bad[0]]}, not a whole number of at least 1")
-    return count * (np.sqrt(3 * count**2 - 3 * count + 1) - 2) / (count**2 - count - 1)
+    factor: NDArray[np.float64] = (
+        count * (np.sqrt(3 * count**2 - 3 * count + 1) - 2) / (count**2 - count - 1)
+    )
+    return factor
 
 
 def metaculus_recency_weights(
@@ -414,7 +417,8 @@ def log_odds_pool(
     *International Journal of Forecasting* 30(2), 344-356, 2014.
     """
     p, g, w = _pool_input(values, groups, n_groups, weights)
-    return special.expit(_mean(_logit(p, _eps(eps)), g, n_groups, w))
+    pooled: NDArray[np.float64] = special.expit(_mean(_logit(p, _eps(eps)), g, n_groups, w))
+    return pooled
 
 
 geometric_mean_of_odds_pool = log_odds_pool
@@ -524,7 +528,8 @@ def probit_pool(
     (method ProbitArMean).
     """
     p, g, w = _pool_input(values, groups, n_groups, weights)
-    return special.ndtr(_mean(_probit(p, _eps(eps)), g, n_groups, w))
+    pooled: NDArray[np.float64] = special.ndtr(_mean(_probit(p, _eps(eps)), g, n_groups, w))
+    return pooled
 
 
 def recency_weighted_median_pool(
@@ -834,10 +839,13 @@ def _mean(
         total = np.bincount(g, weights=terms, minlength=n_groups)
         size = np.bincount(g, weights=w, minlength=n_groups)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return total / size
+        mean: NDArray[np.float64] = total / size
+    return mean
 
 
-def _linear(p, g, n_groups, w):
+def _linear(
+    p: NDArray[np.float64], g: NDArray[np.intp], n_groups: int, w: NDArray[np.float64] | None
+) -> NDArray[np.float64]:
     return np.clip(_mean(p, g, n_groups, w), 0.0, 1.0)
 
 
@@ -857,8 +865,12 @@ def _probit(p: NDArray[np.float64], eps: float) -> NDArray[np.float64]:
     for steps in _GRID_STEPS:
         k = _grid_index(p, steps)
         if k is not None:
-            return special.ndtri(np.clip(np.arange(steps + 1) / steps, eps, 1.0 - eps))[k]
-    return special.ndtri(np.clip(p, eps, 1.0 - eps))
+            table: NDArray[np.float64] = special.ndtri(
+                np.clip(np.arange(steps + 1) / steps, eps, 1.0 - eps)
+            )
+            return table[k]
+    quantiles: NDArray[np.float64] = special.ndtri(np.clip(p, eps, 1.0 - eps))
+    return quantiles
 
 
 _GRID_STEPS = (100, 1000)
@@ -879,13 +891,23 @@ def _grid_index(p: NDArray[np.float64], steps: int) -> NDArray[np.intp] | None:
     return k.astype(np.intp)
 
 
-def _extremized(mean_z, g, n_groups, w, factor):
-    if factor is None:
+def _extremized(
+    mean_z: NDArray[np.float64],
+    g: NDArray[np.intp],
+    n_groups: int,
+    w: NDArray[np.float64] | None,
+    d: float | None,
+) -> NDArray[np.float64]:
+    factor: NDArray[np.float64] | float
+    if d is None:
         counts = np.bincount(g if w is None else g[w > 0], minlength=n_groups)
         factor = np.full(n_groups, np.nan)
         present = counts > 0
         factor[present] = neyman_roughgarden_factor(counts[present])
-    return special.expit(factor * mean_z)
+    else:
+        factor = d
+    pooled: NDArray[np.float64] = special.expit(factor * mean_z)
+    return pooled
 
 
 class _Bins:
@@ -922,7 +944,7 @@ class _Bins:
         width = min(_MAX_BINS, max(1, n // (2 * max(n_groups, 1))))
         # a handful of judgments per group: the chosen bins would hold most of them
         self.direct = width < _MIN_BINS and n > _FEW_MEMBERS
-        self.steps = None
+        self.steps: int | None = None
         if self.direct:
             return
         for steps in _GRID_STEPS:
@@ -964,6 +986,7 @@ class _Bins:
 
     def value(self, bins: NDArray[np.intp]) -> NDArray[np.float64]:
         """Give the probability of every judgment in each flat bin, when the bins are a grid."""
+        assert self.steps is not None  # called on a grid only
         return (bins % self.size) / self.steps
 
     def totals(self, table: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -972,15 +995,16 @@ class _Bins:
         On a grid every judgment of a bin has the bin's value, so the sum of ``x * p``
         over a bin is the bin's sum of ``x`` times that value.
         """
+        assert self.steps is not None  # called on a grid only
         return (
             table.reshape(self.n_groups, self.size) * (np.arange(self.size) / self.steps)
         ).ravel()
 
     def sums(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
         """Sum of ``x`` over every bin, shape ``(n_groups, size)``."""
-        return np.bincount(self.key, weights=x, minlength=self.counts.size).reshape(
-            self.n_groups, self.size
-        )
+        sums = np.bincount(self.key, weights=x, minlength=self.counts.size)
+        # np.bincount with weights gives float64; NumPy's stub types it intp
+        return sums.reshape(self.n_groups, self.size)  # type: ignore[return-value]
 
     def at(self, position: NDArray[np.intp]) -> NDArray[np.intp]:
         """Flat bin of the judgment at each sorted position (all groups end to end)."""
@@ -1000,7 +1024,9 @@ class _Bins:
             self._sorted = _grouped_sort(self.p, self.g, self.n_groups)
         return self._sorted
 
-    def members(self, flag: NDArray[np.bool_]):
+    def members(
+        self, flag: NDArray[np.bool_]
+    ) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.intp]]:
         """Find the judgments in the bins marked by :meth:`choose`, sorted by group and value.
 
         Returns their indices, their groups and their flat bins.
@@ -1022,7 +1048,9 @@ _FEW_MEMBERS = 4096
 """So many members of chosen bins are always sorted apart, however few the judgments."""
 
 
-def _between(table: NDArray[np.float64], low: NDArray[np.intp], high: NDArray[np.intp]):
+def _between(
+    table: NDArray[np.float64], low: NDArray[np.intp], high: NDArray[np.intp]
+) -> NDArray[np.float64]:
     """Sum of the flat ``table`` strictly between each pair of flat bins ``low < high``."""
     out = np.zeros(low.size)
     gap = np.flatnonzero(low + 1 < high)
@@ -1033,7 +1061,9 @@ def _between(table: NDArray[np.float64], low: NDArray[np.intp], high: NDArray[np
     return out
 
 
-def _median(p, w, bins: _Bins) -> NDArray[np.float64]:
+def _median(
+    p: NDArray[np.float64], w: NDArray[np.float64] | None, bins: _Bins
+) -> NDArray[np.float64]:
     if bins.direct:
         return _median_sorted(p, w, bins.sorted())
     result = np.full(bins.n_groups, np.nan)
@@ -1064,7 +1094,9 @@ def _median(p, w, bins: _Bins) -> NDArray[np.float64]:
     return result
 
 
-def _weighted_median(p, w, bins: _Bins) -> NDArray[np.float64] | None:
+def _weighted_median(
+    p: NDArray[np.float64], w: NDArray[np.float64], bins: _Bins
+) -> NDArray[np.float64] | None:
     r"""Weighted median of every present group, :math:`l` and :math:`r` as in median_pool.
 
     None if the bins to look into hold too many judgments: sort them all instead.
@@ -1081,8 +1113,7 @@ def _weighted_median(p, w, bins: _Bins) -> NDArray[np.float64] | None:
     right_bin = rows + np.argmax(share[present] > high, axis=1)
     if bins.steps:
         return 0.5 * (bins.value(left_bin) + bins.value(right_bin))
-    chosen = np.concatenate([left_bin, right_bin])
-    chosen = bins.choose(chosen)
+    chosen = bins.choose(np.concatenate([left_bin, right_bin]))
     if chosen is None:
         return None
     index, g, key = bins.members(chosen)
@@ -1096,7 +1127,13 @@ def _weighted_median(p, w, bins: _Bins) -> NDArray[np.float64] | None:
     return 0.5 * (ordered[left] + ordered[right])
 
 
-def _member_shares(w_members, key, upto, weight, total):
+def _member_shares(
+    w_members: NDArray[np.float64],
+    key: NDArray[np.intp],
+    upto: NDArray[np.float64],
+    weight: NDArray[np.float64],
+    total: NDArray[np.float64],
+) -> NDArray[np.float64]:
     """Inclusive cumulative weight share of sorted members, given the bins' running sums.
 
     Shares, not weights, are summed (as in sorting every group), so that questions
@@ -1112,7 +1149,9 @@ def _member_shares(w_members, key, upto, weight, total):
     return cum
 
 
-def _trimmed_mean(p, w, bins: _Bins, alpha: float) -> NDArray[np.float64]:
+def _trimmed_mean(
+    p: NDArray[np.float64], w: NDArray[np.float64] | None, bins: _Bins, alpha: float
+) -> NDArray[np.float64]:
     if bins.direct:
         return _trimmed_mean_sorted(p, w, bins.sorted(), alpha)
     result = np.full(bins.n_groups, np.nan)
@@ -1131,8 +1170,7 @@ def _trimmed_mean(p, w, bins: _Bins, alpha: float) -> NDArray[np.float64]:
             with np.errstate(invalid="ignore", divide="ignore"):
                 result[present] = np.clip(total / size, 0.0, 1.0)
             return result
-        chosen = np.concatenate([first_bin, last_bin])
-        chosen = bins.choose(chosen)
+        chosen = bins.choose(np.concatenate([first_bin, last_bin]))
         if chosen is None:
             return _trimmed_mean_sorted(p, None, bins.sorted(), alpha)
         total = _between(bins.sums(p).ravel(), first_bin, last_bin)
@@ -1155,7 +1193,9 @@ def _trimmed_mean(p, w, bins: _Bins, alpha: float) -> NDArray[np.float64]:
     return result
 
 
-def _weighted_trimmed_sums(p, w, bins: _Bins, alpha: float):
+def _weighted_trimmed_sums(
+    p: NDArray[np.float64], w: NDArray[np.float64], bins: _Bins, alpha: float
+) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
     """Kept weight and weighted sum of every present group, as in trimmed_mean_pool.
 
     A judgment is kept when its cumulative share ``upto`` (inclusive) exceeds
@@ -1178,8 +1218,7 @@ def _weighted_trimmed_sums(p, w, bins: _Bins, alpha: float):
         return _grid_weighted_trimmed_sums(
             bins, weight.ravel(), upto.ravel(), total, low_bin, high_bin, alpha
         )
-    chosen = np.concatenate([low_bin, high_bin])
-    chosen = bins.choose(chosen)
+    chosen = bins.choose(np.concatenate([low_bin, high_bin]))
     if chosen is None:
         return None
     kept = _between(weight.ravel(), low_bin, high_bin)
@@ -1197,7 +1236,13 @@ def _weighted_trimmed_sums(p, w, bins: _Bins, alpha: float):
     return kept_sum, kept
 
 
-def _grid_trimmed_sum(bins: _Bins, first, last, first_bin, last_bin) -> NDArray[np.float64]:
+def _grid_trimmed_sum(
+    bins: _Bins,
+    first: NDArray[np.intp],
+    last: NDArray[np.intp],
+    first_bin: NDArray[np.intp],
+    last_bin: NDArray[np.intp],
+) -> NDArray[np.float64]:
     """Sum of the judgments at sorted positions ``first`` to ``last`` of each group, on a grid.
 
     Bins wholly between the two edge bins count whole; of an edge bin, only the judgments
@@ -1210,7 +1255,15 @@ def _grid_trimmed_sum(bins: _Bins, first, last, first_bin, last_bin) -> NDArray[
     return total + in_first * bins.value(first_bin) + in_last * bins.value(last_bin)
 
 
-def _grid_weighted_trimmed_sums(bins: _Bins, weight, upto, total, low_bin, high_bin, alpha):
+def _grid_weighted_trimmed_sums(
+    bins: _Bins,
+    weight: NDArray[np.float64],
+    upto: NDArray[np.float64],
+    total: NDArray[np.float64],
+    low_bin: NDArray[np.intp],
+    high_bin: NDArray[np.intp],
+    alpha: float,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     r"""Kept weight and weighted sum of every present group, as in trimmed_mean_pool, on a grid.
 
     The ``c`` judgments of a bin tie, so they share its weight :math:`W` equally: with
@@ -1242,7 +1295,9 @@ def _grid_weighted_trimmed_sums(bins: _Bins, weight, upto, total, low_bin, high_
 # The same pools from a sort of every group: for values bunched into a few bins ##########
 
 
-def _trimmed_mean_sorted(p, w, sorted_: GroupedSort, alpha: float) -> NDArray[np.float64]:
+def _trimmed_mean_sorted(
+    p: NDArray[np.float64], w: NDArray[np.float64] | None, sorted_: GroupedSort, alpha: float
+) -> NDArray[np.float64]:
     n_groups = sorted_.counts.size
     ordered = p[sorted_.order]
     rows = _group_of(sorted_)
@@ -1262,10 +1317,11 @@ def _trimmed_mean_sorted(p, w, sorted_: GroupedSort, alpha: float) -> NDArray[np
         total = np.bincount(rows, weights=kept * ordered, minlength=n_groups)
         size = np.bincount(rows, weights=kept, minlength=n_groups)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.clip(total / size, 0.0, 1.0)
+        mean: NDArray[np.float64] = np.clip(total / size, 0.0, 1.0)
+    return mean
 
 
-def _recency_weights(rows: _Rows, stamps) -> NDArray[np.float64]:
+def _recency_weights(rows: _Rows, stamps: NDArray[np.float64] | None) -> NDArray[np.float64]:
     """Metaculus's recency weights; forecasts made at the same time share theirs equally."""
     # exp(sqrt(k) - sqrt(N)) for the k-th oldest of N, in place: fewer passes over n
     in_time_order = np.arange(1.0, rows.n + 1.0)
@@ -1287,7 +1343,13 @@ def _recency_weights(rows: _Rows, stamps) -> NDArray[np.float64]:
     return recency
 
 
-def _recency_median(p, w, stamps, rows: _Rows, bins: _Bins):
+def _recency_median(
+    p: NDArray[np.float64],
+    w: NDArray[np.float64] | None,
+    stamps: NDArray[np.float64] | None,
+    rows: _Rows,
+    bins: _Bins,
+) -> NDArray[np.float64]:
     recency = _recency_weights(rows, stamps)
     combined = recency if w is None else recency * w
     if w is not None and not recency.all():  # exp(1 - sqrt(N)) underflows for N > 555,000

@@ -399,4 +399,5 @@ def _ranks_and_ties(
     ranks[order] = midrank[np.cumsum(new_run) - 1]
     t = run_length.astype(float)
     ties = np.bincount(g[run_start], weights=t**3 - t, minlength=n_groups)
-    return ranks, ties
+    # np.bincount with weights gives float64; NumPy's stub types it intp
+    return ranks, ties  # type: ignore[return-value]
