@@ -367,7 +367,10 @@ def beta_ar_mean(
     for name, shape in (("alpha", alpha), ("beta", beta)):
         if not (np.isfinite(shape) and shape > 0):
             raise ValueError(f"{name} must be a positive finite number, got {shape}")
-    return special.betainc(float(alpha), float(beta), linear_pool(b, g, n_groups))
+    pooled: NDArray[np.float64] = special.betainc(
+        float(alpha), float(beta), linear_pool(b, g, n_groups)
+    )
+    return pooled
 
 
 # Weights from the intervals (aggreCAT's IntervalWAgg) ####################################
@@ -1311,7 +1314,9 @@ def _checked(x: ArrayLike, name: str, n: int | None) -> NDArray[np.float64]:
     return a
 
 
-def _ordered(low, b, up, suffix: str = "") -> None:
+def _ordered(
+    low: NDArray[np.float64], b: NDArray[np.float64], up: NDArray[np.float64], suffix: str = ""
+) -> None:
     above = np.flatnonzero(low > b)
     if above.size:
         i = above[0]
@@ -1322,7 +1327,9 @@ def _ordered(low, b, up, suffix: str = "") -> None:
         raise ValueError(f"upper{suffix}[{i}] is {up[i]}, below best{suffix}[{i}] = {b[i]}")
 
 
-def _judgments(lower, best, upper, groups, n_groups):
+def _judgments(
+    lower: ArrayLike, best: ArrayLike, upper: ArrayLike, groups: ArrayLike, n_groups: int
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.intp]]:
     b = _checked(best, "best", None)
     low = _checked(lower, "lower", b.size)
     up = _checked(upper, "upper", b.size)
@@ -1342,7 +1349,9 @@ def _experts(experts: ArrayLike | None, n: int, method: str) -> NDArray[np.intp]
     return np.unique(e, return_inverse=True)[1].reshape(n)
 
 
-def _round1(round1: Round1 | None, n: int, method: str):
+def _round1(
+    round1: Round1 | None, n: int, method: str
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     if round1 is None:
         raise ValueError(f"{method} needs round1=(lower1, best1, upper1): the round-1 judgments")
     if len(round1) != 3:
@@ -1356,7 +1365,9 @@ def _round1(round1: Round1 | None, n: int, method: str):
 # Weights ################################################################################
 
 
-def _weighted(b, g, n_groups, w) -> NDArray[np.float64]:
+def _weighted(
+    b: NDArray[np.float64], g: NDArray[np.intp], n_groups: int, w: NDArray[np.float64]
+) -> NDArray[np.float64]:
     """Sum of normalized weights times best estimates; NaN if a claim's weights are 0 or inf."""
     with np.errstate(invalid="ignore", divide="ignore"):
         total = np.bincount(g, weights=w * b, minlength=n_groups)
@@ -1364,43 +1375,57 @@ def _weighted(b, g, n_groups, w) -> NDArray[np.float64]:
         return np.clip(total / size, 0.0, 1.0)
 
 
-def _equal_if_all_zero(w, g, n_groups):
+def _equal_if_all_zero(
+    w: NDArray[np.float64], g: NDArray[np.intp], n_groups: int
+) -> NDArray[np.float64]:
     nonzero = np.bincount(g, weights=(w != 0).astype(float), minlength=n_groups)
     return np.where(nonzero[g] == 0, 1.0, w)
 
 
-def _share(w, g, n_groups):
+def _share(w: NDArray[np.float64], g: NDArray[np.intp], n_groups: int) -> NDArray[np.float64]:
     with np.errstate(invalid="ignore", divide="ignore"):
         return w / np.bincount(g, weights=w, minlength=n_groups)[g]
 
 
-def _product_of_shares(factors, g, n_groups, *, guard: bool = True):
+def _product_of_shares(
+    factors: Sequence[NDArray[np.float64]],
+    g: NDArray[np.intp],
+    n_groups: int,
+    *,
+    guard: bool = True,
+) -> NDArray[np.float64]:
     product = np.ones(g.size)
     for w in factors:  # two or three weighting schemes, not judgments
         product *= _share(_equal_if_all_zero(w, g, n_groups) if guard else w, g, n_groups)
     return product
 
 
-def _width(low, up):
+def _width(low: NDArray[np.float64], up: NDArray[np.float64]) -> NDArray[np.float64]:
     width = up - low
     return np.where(width == 0, EPS, width)
 
 
-def _individual_interval_weights(low, up, e):
+def _individual_interval_weights(
+    low: NDArray[np.float64], up: NDArray[np.float64], e: NDArray[np.intp]
+) -> NDArray[np.float64]:
     widest = np.zeros(e.max() + 1 if e.size else 0)
     np.maximum.at(widest, e, up - low)
     widest[widest == 0] = EPS
     return 1.0 / (_width(low, up) / widest[e])
 
 
-def _asymmetry(low, b, up):
+def _asymmetry(
+    low: NDArray[np.float64], b: NDArray[np.float64], up: NDArray[np.float64]
+) -> NDArray[np.float64]:
     width = _width(low, up)
     upper_half = b >= width / 2 + low
     w = np.where(upper_half, 1 - 2 * (up - b) / width, 1 - 2 * (b - low) / width)
     return np.maximum(w, 0.0)
 
 
-def _width_variance(low, up, e):
+def _width_variance(
+    low: NDArray[np.float64], up: NDArray[np.float64], e: NDArray[np.intp]
+) -> NDArray[np.float64]:
     width = _width(low, up)
     count = np.bincount(e)
     mean = np.bincount(e, weights=width) / count
@@ -1410,19 +1435,26 @@ def _width_variance(low, up, e):
     return variance[e]
 
 
-def _narrowing(low, up, low1, up1):
+def _narrowing(
+    low: NDArray[np.float64],
+    up: NDArray[np.float64],
+    low1: NDArray[np.float64],
+    up1: NDArray[np.float64],
+) -> NDArray[np.float64]:
     with np.errstate(divide="ignore"):
         return 1.0 / ((up - low) - (up1 - low1) + 1.0)
 
 
-def _toward_certainty(b, b1):
+def _toward_certainty(b: NDArray[np.float64], b1: NDArray[np.float64]) -> NDArray[np.float64]:
     return 1.0 - (np.minimum(b, 1.0 - b) - np.minimum(b1, 1.0 - b1))
 
 
 # Averaged distributions #################################################################
 
 
-def _moved_in(low, b, up):
+def _moved_in(
+    low: NDArray[np.float64], b: NDArray[np.float64], up: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """Move bounds of 1 and 0 in by EPS, as aggreCAT's DistributionWAgg preprocessing does."""
     up = np.where(up == 1, 1.0 - EPS, up)
     low = np.where(low == 0, EPS, low)
@@ -1431,7 +1463,12 @@ def _moved_in(low, b, up):
     return low, b, up
 
 
-def _piecewise_uniform_cdf(x, low, b, up):
+def _piecewise_uniform_cdf(
+    x: NDArray[np.float64],
+    low: NDArray[np.float64],
+    b: NDArray[np.float64],
+    up: NDArray[np.float64],
+) -> NDArray[np.float64]:
     with np.errstate(divide="ignore", invalid="ignore"):
         f = np.ones_like(x)
         f = np.where(x < 1, 0.05 / (1 - up) * (x - up) + 0.95, f)
@@ -1441,7 +1478,12 @@ def _piecewise_uniform_cdf(x, low, b, up):
         return np.where(x < 0, 0.0, f)
 
 
-def _triangular_cdf(x, low, b, up):
+def _triangular_cdf(
+    x: NDArray[np.float64],
+    low: NDArray[np.float64],
+    b: NDArray[np.float64],
+    up: NDArray[np.float64],
+) -> NDArray[np.float64]:
     with np.errstate(divide="ignore", invalid="ignore"):
         f = np.ones_like(x)
         f = np.where(x < up, 1 - (up - x) ** 2 / ((up - low) * (up - b)), f)
@@ -1449,11 +1491,21 @@ def _triangular_cdf(x, low, b, up):
         return np.where(x < low, 0.0, f)
 
 
-def _average_distribution_median(cdf, low, b, up, g, n_groups):
+def _average_distribution_median(
+    cdf: Callable[
+        [NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]],
+        NDArray[np.float64],
+    ],
+    low: NDArray[np.float64],
+    b: NDArray[np.float64],
+    up: NDArray[np.float64],
+    g: NDArray[np.intp],
+    n_groups: int,
+) -> NDArray[np.float64]:
     """Smallest x in [0, 1] with mean_i F_i(x) >= 1/2 per claim, by bisection."""
     counts = np.bincount(g, minlength=n_groups)
 
-    def short(x):
+    def short(x: NDArray[np.float64]) -> NDArray[np.bool_]:
         mass = np.bincount(g, weights=cdf(x[g], low, b, up), minlength=n_groups)
         return mass < 0.5 * counts
 

@@ -2,18 +2,18 @@
 
 A pooling method is any callable in the grouped layout,
 ``pool(values, groups, n_groups, weights=None) -> probabilities, shape (n_groups,)``
-(such as the entries of :data:`elicit.core.pooling.METHODS`). A method with a
-parameter fitted to outcomes (an extremising factor, say) must not see the
-outcome it is scored on: it implements :class:`FittedPool`, whose
-``loo_predict`` gives each question the forecast of a model fitted on the other
-resolved questions (leave one question out). :class:`ExtremizedPool` is such a
-method. :func:`backtest` scores every method on the resolved questions and
-returns them ranked.
+(such as the entries of :data:`elicit.core.pooling.METHODS`), run through
+:func:`elicit.core.pooling.pool`. A method with a parameter fitted to outcomes (an
+extremising factor, say) must not see the outcome it is scored on: it implements
+:class:`FittedPool`, whose ``loo_predict`` gives each question the forecast of a
+model fitted on the other resolved questions (leave one question out).
+:class:`ExtremizedPool` is such a method. :func:`backtest` scores every method on
+the resolved questions and returns them ranked.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Protocol, runtime_checkable
 
@@ -22,9 +22,8 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
 from .layout import check_real, grouped_input, grouped_weights
+from .pooling import Pool, pool
 from .scoring import grouped_auc, grouped_brier_decomposition, grouped_mean_score, log_score
-
-Pool = Callable[..., ArrayLike]
 
 
 @runtime_checkable
@@ -43,22 +42,23 @@ class FittedPool(Protocol):
         ...
 
 
-def _pool(
-    pool: Pool,
+def _probabilities(
+    method: Pool,
     values: NDArray[np.float64],
     groups: NDArray[np.intp],
     n_groups: int,
     weights: NDArray[np.float64] | None,
 ) -> NDArray[np.float64]:
-    out = (
-        pool(values, groups, n_groups)
-        if weights is None
-        else pool(values, groups, n_groups, weights=weights)
-    )
-    out = np.asarray(out, dtype=float)
-    if out.shape != (n_groups,):
-        raise ValueError(f"pool returned shape {out.shape}, expected ({n_groups},)")
-    return out
+    """One probability per question from a pool, through :func:`elicit.core.pooling.pool`."""
+    return _one_per_question(pool(method, values, groups, n_groups, weights), n_groups)
+
+
+def _one_per_question(out: ArrayLike, n_groups: int) -> NDArray[np.float64]:
+    """Check that a method gave one number per question, shape ``(n_groups,)``."""
+    result = np.asarray(out, dtype=float)
+    if result.shape != (n_groups,):
+        raise ValueError(f"pool returned shape {result.shape}, expected ({n_groups},)")
+    return result
 
 
 def _outcomes(outcomes: ArrayLike, n_groups: int) -> NDArray[np.float64]:
@@ -274,7 +274,7 @@ class ExtremizedPool:
         v, g = grouped_input(values, groups, n_groups)
         w = grouped_weights(weights, v.size)
         o = _outcomes(outcomes, n_groups)
-        base = _pool(self.base, v, g, n_groups, w)
+        base = _probabilities(self.base, v, g, n_groups, w)
         usable = ~np.isnan(o) & ~np.isnan(base)
         return base, usable, o
 
@@ -290,7 +290,7 @@ class ExtremizedPool:
             raise ValueError("this ExtremizedPool has no factor: fit it first")
         v, g = grouped_input(values, groups, n_groups)
         w = grouped_weights(weights, v.size)
-        return self._extremize(_pool(self.base, v, g, n_groups, w), self.factor)
+        return self._extremize(_probabilities(self.base, v, g, n_groups, w), self.factor)
 
     def fit(
         self,
@@ -379,10 +379,11 @@ class BacktestResult:
             "within_bin_variance",
             "within_bin_covariance",
         )
-        return [
-            {"rank": i + 1, "method": name} | {c: float(getattr(self, c)[i]) for c in columns}
+        rows: list[dict[str, float | str | int]] = [
+            {"rank": i + 1, "method": name, **{c: float(getattr(self, c)[i]) for c in columns}}
             for i, name in enumerate(self.methods)
         ]
+        return rows
 
 
 def backtest(
@@ -473,11 +474,9 @@ def backtest(
         method = methods[name]
         try:
             if isinstance(method, FittedPool):
-                out = np.asarray(method.loo_predict(v, g, n_groups, o, weights=w), dtype=float)
-                if out.shape != (n_groups,):
-                    raise ValueError(f"pool returned shape {out.shape}, expected ({n_groups},)")
+                out = _one_per_question(method.loo_predict(v, g, n_groups, o, weights=w), n_groups)
             else:
-                out = _pool(method, v, g, n_groups, w)
+                out = _probabilities(method, v, g, n_groups, w)
         except ValueError as error:
             raise ValueError(f"method {name!r}: {error}") from error
         bad = np.flatnonzero(answered & ~((out >= 0) & (out <= 1)))

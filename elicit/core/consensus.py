@@ -4,19 +4,24 @@ Spread per question: :func:`grouped_quantiles`, :func:`grouped_iqr`, :func:`grou
 :func:`grouped_percent_within`; agreement of rankings: :func:`kendalls_w`,
 :func:`grouped_kendalls_w`; stability between rounds: :func:`grouped_mean_absolute_change`,
 :func:`grouped_wilcoxon`; uncertainty of any grouped statistic:
-:func:`grouped_bootstrap_ci`.
+:func:`grouped_bootstrap_ci`, which runs its statistic through
+:func:`elicit.core.pooling.pool`. :func:`grouped_quantiles` and :func:`grouped_ranks`
+live in :mod:`elicit.core.sorting` with the one grouped sort; they are imported here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
+from . import pooling
 from .layout import check_real, check_whole, grouped_input, grouped_weights
+from .sorting import _grouped_sort, _ranks_and_ties
+from .sorting import grouped_quantiles as grouped_quantiles
+from .sorting import grouped_ranks as grouped_ranks
 
 
 def grouped_count(groups: ArrayLike, n_groups: int) -> NDArray[np.intp]:
@@ -44,69 +49,6 @@ def grouped_count(groups: ArrayLike, n_groups: int) -> NDArray[np.intp]:
     """
     _, groups = grouped_input(np.zeros(np.shape(groups)), groups, n_groups)
     return np.bincount(groups, minlength=n_groups)
-
-
-def grouped_quantiles(
-    values: ArrayLike, groups: ArrayLike, n_groups: int, q: ArrayLike
-) -> NDArray[np.float64]:
-    r"""Compute the quantiles of the values in each group, for all groups at once.
-
-    Uses NumPy's default ("linear", Hyndman & Fan type 7) definition: for the
-    sorted values :math:`x_{(1)} \le \dots \le x_{(m)}` of a group and a level
-    :math:`q`, let :math:`h = (m - 1) q`; then
-
-    .. math:: Q(q) = x_{(k + 1)} + (h - k)\,(x_{(k + 2)} - x_{(k + 1)}),
-              \quad k = \lfloor h \rfloor,
-
-    which equals ``np.quantile(x, q)`` for each group. One sort serves every group.
-
-    Parameters
-    ----------
-    values : array_like of float, shape (n,)
-        All answers, e.g. every expert's probability for every question.
-    groups : array_like of int, shape (n,)
-        The group (question) index of each value, in ``[0, n_groups)``.
-    n_groups : int
-        Number of groups.
-    q : array_like of float, shape (k,)
-        Levels in [0, 1].
-
-    Returns
-    -------
-    ndarray, shape (n_groups, k)
-        ``NaN`` for a group with no values.
-
-    Raises
-    ------
-    ValueError
-        If a value is not finite, a group index is out of range, the shapes
-        differ, or a level is outside [0, 1].
-
-    References
-    ----------
-    R. J. Hyndman and Y. Fan, "Sample quantiles in statistical packages",
-    *The American Statistician* 50(4), 361-365, 1996.
-    """
-    values, groups = grouped_input(values, groups, n_groups)
-    levels = np.atleast_1d(np.asarray(q, dtype=float))
-    if levels.ndim != 1 or np.any(~np.isfinite(levels)) or np.any((levels < 0) | (levels > 1)):
-        raise ValueError(f"q must be levels in [0, 1], got {levels}")
-    order = np.lexsort((values, groups))
-    ordered = values[order]
-    counts = np.bincount(groups, minlength=n_groups)
-    starts = np.cumsum(counts) - counts
-    result = np.full((n_groups, levels.size), np.nan)
-    present = counts > 0
-    if not present.any():
-        return result
-    m = counts[present][:, None]
-    h = (m - 1) * levels[None, :]
-    below = np.floor(h).astype(np.intp)
-    above = np.minimum(below + 1, m - 1)
-    base = starts[present][:, None]
-    low, high = ordered[base + below], ordered[base + above]
-    result[present] = low + (h - below) * (high - low)
-    return result
 
 
 # --- spread: IQR, coefficient of variation, share within a band ----------------------------
@@ -165,7 +107,8 @@ def _grouped_moments(
         mean = np.bincount(groups, weights=w * values, minlength=n_groups) / v1
     dev = values - mean[groups]
     ss = np.bincount(groups, weights=w * dev * dev, minlength=n_groups)
-    return v1, v2, mean, ss
+    # np.bincount with weights gives float64; NumPy's stub types it intp
+    return v1, v2, mean, ss  # type: ignore[return-value]
 
 
 def grouped_cv(
@@ -311,69 +254,6 @@ def grouped_percent_within(
     hits = np.bincount(groups, weights=ww * inside, minlength=n_groups)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(total > 0, 100.0 * hits / total, np.nan)
-
-
-# --- ranks ----------------------------------------------------------------------------------
-
-
-def _ranks_and_ties(
-    values: NDArray[np.float64], groups: NDArray[np.intp], n_groups: int
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Midranks within groups and each group's tie term sum(t**3 - t); inputs already checked."""
-    n = values.size
-    ranks = np.empty(n)
-    if n == 0:
-        return ranks, np.zeros(n_groups)
-    order = np.lexsort((values, groups))
-    v, g = values[order], groups[order]
-    new_run = np.ones(n, dtype=bool)
-    new_run[1:] = (v[1:] != v[:-1]) | (g[1:] != g[:-1])
-    run_start = np.flatnonzero(new_run)
-    run_length = np.diff(np.append(run_start, n))
-    counts = np.bincount(groups, minlength=n_groups)
-    group_start = np.cumsum(counts) - counts
-    first_rank = run_start - group_start[g[run_start]] + 1
-    midrank = first_rank + (run_length - 1) / 2.0
-    ranks[order] = midrank[np.cumsum(new_run) - 1]
-    t = run_length.astype(float)
-    ties = np.bincount(g[run_start], weights=t**3 - t, minlength=n_groups)
-    return ranks, ties
-
-
-def grouped_ranks(values: ArrayLike, groups: ArrayLike, n_groups: int) -> NDArray[np.float64]:
-    r"""Rank the values within each group, tied values sharing their mean rank (midranks).
-
-    For a value :math:`x_i` in group :math:`g`,
-
-    .. math:: r_i = \#\{j \in g : x_j < x_i\} + \frac{\#\{j \in g : x_j = x_i\} + 1}{2},
-
-    which equals ``scipy.stats.rankdata(x, method="average")`` group by group.
-
-    Parameters
-    ----------
-    values : array_like of float, shape (n,)
-        Values to rank.
-    groups : array_like of int, shape (n,)
-        Group index of each value.
-    n_groups : int
-        Number of groups.
-
-    Returns
-    -------
-    ndarray of float, shape (n,)
-        Ranks from 1 within each group, in the order of ``values``.
-
-    Raises
-    ------
-    ValueError
-        As :func:`grouped_quantiles`.
-
-    References
-    ----------
-    M. G. Kendall, *Rank Correlation Methods*, 4th ed., Griffin, 1970, ch. 3.
-    """
-    values, groups = grouped_input(values, groups, n_groups)
-    return _ranks_and_ties(values, groups, n_groups)[0]
 
 
 # --- Kendall's W ----------------------------------------------------------------------------
@@ -535,7 +415,7 @@ def kendalls_w(ratings: ArrayLike) -> KendallW:
     n_sets = int(np.prod(lead, dtype=np.intp))
     idx = np.indices((n_sets, m, k)).reshape(3, -1)
     result = grouped_kendalls_w(a.reshape(-1), idx[0], n_sets, idx[1], idx[2])
-    return KendallW(*(np.asarray(f).reshape(lead) for f in result))
+    return KendallW._make(np.reshape(f, lead) for f in result)
 
 
 # --- change between rounds ------------------------------------------------------------------
@@ -747,26 +627,8 @@ class BootstrapResult(NamedTuple):
     standard_error: NDArray[np.float64]
 
 
-def _call_pool(
-    pool: Callable[..., ArrayLike],
-    values: NDArray[np.float64],
-    groups: NDArray[np.intp],
-    n_groups: int,
-    weights: NDArray[np.float64] | None,
-) -> NDArray[np.float64]:
-    out = (
-        pool(values, groups, n_groups)
-        if weights is None
-        else pool(values, groups, n_groups, weights=weights)
-    )
-    out = np.asarray(out, dtype=float)
-    if out.ndim == 0 or out.shape[0] != n_groups:
-        raise ValueError(f"pool returned shape {out.shape}, expected ({n_groups}, ...)")
-    return out
-
-
 def grouped_bootstrap_ci(
-    pool: Callable[..., ArrayLike],
+    pool: str | pooling.Pool,
     values: ArrayLike,
     groups: ArrayLike,
     n_groups: int,
@@ -800,10 +662,12 @@ def grouped_bootstrap_ci(
 
     Parameters
     ----------
-    pool : callable
+    pool : str or callable
+        A name in :data:`elicit.core.pooling.METHODS`, or
         ``pool(values, groups, n_groups[, weights=...]) -> array of shape (n_groups, ...)``,
-        e.g. a pooling method or ``lambda v, g, n: grouped_quantiles(v, g, n, [0.5])[:, 0]``.
-        ``weights`` is passed only when given here.
+        e.g. a pooling method or ``lambda v, g, n: grouped_quantiles(v, g, n, [0.5])[:, 0]``;
+        run through :func:`elicit.core.pooling.pool`, so ``weights`` is passed only
+        when given here.
     values : array_like of float, shape (n,)
         All judgments.
     groups : array_like of int, shape (n,)
@@ -832,8 +696,8 @@ def grouped_bootstrap_ci(
     Raises
     ------
     ValueError
-        On bad input, ``n_resamples < 2``, a level outside (0, 1), or a pool
-        returning the wrong shape.
+        On bad input, ``n_resamples < 2``, a level outside (0, 1), an unknown pool
+        name, or a pool returning the wrong shape.
 
     References
     ----------
@@ -847,13 +711,12 @@ def grouped_bootstrap_ci(
     if not 0 < check_real("level", level) < 1:
         raise ValueError(f"level must be in (0, 1), got {level}")
     rng = np.random.default_rng(seed)
-    estimate = _call_pool(pool, values, groups, n_groups, w)
+    estimate = pooling.pool(pool, values, groups, n_groups, w)
     n = values.size
     # by group, then value and weight: the same experts in any row order resample alike
-    order = np.lexsort((values, groups) if w is None else (w, values, groups))
+    order, counts, group_starts = _grouped_sort(values, groups, n_groups, ties=w)
     g_sorted = groups[order]
-    counts = np.bincount(groups, minlength=n_groups)
-    starts = (np.cumsum(counts) - counts)[g_sorted]
+    starts = group_starts[g_sorted]
     sizes = counts[g_sorted]
     v_sorted = values[order]
     w_sorted = None if w is None else w[order]
@@ -864,7 +727,7 @@ def grouped_bootstrap_ci(
         b = min(batch, n_resamples - done)
         pick = starts + np.floor(rng.random((b, n)) * sizes).astype(np.intp)
         batch_groups = (np.arange(b)[:, None] * n_groups + g_sorted).ravel()
-        out = _call_pool(
+        out = pooling.pool(
             pool,
             v_sorted[pick].ravel(),
             batch_groups,

@@ -158,14 +158,16 @@ def _bin_probabilities(quantiles: NDArray[np.float64]) -> NDArray[np.float64]:
     """Inter-quantile probabilities; bins equal up to rounding get one value (1 - 0.95 = 0.05)."""
     p = np.diff(np.concatenate([[0.0], quantiles, [1.0]]))
     same = np.abs(p[:, None] - p[None, :]) <= TIE_RTOL * p[:, None]
-    return p[np.argmax(same, axis=1)]
+    merged: NDArray[np.float64] = p[np.argmax(same, axis=1)]
+    return merged
 
 
 def _tie_groups(values: NDArray[np.float64]) -> NDArray[np.float64]:
     """Distinct values, sorted, merging values within ``TIE_RTOL``; each group's smallest."""
     ordered = np.sort(values)
     new = np.concatenate([[True], np.diff(ordered) > TIE_RTOL * np.abs(ordered[1:])])
-    return ordered[new]
+    distinct: NDArray[np.float64] = ordered[new]
+    return distinct
 
 
 def _check_overshoot(overshoot: float) -> float:
@@ -203,15 +205,20 @@ def _range(
 # ---------------------------------------------------------------------------
 
 
-def _counts(values: NDArray, realizations: NDArray, answered: NDArray) -> NDArray[np.intp]:
+def _counts(
+    values: NDArray[np.float64], realizations: NDArray[np.float64], answered: NDArray[np.bool_]
+) -> NDArray[np.intp]:
     """Hits per inter-quantile bin: values (..., n_seeds, Q) -> (..., Q + 1)."""
     n_quantiles = values.shape[-1]
     bins = (values < realizations[:, None]).sum(-1)  # realization <= q_k falls below q_k
     onehot = (bins[..., None] == np.arange(n_quantiles + 1)) & answered[..., None]
-    return onehot.sum(-2)
+    counts: NDArray[np.intp] = onehot.sum(-2)
+    return counts
 
 
-def _calibration(counts: NDArray, n_seeds: float, p: NDArray) -> NDArray[np.float64]:
+def _calibration(
+    counts: NDArray[np.intp], n_seeds: float, p: NDArray[np.float64]
+) -> NDArray[np.float64]:
     """Calibration from hit counts (..., Q + 1); NaN where no seed was answered."""
     answered = counts.sum(-1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -221,10 +228,16 @@ def _calibration(counts: NDArray, n_seeds: float, p: NDArray) -> NDArray[np.floa
     # 5 % and the 95 % tail) give bit-identical scores and tie exactly at a threshold
     relative = np.sort(terms, axis=-1).sum(-1)
     score = special.chdtrc(p.size - 1, 2.0 * n_seeds * relative)
-    return np.where(answered[..., 0] > 0, score, np.nan)
+    calibration: NDArray[np.float64] = np.where(answered[..., 0] > 0, score, np.nan)
+    return calibration
 
 
-def _information(scored: NDArray, lower: NDArray, upper: NDArray, p: NDArray) -> NDArray:
+def _information(
+    scored: NDArray[np.float64],
+    lower: NDArray[np.float64],
+    upper: NDArray[np.float64],
+    p: NDArray[np.float64],
+) -> NDArray[np.float64]:
     """Relative information per item against the uniform on [lower, upper]: (..., I)."""
     shape = scored.shape[:-1] + (1,)
     knots = np.concatenate(
@@ -232,12 +245,16 @@ def _information(scored: NDArray, lower: NDArray, upper: NDArray, p: NDArray) ->
         axis=-1,
     )
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.log(upper - lower) + np.sum(p * np.log(p / np.diff(knots, axis=-1)), axis=-1)
+        information: NDArray[np.float64] = np.log(upper - lower) + np.sum(
+            p * np.log(p / np.diff(knots, axis=-1)), axis=-1
+        )
+    return information
 
 
-def _mean_over(values: NDArray, mask: NDArray) -> NDArray[np.float64]:
+def _mean_over(values: NDArray[np.float64], mask: NDArray[np.bool_]) -> NDArray[np.float64]:
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(mask, values, 0.0).sum(-1) / mask.sum(-1)
+        mean: NDArray[np.float64] = np.where(mask, values, 0.0).sum(-1) / mask.sum(-1)
+    return mean
 
 
 class _Scores(NamedTuple):
@@ -249,13 +266,14 @@ class _Scores(NamedTuple):
 
 def _score(
     study: _Study,
-    values: NDArray,
-    lower: NDArray,
-    upper: NDArray,
+    values: NDArray[np.float64],
+    lower: NDArray[np.float64],
+    upper: NDArray[np.float64],
     n_seeds: float,
 ) -> _Scores:
     """Score quantiles ``values`` (..., I, Q) on the original scale, e.g. decision makers."""
-    answered = ~np.isnan(values).any(-1)
+    # (..., I, Q) -> (..., I): an array; NumPy's stub allows a scalar for any(axis)
+    answered: NDArray[np.bool_] = ~np.isnan(values).any(-1)  # type: ignore[assignment]
     with np.errstate(invalid="ignore", divide="ignore"):
         scored = np.where(study.log_scale[:, None], np.log(values), values)
     p = study.p
@@ -270,7 +288,12 @@ def _score(
     )
 
 
-def _pool(study: _Study, weights: NDArray, lower: NDArray, upper: NDArray) -> NDArray[np.float64]:
+def _pool(
+    study: _Study,
+    weights: NDArray[np.float64],
+    lower: NDArray[np.float64],
+    upper: NDArray[np.float64],
+) -> NDArray[np.float64]:
     """Quantiles of linear pools: weights (A, E, I), normalised per item -> (A, I, Q).
 
     Each expert's distribution is piecewise uniform through the points
@@ -337,12 +360,13 @@ def _pool(study: _Study, weights: NDArray, lower: NDArray, upper: NDArray) -> ND
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         result = (g_hi - g_lo) / (f_hi - f_lo) * (levels - f_lo) + g_lo
         result[study.log_scale] = np.exp(result[study.log_scale])
-    result = np.where(levels == f_hi, np.take(original, flat), result).transpose(1, 0, 2)
-    result[~(weights.sum(1) > 0)] = np.nan  # nobody with weight answered the item
-    return result
+    quantiles: NDArray[np.float64] = np.where(levels == f_hi, np.take(original, flat), result)
+    quantiles = quantiles.transpose(1, 0, 2)
+    quantiles[~(weights.sum(1) > 0)] = np.nan  # nobody with weight answered the item
+    return quantiles
 
 
-def _normalise(raw: NDArray, answered: NDArray) -> NDArray[np.float64]:
+def _normalise(raw: NDArray[np.float64], answered: NDArray[np.bool_]) -> NDArray[np.float64]:
     """Weights (A, E, I) -> normalised over answering experts per item; NaN-free, 0 if none."""
     masked = raw * answered
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -436,7 +460,7 @@ def bin_counts(answers: ArrayLike, realizations: ArrayLike) -> NDArray[np.intp]:
 def _check_seeds(study: _Study) -> NDArray[np.intp]:
     if not study.seed.any():
         raise ValueError("no seed item: every realization is NaN")
-    n_answered = study.answered[:, study.seed].sum(-1)
+    n_answered: NDArray[np.intp] = study.answered[:, study.seed].sum(-1)
     if (n_answered == 0).any():
         raise ValueError(f"expert {_where(n_answered == 0)} answered no seed item")
     return n_answered
@@ -499,7 +523,7 @@ def calibration_score(
     counts = _counts(
         study.answers[:, study.seed], study.realizations[study.seed], study.answered[:, study.seed]
     )
-    return _calibration(counts, n, study.p)
+    return _calibration(counts, int(n), study.p)
 
 
 class InformationScore(NamedTuple):
@@ -574,13 +598,17 @@ def information_score(
     return _expert_information(study, lower, upper)
 
 
-def _expert_information(study: _Study, lower: NDArray, upper: NDArray) -> InformationScore:
+def _expert_information(
+    study: _Study, lower: NDArray[np.float64], upper: NDArray[np.float64]
+) -> InformationScore:
     per_item = np.where(study.answered, _information(study.scored, lower, upper, study.p), np.nan)
     seeds = _mean_over(per_item[:, study.seed], study.answered[:, study.seed])
     return InformationScore(per_item, seeds, _mean_over(per_item, study.answered))
 
 
-def _check_vector(name: str, values: ArrayLike, shape: tuple[int, ...] | None = None) -> NDArray:
+def _check_vector(
+    name: str, values: ArrayLike, shape: tuple[int, ...] | None = None
+) -> NDArray[np.float64]:
     v = np.asarray(values, dtype=float)
     if (shape is None and v.ndim != 1) or (shape is not None and v.shape != shape):
         raise ValueError(f"{name} must have shape {shape or '(n_experts,)'}, got {v.shape}")
@@ -635,7 +663,8 @@ def global_weights(
     raw = cal * info * (cal >= _check_alpha(alpha))
     if not raw.sum() > 0:
         raise ValueError(f"no expert has a positive weight at alpha = {alpha}")
-    return raw / raw.sum()
+    weights: NDArray[np.float64] = raw / raw.sum()
+    return weights
 
 
 def item_weights(
@@ -680,7 +709,8 @@ def item_weights(
     _check_vector("information_per_item", np.where(np.isnan(info), 0.0, info), info.shape)
     raw = np.nan_to_num(info) * (cal * (cal >= _check_alpha(alpha)))[:, None]
     with np.errstate(invalid="ignore", divide="ignore"):
-        return raw / raw.sum(0)
+        weights: NDArray[np.float64] = raw / raw.sum(0)
+    return weights
 
 
 # ---------------------------------------------------------------------------
@@ -719,7 +749,11 @@ class DecisionMaker:
 
 
 def _decision_maker(
-    study: _Study, weights: NDArray, lower: NDArray, upper: NDArray, n_seeds: int
+    study: _Study,
+    weights: NDArray[np.float64],
+    lower: NDArray[np.float64],
+    upper: NDArray[np.float64],
+    n_seeds: int,
 ) -> DecisionMaker:
     quantiles = _pool(study, weights[None], lower, upper)[0]
     scores = _score(study, quantiles, lower, upper, n_seeds)
@@ -797,7 +831,8 @@ def pooled_quantiles(
     """
     study = _check_study(answers, realizations, quantiles, log_scale)
     lower, upper = _range(study, _check_overshoot(overshoot))
-    return _pool(study, _pool_weights(study, weights)[None], lower, upper)[0]
+    pooled: NDArray[np.float64] = _pool(study, _pool_weights(study, weights)[None], lower, upper)[0]
+    return pooled
 
 
 def decision_maker(
@@ -1170,7 +1205,7 @@ def _robustness(
     )
 
 
-def _subset(study: _Study, experts: NDArray, items: NDArray) -> _Study:
+def _subset(study: _Study, experts: NDArray[np.bool_], items: NDArray[np.bool_]) -> _Study:
     return _Study(
         study.answers[experts][:, items],
         study.scored[experts][:, items],
@@ -1244,7 +1279,8 @@ def item_robustness(
     rows = []
     for item in seeds:
         items = np.arange(study.seed.size) != item
-        experts = study.answered[:, items & study.seed].any(-1)
+        # a 2-d array's any(-1) is an array; NumPy's stub allows a scalar
+        experts: NDArray[np.bool_] = study.answered[:, items & study.seed].any(-1)  # type: ignore[assignment]
         rows.append((int(item), _subset(study, experts, items)))
     return _robustness(rows, weighting, alpha, k)
 

@@ -245,27 +245,33 @@ def _probabilities(name: str, q: NDArray[np.float64], closed: bool) -> None:
 
 def _t_cdf(z: NDArray[np.float64], df: ArrayLike) -> NDArray[np.float64]:
     """Student-t CDF; closed form for SHELF's default of 3 degrees of freedom."""
+    cdf: NDArray[np.float64]
     if np.all(np.asarray(df) == 3.0):
         u = z / _SQRT3
         with np.errstate(over="ignore"):  # u * u = inf far in the tails: u / inf = 0, right
-            return 0.5 + (np.arctan(u) + u / (1.0 + u * u)) / np.pi
-    return special.stdtr(df, z)
+            cdf = 0.5 + (np.arctan(u) + u / (1.0 + u * u)) / np.pi
+    else:
+        cdf = special.stdtr(df, z)
+    return cdf
 
 
 def _t_pdf(z: NDArray[np.float64], df: float) -> NDArray[np.float64]:
     const = np.exp(special.gammaln((df + 1) / 2) - special.gammaln(df / 2)) / np.sqrt(df * np.pi)
     with np.errstate(over="ignore"):  # far in the tails the density is 0, as computed
-        return const * (1.0 + z * z / df) ** (-(df + 1) / 2)
+        pdf: NDArray[np.float64] = const * (1.0 + z * z / df) ** (-(df + 1) / 2)
+    return pdf
 
 
 def _norm_pdf(z: NDArray[np.float64]) -> NDArray[np.float64]:
     with np.errstate(over="ignore"):
-        return np.exp(-0.5 * z * z) / np.sqrt(2 * np.pi)
+        pdf: NDArray[np.float64] = np.exp(-0.5 * z * z) / np.sqrt(2 * np.pi)
+    return pdf
 
 
 def _skewnormal_cdf(z: NDArray[np.float64], slant: ArrayLike) -> NDArray[np.float64]:
     # Azzalini's skew-normal: F(z) = Phi(z) - 2 T(z, alpha), T Owen's function.
-    return np.clip(special.ndtr(z) - 2.0 * special.owens_t(z, slant), 0.0, 1.0)
+    cdf: NDArray[np.float64] = np.clip(special.ndtr(z) - 2.0 * special.owens_t(z, slant), 0.0, 1.0)
+    return cdf
 
 
 def _cdf_rows(
@@ -278,26 +284,29 @@ def _cdf_rows(
     """CDF of rows of one family at points ``x`` (rows, m); no checks."""
     a, b, c = prm[:, 0:1], prm[:, 1:2], prm[:, 2:3]
     lo, hi = lower[:, None], upper[:, None]
+    cdf: NDArray[np.float64]
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if name == "normal":
-            return special.ndtr((x - a) / b)
-        if name == "t":
-            return _t_cdf((x - a) / b, c)
-        if name == "skewnormal":
-            return _skewnormal_cdf((x - a) / b, c)
-        if name == "beta":
-            return special.betainc(a, b, np.clip((x - lo) / (hi - lo), 0.0, 1.0))
-        mirrored = name.startswith("mirror")
-        y = hi - x if mirrored else x - lo
-        inside = y > 0
-        y = np.where(inside, y, 1.0)
-        if name.endswith("gamma"):
-            f = special.gammaincc(a, b * y) if mirrored else special.gammainc(a, b * y)
+            cdf = special.ndtr((x - a) / b)
+        elif name == "t":
+            cdf = _t_cdf((x - a) / b, c)
+        elif name == "skewnormal":
+            cdf = _skewnormal_cdf((x - a) / b, c)
+        elif name == "beta":
+            cdf = special.betainc(a, b, np.clip((x - lo) / (hi - lo), 0.0, 1.0))
         else:
-            z = (np.log(y) - a) / b
-            z = -z if mirrored else z
-            f = special.ndtr(z) if name.endswith("lognormal") else _t_cdf(z, c)
-        return np.where(inside, f, 1.0 if mirrored else 0.0)
+            mirrored = name.startswith("mirror")
+            y = hi - x if mirrored else x - lo
+            inside = y > 0
+            y = np.where(inside, y, 1.0)
+            if name.endswith("gamma"):
+                f = special.gammaincc(a, b * y) if mirrored else special.gammainc(a, b * y)
+            else:
+                z = (np.log(y) - a) / b
+                z = -z if mirrored else z
+                f = special.ndtr(z) if name.endswith("lognormal") else _t_cdf(z, c)
+            cdf = np.where(inside, f, 1.0 if mirrored else 0.0)
+    return cdf
 
 
 def _ppf_rows(
@@ -310,26 +319,29 @@ def _ppf_rows(
     """Quantile function of rows of one family at levels ``q`` (rows, m); no checks."""
     a, b, c = prm[:, 0:1], prm[:, 1:2], prm[:, 2:3]
     lo, hi = lower[:, None], upper[:, None]
+    ppf: NDArray[np.float64]
     with np.errstate(over="ignore"):
         if name == "normal":
-            return a + b * special.ndtri(q)
-        if name == "t":
-            return a + b * special.stdtrit(c, q)
-        if name == "skewnormal":
-            return stats.skewnorm.ppf(q, c, loc=a, scale=b)
-        if name == "gamma":
-            return lo + special.gammaincinv(a, q) / b
-        if name == "lognormal":
-            return lo + np.exp(a + b * special.ndtri(q))
-        if name == "logt":
-            return lo + np.exp(a + b * special.stdtrit(c, q))
-        if name == "beta":
-            return lo + (hi - lo) * special.betaincinv(a, b, q)
-        if name == "mirrorgamma":
-            return hi - special.gammainccinv(a, q) / b
-        if name == "mirrorlognormal":
-            return hi - np.exp(a - b * special.ndtri(q))
-        return hi - np.exp(a - b * special.stdtrit(c, q))
+            ppf = a + b * special.ndtri(q)
+        elif name == "t":
+            ppf = a + b * special.stdtrit(c, q)
+        elif name == "skewnormal":
+            ppf = stats.skewnorm.ppf(q, c, loc=a, scale=b)
+        elif name == "gamma":
+            ppf = lo + special.gammaincinv(a, q) / b
+        elif name == "lognormal":
+            ppf = lo + np.exp(a + b * special.ndtri(q))
+        elif name == "logt":
+            ppf = lo + np.exp(a + b * special.stdtrit(c, q))
+        elif name == "beta":
+            ppf = lo + (hi - lo) * special.betaincinv(a, b, q)
+        elif name == "mirrorgamma":
+            ppf = hi - special.gammainccinv(a, q) / b
+        elif name == "mirrorlognormal":
+            ppf = hi - np.exp(a - b * special.ndtri(q))
+        else:
+            ppf = hi - np.exp(a - b * special.stdtrit(c, q))
+    return ppf
 
 
 def _by_family(
@@ -452,8 +464,12 @@ def distribution_quantile(
 # ------------------------------------------------------------------------ fitting
 
 
+_Model = Callable[..., tuple[NDArray[np.float64], NDArray[np.float64] | None]]
+"""``model(theta, *data, jac=bool)``: residuals, and the Jacobian when ``jac`` (else None)."""
+
+
 def _levenberg_marquardt(
-    model: Callable[..., tuple[NDArray[np.float64], NDArray[np.float64] | None]],
+    model: _Model,
     theta: NDArray[np.float64],
     data: tuple[NDArray[np.float64], ...],
     *,
@@ -479,6 +495,7 @@ def _levenberg_marquardt(
     theta = theta.copy()
     n, n_par = theta.shape
     r, jac = model(theta, *data, jac=True)
+    assert jac is not None  # asked for with jac=True
     cost = np.einsum("nk,nk->n", r, r)
     lam = np.full(n, 1e-3)
     active = np.isfinite(cost) & np.isfinite(jac).all(axis=(1, 2))
@@ -514,6 +531,7 @@ def _levenberg_marquardt(
         if ok.any():
             acc = idx[ok]
             r_acc, j_acc = model(trial[ok], *(d[ok] for d in sub), jac=True)
+            assert j_acc is not None  # asked for with jac=True
             good = np.isfinite(j_acc).all(axis=(1, 2))
             acc, r_acc, j_acc = acc[good], r_acc[good], j_acc[good]
             theta[acc] = trial[ok][good]
@@ -525,10 +543,16 @@ def _levenberg_marquardt(
 def _location_scale_model(
     cdf: Callable[[NDArray[np.float64]], NDArray[np.float64]],
     pdf: Callable[[NDArray[np.float64]], NDArray[np.float64]],
-) -> Callable[..., tuple[NDArray[np.float64], NDArray[np.float64] | None]]:
+) -> _Model:
     """Residuals ``sw (G((t - mu)/sigma) - p)`` in ``(mu, log sigma)``, with the Jacobian."""
 
-    def model(theta, t, p, sw, jac):
+    def model(
+        theta: NDArray[np.float64],
+        t: NDArray[np.float64],
+        p: NDArray[np.float64],
+        sw: NDArray[np.float64],
+        jac: bool,
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64] | None]:
         sigma = np.exp(np.clip(theta[:, 1:2], -300, 300))
         z = (t - theta[:, 0:1]) / sigma
         r = sw * (cdf(z) - p)
@@ -540,7 +564,14 @@ def _location_scale_model(
     return model
 
 
-def _skewnormal_model(theta, t, p, sw, *slant, jac):
+def _skewnormal_model(
+    theta: NDArray[np.float64],
+    t: NDArray[np.float64],
+    p: NDArray[np.float64],
+    sw: NDArray[np.float64],
+    *slant: NDArray[np.float64],
+    jac: bool,
+) -> tuple[NDArray[np.float64], NDArray[np.float64] | None]:
     """Skew-normal residuals in ``(xi, log omega[, alpha])``; slant fixed if passed."""
     omega = np.exp(np.clip(theta[:, 1:2], -300, 300))
     alpha = slant[0] if slant else theta[:, 2:3]
@@ -556,7 +587,13 @@ def _skewnormal_model(theta, t, p, sw, *slant, jac):
     return r, np.stack(cols, axis=-1)
 
 
-def _gamma_model(theta, y, p, sw, jac):
+def _gamma_model(
+    theta: NDArray[np.float64],
+    y: NDArray[np.float64],
+    p: NDArray[np.float64],
+    sw: NDArray[np.float64],
+    jac: bool,
+) -> tuple[NDArray[np.float64], NDArray[np.float64] | None]:
     """Gamma residuals ``sw (P(a, b y) - p)`` in ``(log a, log b)``."""
     log_a, log_b = np.clip(theta[:, 0:1], -50, 50), np.clip(theta[:, 1:2], -300, 300)
     a, by = np.exp(log_a), np.exp(log_b) * y
@@ -571,7 +608,13 @@ def _gamma_model(theta, y, p, sw, jac):
     return r, sw[..., None] * np.stack((d_log_a, d_log_b), axis=-1)
 
 
-def _beta_model(theta, y, p, sw, jac):
+def _beta_model(
+    theta: NDArray[np.float64],
+    y: NDArray[np.float64],
+    p: NDArray[np.float64],
+    sw: NDArray[np.float64],
+    jac: bool,
+) -> tuple[NDArray[np.float64], NDArray[np.float64] | None]:
     """Beta residuals ``sw (I_y(a, b) - p)`` in ``(log a, log b)``."""
     a, b = np.exp(np.clip(theta[:, 0:1], -50, 50)), np.exp(np.clip(theta[:, 1:2], -50, 50))
     r = sw * (special.betainc(a, b, y) - p)
@@ -658,7 +701,17 @@ class QuantileFit:
         return codes, self.params[np.arange(n), codes], self.lower, self.upper
 
 
-def _shelf_starts(x, p):
+def _shelf_starts(
+    x: NDArray[np.float64], p: NDArray[np.float64]
+) -> tuple[
+    NDArray[np.float64],
+    NDArray[np.float64],
+    NDArray[np.float64],
+    NDArray[np.float64],
+    NDArray[np.float64],
+    NDArray[np.float64],
+    NDArray[np.float64],
+]:
     """SHELF ``fitdist``'s starting values, from a normal through the outer quantiles."""
     x_min, x_max = x[:, 0], x[:, -1]
     z_min, z_max = special.ndtri(p[:, 0]), special.ndtri(p[:, -1])
@@ -668,7 +721,9 @@ def _shelf_starts(x, p):
     return m, v, q[:, 0], q[:, 1], q[:, 2], z_min, z_max
 
 
-def _best_of_starts(model, starts, data, max_iter):
+def _best_of_starts(
+    model: _Model, starts: NDArray[np.float64], data: tuple[NDArray[np.float64], ...], max_iter: int
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Run the batched fit from several starts per row (all at once); keep each row's best.
 
     ``starts`` has shape (s, n, p); returns parameters (n, p) and sums of squares (n,).
@@ -681,7 +736,9 @@ def _best_of_starts(model, starts, data, max_iter):
     return theta.reshape(s, n, -1)[pick, np.arange(n)], ssq[pick, np.arange(n)]
 
 
-def _pair_lines(t, z):
+def _pair_lines(
+    t: NDArray[np.float64], z: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Lines ``t = mu + sigma z`` through each pair of adjacent points: (k - 1, n) each."""
     dz = z[:, 1:] - z[:, :-1]
     sigma = (t[:, 1:] - t[:, :-1]) / dz
@@ -689,7 +746,15 @@ def _pair_lines(t, z):
     return mu.T, sigma.T
 
 
-def _fit_location_scale(model, inverse, t, p, sw, mu0, log_sigma0):
+def _fit_location_scale(
+    model: _Model,
+    inverse: Callable[[NDArray[np.float64]], NDArray[np.float64]],
+    t: NDArray[np.float64],
+    p: NDArray[np.float64],
+    sw: NDArray[np.float64],
+    mu0: NDArray[np.float64],
+    log_sigma0: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """Fit ``G((t - mu)/sigma)`` to rows; return mu, sigma and the sum of squares.
 
     Each row is normalised to unit range first. Starts: SHELF's ``(mu0, log
@@ -709,7 +774,13 @@ def _fit_location_scale(model, inverse, t, p, sw, mu0, log_sigma0):
     return centre[:, 0] + spread[:, 0] * theta[:, 0], spread[:, 0] * np.exp(theta[:, 1]), ssq
 
 
-def _fit_skewnormal(t, p, sw, mean, sd):
+def _fit_skewnormal(
+    t: NDArray[np.float64],
+    p: NDArray[np.float64],
+    sw: NDArray[np.float64],
+    mean: NDArray[np.float64],
+    sd: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """SHELF's two-stage skew-normal fit: location/scale on a slant grid, then jointly."""
     n, g = t.shape[0], _SLANT_GRID.size
     centre = t.mean(axis=1, keepdims=True)
@@ -738,7 +809,15 @@ def _fit_skewnormal(t, p, sw, mean, sd):
     )
 
 
-def _moment_starts(y, p, mean0, v0, to_shapes):
+def _moment_starts(
+    y: NDArray[np.float64],
+    p: NDArray[np.float64],
+    mean0: NDArray[np.float64],
+    v0: NDArray[np.float64],
+    to_shapes: Callable[
+        [NDArray[np.float64], NDArray[np.float64]], tuple[NDArray[np.float64], NDArray[np.float64]]
+    ],
+) -> NDArray[np.float64]:
     """Log-shape starts: SHELF's moments ``(mean0, v0)``, and a normal through each pair.
 
     ``to_shapes(mean, var)`` turns moments into the family's two parameters;
@@ -756,18 +835,28 @@ def _moment_starts(y, p, mean0, v0, to_shapes):
     return np.where(ok, starts, fallback)
 
 
-def _gamma_shapes(mean, var):
+def _gamma_shapes(
+    mean: NDArray[np.float64], var: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Gamma (shape, rate) with the given mean and variance: ``(m^2/v, m/v)``."""
     return mean * mean / var, mean / var
 
 
-def _beta_shapes(mean, var):
+def _beta_shapes(
+    mean: NDArray[np.float64], var: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Beta shapes from a mean and variance, SHELF's formula (absolute values)."""
     alp = np.abs(mean**3 / var * (1 / mean - 1) - mean)
     return alp, np.abs(alp / mean - alp)
 
 
-def _fit_gamma(y, p, sw, mean0, v0):
+def _fit_gamma(
+    y: NDArray[np.float64],
+    p: NDArray[np.float64],
+    sw: NDArray[np.float64],
+    mean0: NDArray[np.float64],
+    v0: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """Fit a gamma to positive ``y`` (rows normalised by their mean); return a, b, ssq."""
     unit = y.mean(axis=1, keepdims=True)
     yn = y / unit
@@ -928,7 +1017,12 @@ def fit_quantiles(
     m, v, q40, q50, q60, z_min, z_max = _shelf_starts(x, p)
     everyone = np.arange(n)
 
-    def store(name, rows, columns, error):
+    def store(
+        name: str,
+        rows: NDArray[np.intp],
+        columns: tuple[NDArray[np.float64], ...],
+        error: NDArray[np.float64],
+    ) -> None:
         if name in wanted:
             params[rows, _CODE[name], : len(columns)] = np.column_stack(columns)
             ssq[rows, _CODE[name]] = error
@@ -936,8 +1030,9 @@ def fit_quantiles(
     normal = _location_scale_model(special.ndtr, _norm_pdf)
     student = _location_scale_model(lambda z: _t_cdf(z, tdf), lambda z: _t_pdf(z, tdf))
 
-    def t_inverse(q):
-        return special.stdtrit(tdf, q)
+    def t_inverse(q: NDArray[np.float64]) -> NDArray[np.float64]:
+        quantiles: NDArray[np.float64] = special.stdtrit(tdf, q)
+        return quantiles
 
     # Unbounded families; the skew-normal starts from the fitted normal.
     if wanted & {"normal", "skewnormal"}:
@@ -1040,7 +1135,24 @@ def _pool_weights(
         return w / totals[groups], counts
 
 
-def _pool_setup(family, params, lower, upper, groups, n_groups, weights):
+def _pool_setup(
+    family: ArrayLike,
+    params: ArrayLike,
+    lower: ArrayLike,
+    upper: ArrayLike,
+    groups: ArrayLike,
+    n_groups: int,
+    weights: ArrayLike | None,
+) -> tuple[
+    NDArray[np.intp],
+    NDArray[np.float64],
+    NDArray[np.float64],
+    NDArray[np.float64],
+    NDArray[np.intp],
+    NDArray[np.float64],
+    NDArray[np.intp],
+    sparse.csr_matrix,
+]:
     codes, prm, lo, hi = _check_distributions(family, params, lower, upper)
     n = codes.size
     _, grp = grouped_input(np.zeros(n), groups, n_groups)
@@ -1200,7 +1312,7 @@ def linear_pool_quantiles(
         above = np.asarray(mixing @ each) >= q
         high = np.where(above, mid, high)
         low = np.where(above, low, mid)
-    out = 0.5 * (low + high)
+    out: NDArray[np.float64] = 0.5 * (low + high)
     out[~present] = np.nan
     return out
 
@@ -1273,7 +1385,11 @@ def _scale(scale: str) -> bool:
     return scale == "log"
 
 
-def _piecewise_nodes(quantile_values, levels, lower, upper, scale):
+def _piecewise_nodes(
+    quantile_values: ArrayLike, levels: ArrayLike, lower: ArrayLike, upper: ArrayLike, scale: str
+) -> tuple[
+    NDArray[np.float64], NDArray[np.float64], bool, NDArray[np.float64], NDArray[np.float64]
+]:
     """Nodes (n, k + 2) on the working scale, their cumulative probabilities, the bounds."""
     log = _scale(scale)
     vals = _matrix("quantile_values", quantile_values)

@@ -41,94 +41,42 @@ Conventions
   the same time share their recency weights equally.
 
 :data:`METHODS` maps a short name to every pool, each callable as
-``pool(values, groups, n_groups, weights)``; :func:`pool_all` runs them all, sharing
-the binning (and any sort) among the median-type pools.
+``pool(values, groups, n_groups, weights)``; :func:`pool` runs one of them by name
+(or any pool given) with its parameters, and is the way the bootstrap of
+:mod:`elicit.core.consensus` and the back-test reach a pool; :func:`pool_all` runs
+them all, sharing the binning (and any sort) among the median-type pools. Sorting
+within groups (:func:`grouped_sort`) and the median of sorted groups come from
+:mod:`elicit.core.sorting`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
 from .layout import grouped_input, grouped_weights
+from .sorting import (
+    TIE_TOLERANCE,
+    GroupedSort,
+    _cumulative_share,
+    _group_of,
+    _grouped_sort,
+    _median_sorted,
+    _Rows,
+    _running_sum,
+    _runs,
+    _share_ties,
+)
+from .sorting import grouped_sort as grouped_sort
 
 CLIP_EPSILON = 1e-3
 """Default clipping of probabilities for the log-odds and probit pools: [0.001, 0.999]."""
 
-TIE_TOLERANCE = 1e-10
-"""Cumulative weight shares this close to a cut (1/2, a trimming fraction) lie on it."""
-
 DEFAULT_TRIM_FRACTION = 0.1
 """Default fraction of judgments (or of weight) cut from each end by the trimmed mean."""
-
-
-class GroupedSort(NamedTuple):
-    """The values of every group in ascending order, from :func:`grouped_sort`.
-
-    Attributes
-    ----------
-    order : ndarray of intp, shape (n,)
-        Indices into the input that sort it by group, then by value:
-        ``values[order]`` lists group 0's values in ascending order, then group 1's,
-        and so on.
-    counts : ndarray of intp, shape (n_groups,)
-        Number of values in each group.
-    starts : ndarray of intp, shape (n_groups,)
-        Position in ``order`` of each group's smallest value.
-    """
-
-    order: NDArray[np.intp]
-    counts: NDArray[np.intp]
-    starts: NDArray[np.intp]
-
-
-def grouped_sort(values: ArrayLike, groups: ArrayLike, n_groups: int) -> GroupedSort:
-    r"""Sort the values of every group at once.
-
-    The permutation returned orders the judgments by group and, within a group, by
-    value: for group :math:`g` with :math:`m_g` values starting at :math:`s_g`,
-
-    .. math:: x_{o_{s_g}} \le x_{o_{s_g + 1}} \le \dots \le x_{o_{s_g + m_g - 1}}.
-
-    When the groups are of similar size the values are laid out in a
-    ``(n_groups, largest group)`` array and its rows sorted together, which is
-    faster than one sort of the whole array; very uneven groups fall back to two
-    stable ``argsort`` calls (value, then group).
-
-    Parameters
-    ----------
-    values : array_like of float, shape (n,)
-        Finite numbers.
-    groups : array_like of int, shape (n,)
-        Group (question) index of each value, in ``[0, n_groups)``.
-    n_groups : int
-        Number of groups.
-
-    Returns
-    -------
-    GroupedSort
-        ``order``, ``counts`` and ``starts``. It may be passed as ``presorted`` to
-        :func:`median_pool`, :func:`trimmed_mean_pool` or
-        :func:`recency_weighted_median_pool` called with the same ``values`` and
-        ``groups``; they use it only for values too bunched up to bin (see the module
-        notes), and otherwise need no sort of every group.
-
-    Raises
-    ------
-    ValueError
-        If a value is not finite, a group index is out of range or the shapes differ.
-
-    References
-    ----------
-    NumPy reference, ``numpy.argsort`` and ``numpy.lexsort``,
-    https://numpy.org/doc/stable/reference/generated/numpy.argsort.html
-    """
-    values, groups = grouped_input(values, groups, n_groups)
-    return _grouped_sort(values, groups, n_groups)
 
 
 def neyman_roughgarden_factor(n: ArrayLike) -> NDArray[np.float64]:
@@ -165,7 +113,10 @@ def neyman_roughgarden_factor(n: ArrayLike) -> NDArray[np.float64]:
     if bad.size:
         flat = count.ravel()
         raise ValueError(f"n[{bad[0]}] is {flat[bad[0]]}, not a whole number of at least 1")
-    return count * (np.sqrt(3 * count**2 - 3 * count + 1) - 2) / (count**2 - count - 1)
+    factor: NDArray[np.float64] = (
+        count * (np.sqrt(3 * count**2 - 3 * count + 1) - 2) / (count**2 - count - 1)
+    )
+    return factor
 
 
 def metaculus_recency_weights(
@@ -466,7 +417,8 @@ def log_odds_pool(
     *International Journal of Forecasting* 30(2), 344-356, 2014.
     """
     p, g, w = _pool_input(values, groups, n_groups, weights)
-    return special.expit(_mean(_logit(p, _eps(eps)), g, n_groups, w))
+    pooled: NDArray[np.float64] = special.expit(_mean(_logit(p, _eps(eps)), g, n_groups, w))
+    return pooled
 
 
 geometric_mean_of_odds_pool = log_odds_pool
@@ -576,7 +528,8 @@ def probit_pool(
     (method ProbitArMean).
     """
     p, g, w = _pool_input(values, groups, n_groups, weights)
-    return special.ndtr(_mean(_probit(p, _eps(eps)), g, n_groups, w))
+    pooled: NDArray[np.float64] = special.ndtr(_mean(_probit(p, _eps(eps)), g, n_groups, w))
+    return pooled
 
 
 def recency_weighted_median_pool(
@@ -714,6 +667,79 @@ METHODS: dict[str, Callable[..., NDArray[np.float64]]] = {
 }
 """Every pool by name; each is callable as ``pool(values, groups, n_groups, weights)``."""
 
+Pool = Callable[..., ArrayLike]
+"""A pool in the grouped layout: ``pool(values, groups, n_groups[, weights], **parameters)``."""
+
+
+def pool(
+    method: str | Pool,
+    values: ArrayLike,
+    groups: ArrayLike,
+    n_groups: int,
+    weights: ArrayLike | None = None,
+    **parameters: object,
+) -> NDArray[np.float64]:
+    r"""Run one pool, named or given, on every question: the one way into a pool.
+
+    For the pool :math:`f` named by ``method`` (a key of :data:`METHODS`) or given as a
+    callable, with its ``parameters`` :math:`\theta`,
+
+    .. math:: \hat p_g = f_\theta\bigl(\{(p_i, w_i) : i \in g\}\bigr),
+              \qquad g = 0, \dots, n_{\text{groups}} - 1,
+
+    computed for all questions in one call. ``weights`` are passed on only when given,
+    so a callable that takes none (a statistic such as
+    ``lambda v, g, n: grouped_quantiles(v, g, n, [0.5])``) can be run the same way.
+    :func:`elicit.core.consensus.grouped_bootstrap_ci` and
+    :func:`elicit.core.backtest.backtest` reach their pools through this function.
+
+    Parameters
+    ----------
+    method : str or callable
+        A name in :data:`METHODS`, or a callable
+        ``method(values, groups, n_groups[, weights=...], **parameters)`` returning
+        one result per group (an array of shape ``(n_groups, ...)``).
+    values : array_like of float, shape (n,)
+        The judgments (probabilities in [0, 1] for the pools of :data:`METHODS`).
+    groups : array_like of int, shape (n,)
+        Question index of each judgment, in ``[0, n_groups)``.
+    n_groups : int
+        Number of questions.
+    weights : array_like of float, shape (n,), optional
+        Non-negative weight of each judgment.
+    **parameters
+        Keyword arguments of the pool, e.g. ``fraction`` of :func:`trimmed_mean_pool`,
+        ``eps`` of :func:`log_odds_pool`, ``times`` of
+        :func:`recency_weighted_median_pool`.
+
+    Returns
+    -------
+    ndarray of float, shape (n_groups, ...)
+        The pool's result, NaN for a question with no judgments.
+
+    Raises
+    ------
+    ValueError
+        If ``method`` is a name not in :data:`METHODS`, if the pool returns an array
+        whose first axis is not ``n_groups`` long, or as the pool itself.
+
+    References
+    ----------
+    See the individual pools.
+    """
+    if isinstance(method, str):
+        if method not in METHODS:
+            raise ValueError(f"unknown pool {method!r}; known: {', '.join(METHODS)}")
+        method = METHODS[method]
+    if weights is None:
+        out = method(values, groups, n_groups, **parameters)
+    else:
+        out = method(values, groups, n_groups, weights=weights, **parameters)
+    result = np.asarray(out, dtype=float)
+    if result.ndim == 0 or result.shape[0] != n_groups:
+        raise ValueError(f"pool returned shape {result.shape}, expected ({n_groups}, ...)")
+    return result
+
 
 # Checking input ###########################################################
 
@@ -813,10 +839,13 @@ def _mean(
         total = np.bincount(g, weights=terms, minlength=n_groups)
         size = np.bincount(g, weights=w, minlength=n_groups)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return total / size
+        mean: NDArray[np.float64] = total / size
+    return mean
 
 
-def _linear(p, g, n_groups, w):
+def _linear(
+    p: NDArray[np.float64], g: NDArray[np.intp], n_groups: int, w: NDArray[np.float64] | None
+) -> NDArray[np.float64]:
     return np.clip(_mean(p, g, n_groups, w), 0.0, 1.0)
 
 
@@ -836,8 +865,12 @@ def _probit(p: NDArray[np.float64], eps: float) -> NDArray[np.float64]:
     for steps in _GRID_STEPS:
         k = _grid_index(p, steps)
         if k is not None:
-            return special.ndtri(np.clip(np.arange(steps + 1) / steps, eps, 1.0 - eps))[k]
-    return special.ndtri(np.clip(p, eps, 1.0 - eps))
+            table: NDArray[np.float64] = special.ndtri(
+                np.clip(np.arange(steps + 1) / steps, eps, 1.0 - eps)
+            )
+            return table[k]
+    quantiles: NDArray[np.float64] = special.ndtri(np.clip(p, eps, 1.0 - eps))
+    return quantiles
 
 
 _GRID_STEPS = (100, 1000)
@@ -858,66 +891,23 @@ def _grid_index(p: NDArray[np.float64], steps: int) -> NDArray[np.intp] | None:
     return k.astype(np.intp)
 
 
-def _extremized(mean_z, g, n_groups, w, factor):
-    if factor is None:
+def _extremized(
+    mean_z: NDArray[np.float64],
+    g: NDArray[np.intp],
+    n_groups: int,
+    w: NDArray[np.float64] | None,
+    d: float | None,
+) -> NDArray[np.float64]:
+    factor: NDArray[np.float64] | float
+    if d is None:
         counts = np.bincount(g if w is None else g[w > 0], minlength=n_groups)
         factor = np.full(n_groups, np.nan)
         present = counts > 0
         factor[present] = neyman_roughgarden_factor(counts[present])
-    return special.expit(factor * mean_z)
-
-
-class _Rows:
-    """Where each judgment goes when the groups are laid out as the rows of a padded grid.
-
-    Computed once per call and shared by every sort along the rows (values, times).
-    Groups of very different sizes would make the grid too large; then ``sort`` falls
-    back to two stable flat ``argsort`` calls.
-    """
-
-    def __init__(self, groups: NDArray[np.intp], n_groups: int) -> None:
-        self.groups, self.n_groups, self.n = groups, n_groups, groups.size
-        self.counts = np.bincount(groups, minlength=n_groups)
-        self.starts = np.cumsum(self.counts) - self.counts
-        self.width = int(self.counts.max()) if self.n else 0
-        self.by_group = _group_order(groups, n_groups)
-        self.row_start = np.repeat(self.starts, self.counts)
-        self.padded = n_groups * self.width <= 2 * self.n + 4096
-
-    def sort(self, keys: NDArray[np.float64]) -> GroupedSort:
-        """Order by group, then by (finite) key; ties in any order."""
-        return self.sort_keys(keys)[0]
-
-    def sort_keys(self, keys: NDArray[np.float64]) -> tuple[GroupedSort, NDArray[np.float64]]:
-        """As :meth:`sort`, with the keys in that order."""
-        if not self.n:
-            return GroupedSort(np.zeros(0, dtype=np.intp), self.counts, self.starts), keys
-        if self.padded:
-            shift = np.arange(self.n_groups) * self.width - self.starts
-            grid = np.full((self.n_groups, self.width), np.inf)
-            by_group = keys[self.by_group]
-            grid.ravel()[np.arange(self.n) + np.repeat(shift, self.counts)] = by_group
-            rank = np.argsort(grid, axis=1)
-            at = rank[np.arange(self.width) < self.counts[:, None]]
-            at += self.row_start  # positions in by_group, each within its group's block
-            order, ordered = self.by_group[at], by_group[at]
-        else:
-            by_key = np.argsort(keys, kind="stable")
-            order = by_key[_group_order(self.groups[by_key], self.n_groups)]
-            ordered = keys[order]
-        sorted_ = GroupedSort(order.astype(np.intp, copy=False), self.counts, self.starts)
-        return sorted_, ordered
-
-
-def _grouped_sort(values: NDArray[np.float64], groups: NDArray[np.intp], n_groups: int):
-    return _Rows(groups, n_groups).sort(values)
-
-
-def _group_order(groups: NDArray[np.intp], n_groups: int) -> NDArray[np.intp]:
-    """Stable permutation sorting by group; a radix sort when the indices fit 16 bits."""
-    if n_groups <= 1 << 16:
-        return np.argsort(groups.astype(np.uint16), kind="stable")
-    return np.argsort(groups, kind="stable")
+    else:
+        factor = d
+    pooled: NDArray[np.float64] = special.expit(factor * mean_z)
+    return pooled
 
 
 class _Bins:
@@ -954,7 +944,7 @@ class _Bins:
         width = min(_MAX_BINS, max(1, n // (2 * max(n_groups, 1))))
         # a handful of judgments per group: the chosen bins would hold most of them
         self.direct = width < _MIN_BINS and n > _FEW_MEMBERS
-        self.steps = None
+        self.steps: int | None = None
         if self.direct:
             return
         for steps in _GRID_STEPS:
@@ -996,6 +986,7 @@ class _Bins:
 
     def value(self, bins: NDArray[np.intp]) -> NDArray[np.float64]:
         """Give the probability of every judgment in each flat bin, when the bins are a grid."""
+        assert self.steps is not None  # called on a grid only
         return (bins % self.size) / self.steps
 
     def totals(self, table: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -1004,15 +995,16 @@ class _Bins:
         On a grid every judgment of a bin has the bin's value, so the sum of ``x * p``
         over a bin is the bin's sum of ``x`` times that value.
         """
+        assert self.steps is not None  # called on a grid only
         return (
             table.reshape(self.n_groups, self.size) * (np.arange(self.size) / self.steps)
         ).ravel()
 
     def sums(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
         """Sum of ``x`` over every bin, shape ``(n_groups, size)``."""
-        return np.bincount(self.key, weights=x, minlength=self.counts.size).reshape(
-            self.n_groups, self.size
-        )
+        sums = np.bincount(self.key, weights=x, minlength=self.counts.size)
+        # np.bincount with weights gives float64; NumPy's stub types it intp
+        return sums.reshape(self.n_groups, self.size)  # type: ignore[return-value]
 
     def at(self, position: NDArray[np.intp]) -> NDArray[np.intp]:
         """Flat bin of the judgment at each sorted position (all groups end to end)."""
@@ -1032,13 +1024,15 @@ class _Bins:
             self._sorted = _grouped_sort(self.p, self.g, self.n_groups)
         return self._sorted
 
-    def members(self, flag: NDArray[np.bool_]):
+    def members(
+        self, flag: NDArray[np.bool_]
+    ) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.intp]]:
         """Find the judgments in the bins marked by :meth:`choose`, sorted by group and value.
 
         Returns their indices, their groups and their flat bins.
         """
         index = np.flatnonzero(flag[self.key])
-        order = _Rows(self.g[index], self.n_groups).sort(self.p[index]).order
+        order = _grouped_sort(self.p[index], self.g[index], self.n_groups).order
         index = index[order]
         g = self.g[index]
         return index, g, self.key[index]
@@ -1054,30 +1048,9 @@ _FEW_MEMBERS = 4096
 """So many members of chosen bins are always sorted apart, however few the judgments."""
 
 
-def _runs(keys: NDArray[np.intp]) -> NDArray[np.intp]:
-    """Where each run of equal entries of ``keys`` (sorted, non-empty) starts."""
-    new = np.empty(keys.size, dtype=bool)
-    new[0] = True
-    np.not_equal(keys[1:], keys[:-1], out=new[1:])
-    return np.flatnonzero(new)
-
-
-def _running_sum(x: NDArray[np.float64], firsts: NDArray[np.intp]) -> NDArray[np.float64]:
-    """Inclusive running sum of ``x`` restarting at each of ``firsts`` (``firsts[0] == 0``).
-
-    Subtracting the previous run's total at the start of each run keeps the running sum
-    at the size of one run, so the rounding is that of one run's sum, not of all.
-    """
-    totals = np.add.reduceat(x, firsts)
-    steps = x.copy()
-    steps[firsts[1:]] -= totals[:-1]
-    running = np.cumsum(steps)
-    drift = np.zeros(firsts.size)
-    drift[1:] = running[firsts[1:] - 1] - totals[:-1]
-    return running - np.repeat(drift, np.diff(firsts, append=x.size))
-
-
-def _between(table: NDArray[np.float64], low: NDArray[np.intp], high: NDArray[np.intp]):
+def _between(
+    table: NDArray[np.float64], low: NDArray[np.intp], high: NDArray[np.intp]
+) -> NDArray[np.float64]:
     """Sum of the flat ``table`` strictly between each pair of flat bins ``low < high``."""
     out = np.zeros(low.size)
     gap = np.flatnonzero(low + 1 < high)
@@ -1088,7 +1061,9 @@ def _between(table: NDArray[np.float64], low: NDArray[np.intp], high: NDArray[np
     return out
 
 
-def _median(p, w, bins: _Bins) -> NDArray[np.float64]:
+def _median(
+    p: NDArray[np.float64], w: NDArray[np.float64] | None, bins: _Bins
+) -> NDArray[np.float64]:
     if bins.direct:
         return _median_sorted(p, w, bins.sorted())
     result = np.full(bins.n_groups, np.nan)
@@ -1119,7 +1094,9 @@ def _median(p, w, bins: _Bins) -> NDArray[np.float64]:
     return result
 
 
-def _weighted_median(p, w, bins: _Bins) -> NDArray[np.float64] | None:
+def _weighted_median(
+    p: NDArray[np.float64], w: NDArray[np.float64], bins: _Bins
+) -> NDArray[np.float64] | None:
     r"""Weighted median of every present group, :math:`l` and :math:`r` as in median_pool.
 
     None if the bins to look into hold too many judgments: sort them all instead.
@@ -1136,8 +1113,7 @@ def _weighted_median(p, w, bins: _Bins) -> NDArray[np.float64] | None:
     right_bin = rows + np.argmax(share[present] > high, axis=1)
     if bins.steps:
         return 0.5 * (bins.value(left_bin) + bins.value(right_bin))
-    chosen = np.concatenate([left_bin, right_bin])
-    chosen = bins.choose(chosen)
+    chosen = bins.choose(np.concatenate([left_bin, right_bin]))
     if chosen is None:
         return None
     index, g, key = bins.members(chosen)
@@ -1151,7 +1127,13 @@ def _weighted_median(p, w, bins: _Bins) -> NDArray[np.float64] | None:
     return 0.5 * (ordered[left] + ordered[right])
 
 
-def _member_shares(w_members, key, upto, weight, total):
+def _member_shares(
+    w_members: NDArray[np.float64],
+    key: NDArray[np.intp],
+    upto: NDArray[np.float64],
+    weight: NDArray[np.float64],
+    total: NDArray[np.float64],
+) -> NDArray[np.float64]:
     """Inclusive cumulative weight share of sorted members, given the bins' running sums.
 
     Shares, not weights, are summed (as in sorting every group), so that questions
@@ -1167,7 +1149,9 @@ def _member_shares(w_members, key, upto, weight, total):
     return cum
 
 
-def _trimmed_mean(p, w, bins: _Bins, alpha: float) -> NDArray[np.float64]:
+def _trimmed_mean(
+    p: NDArray[np.float64], w: NDArray[np.float64] | None, bins: _Bins, alpha: float
+) -> NDArray[np.float64]:
     if bins.direct:
         return _trimmed_mean_sorted(p, w, bins.sorted(), alpha)
     result = np.full(bins.n_groups, np.nan)
@@ -1186,8 +1170,7 @@ def _trimmed_mean(p, w, bins: _Bins, alpha: float) -> NDArray[np.float64]:
             with np.errstate(invalid="ignore", divide="ignore"):
                 result[present] = np.clip(total / size, 0.0, 1.0)
             return result
-        chosen = np.concatenate([first_bin, last_bin])
-        chosen = bins.choose(chosen)
+        chosen = bins.choose(np.concatenate([first_bin, last_bin]))
         if chosen is None:
             return _trimmed_mean_sorted(p, None, bins.sorted(), alpha)
         total = _between(bins.sums(p).ravel(), first_bin, last_bin)
@@ -1210,7 +1193,9 @@ def _trimmed_mean(p, w, bins: _Bins, alpha: float) -> NDArray[np.float64]:
     return result
 
 
-def _weighted_trimmed_sums(p, w, bins: _Bins, alpha: float):
+def _weighted_trimmed_sums(
+    p: NDArray[np.float64], w: NDArray[np.float64], bins: _Bins, alpha: float
+) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
     """Kept weight and weighted sum of every present group, as in trimmed_mean_pool.
 
     A judgment is kept when its cumulative share ``upto`` (inclusive) exceeds
@@ -1233,8 +1218,7 @@ def _weighted_trimmed_sums(p, w, bins: _Bins, alpha: float):
         return _grid_weighted_trimmed_sums(
             bins, weight.ravel(), upto.ravel(), total, low_bin, high_bin, alpha
         )
-    chosen = np.concatenate([low_bin, high_bin])
-    chosen = bins.choose(chosen)
+    chosen = bins.choose(np.concatenate([low_bin, high_bin]))
     if chosen is None:
         return None
     kept = _between(weight.ravel(), low_bin, high_bin)
@@ -1252,7 +1236,13 @@ def _weighted_trimmed_sums(p, w, bins: _Bins, alpha: float):
     return kept_sum, kept
 
 
-def _grid_trimmed_sum(bins: _Bins, first, last, first_bin, last_bin) -> NDArray[np.float64]:
+def _grid_trimmed_sum(
+    bins: _Bins,
+    first: NDArray[np.intp],
+    last: NDArray[np.intp],
+    first_bin: NDArray[np.intp],
+    last_bin: NDArray[np.intp],
+) -> NDArray[np.float64]:
     """Sum of the judgments at sorted positions ``first`` to ``last`` of each group, on a grid.
 
     Bins wholly between the two edge bins count whole; of an edge bin, only the judgments
@@ -1265,7 +1255,15 @@ def _grid_trimmed_sum(bins: _Bins, first, last, first_bin, last_bin) -> NDArray[
     return total + in_first * bins.value(first_bin) + in_last * bins.value(last_bin)
 
 
-def _grid_weighted_trimmed_sums(bins: _Bins, weight, upto, total, low_bin, high_bin, alpha):
+def _grid_weighted_trimmed_sums(
+    bins: _Bins,
+    weight: NDArray[np.float64],
+    upto: NDArray[np.float64],
+    total: NDArray[np.float64],
+    low_bin: NDArray[np.intp],
+    high_bin: NDArray[np.intp],
+    alpha: float,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     r"""Kept weight and weighted sum of every present group, as in trimmed_mean_pool, on a grid.
 
     The ``c`` judgments of a bin tie, so they share its weight :math:`W` equally: with
@@ -1297,61 +1295,12 @@ def _grid_weighted_trimmed_sums(bins: _Bins, weight, upto, total, low_bin, high_
 # The same pools from a sort of every group: for values bunched into a few bins ##########
 
 
-def _rows(sorted_: GroupedSort) -> NDArray[np.intp]:
-    return np.repeat(np.arange(sorted_.counts.size), sorted_.counts)
-
-
-def _cumulative_share(w_sorted: NDArray[np.float64], sorted_: GroupedSort):
-    """Inclusive cumulative share of each group's weight, in sorted order, and the shares.
-
-    Each group's shares sum to 1; subtracting 1 at the start of every later group keeps
-    the running sum near [0, 1], so the error is that of one group's sum, not of all.
-    """
-    counts = sorted_.counts
-    totals = np.zeros(counts.size)
-    present = np.flatnonzero(counts)
-    firsts = sorted_.starts[present]
-    if present.size:
-        totals[present] = np.add.reduceat(w_sorted, firsts)
-    share = w_sorted / np.repeat(totals, counts)
-    steps = share.copy()
-    steps[firsts[1:]] -= 1.0
-    running = np.cumsum(steps)
-    before = np.zeros(counts.size)
-    before[present[1:]] = running[firsts[1:] - 1] - 1.0
-    return running - np.repeat(before, counts), share
-
-
-def _median_sorted(p, w, sorted_: GroupedSort) -> NDArray[np.float64]:
-    n_groups = sorted_.counts.size
-    result = np.full(n_groups, np.nan)
-    present = np.flatnonzero(sorted_.counts)
-    if not present.size:
-        return result
-    ordered = p[sorted_.order]
-    first = sorted_.starts[present]
-    if w is None:
-        m = sorted_.counts[present]
-        low, high = ordered[first + (m - 1) // 2], ordered[first + m // 2]
-    else:
-        low, high = _weighted_median_pair(ordered, w[sorted_.order], sorted_, first)
-    result[present] = 0.5 * (low + high)
-    return result
-
-
-def _weighted_median_pair(ordered, w_sorted, sorted_, first):
-    share, _ = _cumulative_share(w_sorted, sorted_)
-    reach = np.flatnonzero(share >= 0.5 - TIE_TOLERANCE)
-    past = np.flatnonzero(share > 0.5 + TIE_TOLERANCE)
-    left = reach[np.searchsorted(reach, first)]
-    right = past[np.searchsorted(past, first)]
-    return ordered[left], ordered[right]
-
-
-def _trimmed_mean_sorted(p, w, sorted_: GroupedSort, alpha: float) -> NDArray[np.float64]:
+def _trimmed_mean_sorted(
+    p: NDArray[np.float64], w: NDArray[np.float64] | None, sorted_: GroupedSort, alpha: float
+) -> NDArray[np.float64]:
     n_groups = sorted_.counts.size
     ordered = p[sorted_.order]
-    rows = _rows(sorted_)
+    rows = _group_of(sorted_)
     if w is None:
         m = sorted_.counts
         cut = np.floor(alpha * m).astype(np.intp)  # as scipy.stats.trim_mean
@@ -1368,23 +1317,11 @@ def _trimmed_mean_sorted(p, w, sorted_: GroupedSort, alpha: float) -> NDArray[np
         total = np.bincount(rows, weights=kept * ordered, minlength=n_groups)
         size = np.bincount(rows, weights=kept, minlength=n_groups)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.clip(total / size, 0.0, 1.0)
+        mean: NDArray[np.float64] = np.clip(total / size, 0.0, 1.0)
+    return mean
 
 
-def _share_ties(ordered, w_sorted, rows) -> NDArray[np.float64]:
-    """Spread the weight of equal keys in one group (adjacent once sorted) evenly over them."""
-    if not ordered.size:
-        return w_sorted
-    new = np.ones(ordered.size, dtype=bool)
-    new[1:] = (ordered[1:] != ordered[:-1]) | (rows[1:] != rows[:-1])
-    if new.all():
-        return w_sorted
-    firsts = np.flatnonzero(new)
-    lengths = np.diff(np.append(firsts, ordered.size))
-    return np.repeat(np.add.reduceat(w_sorted, firsts) / lengths, lengths)
-
-
-def _recency_weights(rows: _Rows, stamps) -> NDArray[np.float64]:
+def _recency_weights(rows: _Rows, stamps: NDArray[np.float64] | None) -> NDArray[np.float64]:
     """Metaculus's recency weights; forecasts made at the same time share theirs equally."""
     # exp(sqrt(k) - sqrt(N)) for the k-th oldest of N, in place: fewer passes over n
     in_time_order = np.arange(1.0, rows.n + 1.0)
@@ -1406,7 +1343,13 @@ def _recency_weights(rows: _Rows, stamps) -> NDArray[np.float64]:
     return recency
 
 
-def _recency_median(p, w, stamps, rows: _Rows, bins: _Bins):
+def _recency_median(
+    p: NDArray[np.float64],
+    w: NDArray[np.float64] | None,
+    stamps: NDArray[np.float64] | None,
+    rows: _Rows,
+    bins: _Bins,
+) -> NDArray[np.float64]:
     recency = _recency_weights(rows, stamps)
     combined = recency if w is None else recency * w
     if w is not None and not recency.all():  # exp(1 - sqrt(N)) underflows for N > 555,000

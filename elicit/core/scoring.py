@@ -10,14 +10,14 @@ index: :func:`grouped_brier_decomposition`, :func:`grouped_auc`,
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special, stats
 
-from .consensus import grouped_ranks
 from .layout import check_whole, grouped_input, grouped_weights
+from .sorting import grouped_ranks
 
 
 def brier_score(probability: ArrayLike, outcome: ArrayLike) -> NDArray[np.float64]:
@@ -56,7 +56,8 @@ def brier_score(probability: ArrayLike, outcome: ArrayLike) -> NDArray[np.float6
         raise ValueError("probabilities must be finite and in [0, 1]")
     if not np.all((o == 0) | (o == 1)):
         raise ValueError("outcomes must be 0 or 1")
-    return (p - o.astype(float)) ** 2
+    score: NDArray[np.float64] = (p - o.astype(float)) ** 2
+    return score
 
 
 def interval_hit(lower: ArrayLike, upper: ArrayLike, realization: ArrayLike) -> NDArray[np.bool_]:
@@ -240,7 +241,8 @@ def baseline_score(
     https://www.metaculus.com/help/scores-faq/ (binary case: ``100 * log2(2 p)``,
     as in ``scoring/score_math.py`` of github.com/Metaculus/metaculus).
     """
-    return 100.0 * (1.0 - log_score(probability, outcome, clip) / np.log(2.0))
+    score: NDArray[np.float64] = 100.0 * (1.0 - log_score(probability, outcome, clip) / np.log(2.0))
+    return score
 
 
 def peer_score(
@@ -335,7 +337,7 @@ def peer_score(
         return np.where(m[q] > 0, 100.0 * (own - ref_mean[q]), np.nan)
 
 
-def _valid_index(index: NDArray, n: int) -> bool:
+def _valid_index(index: NDArray[Any], n: int) -> bool:
     """Whether ``index`` can index an array of length ``n`` (else the checks name the entry)."""
     return (
         index.ndim == 1
@@ -409,7 +411,7 @@ class BrierDecomposition(NamedTuple):
     uncertainty: NDArray[np.float64]
     within_bin_variance: NDArray[np.float64]
     within_bin_covariance: NDArray[np.float64]
-    count: NDArray[np.intp]
+    count: NDArray[np.intp]  # type: ignore[assignment]  # shadows tuple.count; callers read it
 
 
 def grouped_brier_decomposition(
@@ -491,7 +493,8 @@ def grouped_brier_decomposition(
     filled = n_k > 0
 
     def per_group(x: NDArray[np.float64]) -> NDArray[np.float64]:
-        return np.bincount(cell_group[filled], weights=x[filled], minlength=n_groups)
+        # np.bincount with weights gives float64; NumPy's stub types it intp
+        return np.bincount(cell_group[filled], weights=x[filled], minlength=n_groups)  # type: ignore[return-value]
 
     with np.errstate(invalid="ignore", divide="ignore"):
         brier = np.bincount(g, weights=(p - o) ** 2, minlength=n_groups) / count
@@ -624,7 +627,7 @@ class Reliability(NamedTuple):
     """Reliability-diagram bins per group (see :func:`grouped_reliability`)."""
 
     edges: NDArray[np.float64]
-    count: NDArray[np.intp]
+    count: NDArray[np.intp]  # type: ignore[assignment]  # shadows tuple.count; callers read it
     mean_forecast: NDArray[np.float64]
     observed_frequency: NDArray[np.float64]
     lower: NDArray[np.float64]
@@ -714,7 +717,7 @@ class CookeCalibration(NamedTuple):
     statistic: NDArray[np.float64]
     df: NDArray[np.intp]
     information: NDArray[np.float64]
-    count: NDArray[np.intp]
+    count: NDArray[np.intp]  # type: ignore[assignment]  # shadows tuple.count; callers read it
 
 
 def grouped_cooke_calibration(
@@ -789,7 +792,7 @@ def grouped_cooke_calibration(
         s_k = np.bincount(cell, weights=o, minlength=size) / n_k
         info_k = special.rel_entr(s_k, p_k) + special.rel_entr(1 - s_k, 1 - p_k)
     cell_group = np.repeat(np.arange(n_groups), n_bins)
-    statistic = 2 * np.bincount(
+    g_statistic = 2 * np.bincount(
         cell_group[filled], weights=(n_k * info_k)[filled], minlength=n_groups
     )
     df = np.bincount(cell_group[filled], minlength=n_groups)
@@ -797,6 +800,6 @@ def grouped_cooke_calibration(
     own_info = special.rel_entr(p, 0.5) + special.rel_entr(1 - p, 0.5)
     with np.errstate(invalid="ignore", divide="ignore"):
         information = np.bincount(g, weights=own_info, minlength=n_groups) / count
-        calibration = np.where(count > 0, stats.chi2.sf(statistic, df), np.nan)
-    statistic = np.where(count > 0, statistic, np.nan)
+        calibration = np.where(count > 0, stats.chi2.sf(g_statistic, df), np.nan)
+    statistic = np.where(count > 0, g_statistic, np.nan)
     return CookeCalibration(calibration, statistic, df, information, count)

@@ -284,3 +284,35 @@ def test_backtest_takes_the_pooling_modules_methods_as_they_are():
     )
     assert_allclose(parts, result.brier, rtol=1e-12)
     assert np.all(np.diff(result.brier) >= 0)
+
+
+def test_backtest_forecasts_are_the_pools_called_directly():
+    from functools import partial
+
+    from elicit.core import pooling
+
+    values, groups, n, outcomes = synthetic(4, n_questions=30)
+    weights = np.random.default_rng(4).uniform(0.5, 2, values.size)
+    answered = groups != 3  # question 3 unanswered
+    values, groups, weights = values[answered], groups[answered], weights[answered]
+    fitted = ExtremizedPool(pooling.log_odds_pool)
+    methods = {
+        "median": pooling.median_pool,
+        "trimmed": partial(pooling.trimmed_mean_pool, fraction=0.25),
+        "extremized": fitted,
+    }
+    for w in (None, weights):
+        result = backtest(values, groups, n, outcomes, methods, w)
+        row = {name: result.forecasts[i] for i, name in enumerate(result.methods)}
+        expected = {
+            "median": pooling.pool("median", values, groups, n, w),
+            "trimmed": pooling.pool("trimmed_mean", values, groups, n, w, fraction=0.25),
+            "extremized": fitted.loo_predict(values, groups, n, outcomes, w),
+        }
+        for name, forecast in expected.items():
+            assert_array_equal(row[name], forecast, err_msg=name)
+        assert np.isnan(row["median"][3])
+        base = pooling.pool("log_odds", values, groups, n, w)
+        extremized = ExtremizedPool(pooling.log_odds_pool, factor=1.5)(values, groups, n, w)
+        x = special.logit(np.clip(base, 1e-4, 1 - 1e-4))
+        assert_array_equal(extremized, special.expit(1.5 * x))

@@ -482,3 +482,22 @@ def test_bootstrap_refuses_bad_arguments(kwargs, message):
     pool = kwargs.pop("pool", grouped_mean)
     with pytest.raises(ValueError, match=message):
         grouped_bootstrap_ci(pool, [1.0, 2.0], [0, 1], 2, **kwargs)
+
+
+def test_bootstrap_reaches_a_pool_by_name_as_calling_it_directly():
+    from elicit.core import pooling
+
+    rng = np.random.default_rng(9)
+    groups = rng.integers(0, 6, 120)
+    values = np.round(rng.uniform(0, 1, 120), 2)
+    weights = rng.uniform(0.5, 2, 120)
+    for w in (None, weights):
+        by_name = grouped_bootstrap_ci("median", values, groups, 7, w, n_resamples=50, seed=2)
+        direct = grouped_bootstrap_ci(
+            pooling.median_pool, values, groups, 7, w, n_resamples=50, seed=2
+        )
+        for a, b in zip(by_name, direct, strict=True):
+            assert_array_equal(a, b)
+        assert_array_equal(by_name.estimate, pooling.median_pool(values, groups, 7, w))
+    with pytest.raises(ValueError, match="unknown pool 'mode'"):
+        grouped_bootstrap_ci("mode", values, groups, 7, n_resamples=50)

@@ -627,3 +627,46 @@ def test_grid_and_sorted_paths_agree_on_the_same_whole_percents():
             pooling._trimmed_mean_sorted(values, w, every, 0.1),
             rtol=1e-12,
         )
+
+
+# One way into a pool ######################################################################
+
+
+def test_pool_by_name_is_the_named_pool_with_its_parameters():
+    rng = np.random.default_rng(17)
+    values, groups = np.round(rng.random(400), 2), rng.integers(0, 12, 400)
+    weights, times = rng.gamma(1.0, 1.0, 400), rng.random(400)
+    for w in (None, weights):
+        for name, method in METHODS.items():
+            assert_array_equal(
+                pooling.pool(name, values, groups, 13, w), method(values, groups, 13, w)
+            )
+        assert_array_equal(
+            pooling.pool("trimmed_mean", values, groups, 13, w, fraction=0.3),
+            trimmed_mean_pool(values, groups, 13, w, fraction=0.3),
+        )
+        assert_array_equal(
+            pooling.pool("recency_weighted_median", values, groups, 13, w, times=times),
+            recency_weighted_median_pool(values, groups, 13, w, times=times),
+        )
+        assert_array_equal(
+            pooling.pool(log_odds_pool, values, groups, 13, w, eps=0.01),
+            log_odds_pool(values, groups, 13, w, eps=0.01),
+        )
+
+
+def test_pool_passes_weights_only_when_given_and_checks_the_shape():
+    def unweighted(values, groups, n_groups):
+        return np.bincount(groups, minlength=n_groups).astype(float)
+
+    assert_array_equal(pooling.pool(unweighted, [0.1, 0.2], [0, 0], 2), [2.0, 0.0])
+    with pytest.raises(TypeError):
+        pooling.pool(unweighted, [0.1, 0.2], [0, 0], 2, [1.0, 1.0])
+    with pytest.raises(ValueError, match=r"pool returned shape \(3,\), expected \(2, ...\)"):
+        pooling.pool(lambda v, g, n: np.zeros(n + 1), [0.1], [0], 2)
+    with pytest.raises(ValueError, match=r"pool returned shape \(\), expected"):
+        pooling.pool(lambda v, g, n: 0.5, [0.1], [0], 2)
+    with pytest.raises(ValueError, match="unknown pool 'mean'; known: linear, median"):
+        pooling.pool("mean", [0.1], [0], 1)
+    with pytest.raises(ValueError, match=r"fraction must be in \[0, 0.5\)"):
+        pooling.pool("trimmed_mean", [0.1], [0], 1, fraction=0.7)
