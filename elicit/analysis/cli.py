@@ -99,13 +99,21 @@ def _refuse(path: Path, error: Exception) -> None:
 
 
 def _read_all(path: Path, percent: bool) -> Judgments:
-    """Read every round of a long CSV; exit 2 with every problem on bad input."""
+    """Read every round of a long CSV; exit 2 with every problem on bad input.
+
+    The memory pyarrow used to read the file goes back to the system before the
+    command computes, so that the two do not add up in the peak.
+    """
+    import pyarrow as pa
+
     from elicit.analysis import longform
 
     try:
-        return longform.read_judgments(path, percent=percent)
+        table = longform.read_judgments(path, percent=percent)
     except longform.FormatError as error:
         _refuse(path, error)
+    pa.default_memory_pool().release_unused()
+    return table
 
 
 def _round(table: Judgments, path: Path, round_: int | None) -> Judgments:

@@ -323,11 +323,12 @@ def _check_unique(
     elements as written. Only rows that passed the other checks take part.
     """
     ok = np.arange(problems.ok.size) if problems.all_ok else np.flatnonzero(problems.ok)
-    columns = [table.question, table.expert, table.round - 1, table.kind.astype(np.int64)]
+    columns = [table.question, table.expert, table.round, table.kind]
     if not problems.all_ok:
         columns = [column[ok] for column in columns]
     quantile = columns[3] == QUANTILE
     if quantile.any():
+        columns[3] = columns[3].astype(np.int64)
         columns[3][quantile] += np.unique(table.level[ok][quantile], return_inverse=True)[1]
     key = _key(*columns)
     if not _repeats(key):
@@ -361,7 +362,7 @@ def _repeats(key: np.ndarray) -> bool:
     """
     if not key.size:
         return False
-    if key.max() < 4 * key.size:
+    if key.max() < 2 * key.size:
         return bool(np.bincount(key).max() > 1)
     ordered = np.sort(key)
     return bool((ordered[1:] == ordered[:-1]).any())
@@ -376,14 +377,19 @@ def _who(table: Judgments, row: int) -> str:
 
 
 def _key(*columns: np.ndarray) -> np.ndarray:
-    """One integer per row that sorts the rows as the columns (non-negative ints) do, in turn."""
-    dims = [int(c.max()) + 1 if c.size else 1 for c in columns]
+    """One integer per row that sorts the rows as the columns (of ints) do, in turn."""
+    if not columns[0].size:
+        return np.zeros(0, dtype=np.int64)
+    lows = [int(c.min()) for c in columns]
+    dims = [int(c.max()) - low + 1 for c, low in zip(columns, lows, strict=True)]
     if math.prod(dims) >= 2**63:
         return np.unique(np.stack(columns, axis=1), axis=0, return_inverse=True)[1].reshape(-1)
     key = columns[0].astype(np.int64)
-    for column, size in zip(columns[1:], dims[1:], strict=True):
+    key -= lows[0]
+    for column, low, size in zip(columns[1:], lows[1:], dims[1:], strict=True):
         key *= size
         key += column
+        key -= low
     return key
 
 
@@ -526,7 +532,7 @@ def three_points(table: Judgments) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         :data:`~elicit.analysis.csvfile.MAX_PROBLEMS`).
     """
     rows = np.flatnonzero((table.kind >= LOWER) & (table.kind <= UPPER))
-    key = _key(table.question[rows], table.expert[rows], table.round[rows] - 1)
+    key = _key(table.question[rows], table.expert[rows], table.round[rows])
     _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
     values = np.full((first.size, 3), np.nan)
     values[inverse, table.kind[rows] - LOWER] = table.value[rows]
