@@ -35,8 +35,9 @@ DEFAULT_OVERSHOOT = 0.1
 """Cooke's overshoot when none is given; a test holds it equal to ``cooke.DEFAULT_OVERSHOOT``."""
 
 RECENCY = (
-    "The recency-weighted median counts each row as newer than the rows above it, unless "
-    "the file has a time column (ISO 8601 dates and times, or numbers), which then orders them."
+    "The recency-weighted median counts each row as newer than the rows above it (so put "
+    "older judgments first), unless the file has a time column (ISO 8601 dates and times, "
+    "or numbers), which then orders them."
 )
 
 _file = click.Path(exists=True, dir_okay=False, path_type=Path)
