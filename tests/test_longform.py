@@ -242,7 +242,8 @@ def test_a_time_column_is_read_as_iso_8601_or_numbers(tmp_path):
     assert [p.split(": ", 1)[0] for p in problems] == [":2", ":3", ":4", ":5", ":6"]
     assert "time '2025-02-30' is neither a date and time in ISO 8601" in problems[0]
     assert "time is empty" in problems[2]
-    assert "time '5' is neither" in problems[3]
+    assert "time '5' is a number where other rows give dates" in problems[3]
+    assert "time '2025-03-01T25:00' is neither" in problems[4]
 
 
 def test_outcomes_line_up_with_questions(tmp_path):

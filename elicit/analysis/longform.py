@@ -285,13 +285,22 @@ def _check_scale(
 def _times(problems: Problems, column: pa.ChunkedArray) -> np.ndarray:
     """Convert a ``time`` column to numbers: as given, or microseconds since 1970 for dates.
 
-    The column holds numbers or ISO 8601 dates and times (:data:`ISO_8601`); a
-    date and time without a zone offset is read as UTC.
+    The column holds numbers or ISO 8601 dates and times (:data:`ISO_8601`), not
+    a mix; a date and time without a zone offset is read as UTC.
     """
     text = trimmed(column)
-    if np.asarray(pc.match_substring_regex(text, NUMBER)).all():
+    number = np.asarray(pc.match_substring_regex(text, NUMBER))
+    if number.all():
         return numbers(problems, "time", column)
     problems.check(np.asarray(pc.equal(text, "")), lambda rows: ["time is empty"] * rows.size)
+    problems.check(
+        number,
+        lambda rows: [
+            f"time {t!r} is a number where other rows give dates; give every time as a date "
+            "and time in ISO 8601 or every time as a number"
+            for t in texts(column, rows)
+        ],
+    )
     shaped = pc.match_substring_regex(text, ISO_8601)
     day = pc.utf8_slice_codeunits(pc.if_else(shaped, text, "1970-01-01"), 0, 10)
     parsed = pc.strptime(day, format="%Y-%m-%d", unit="s", error_is_null=True)
