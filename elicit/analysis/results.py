@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -146,6 +147,6 @@ def _objects(record: Record, size: int) -> list[dict[str, float | None]]:
     grid = np.stack([np.asarray(v, dtype=float) for v in record.fields.values()], axis=1)
     keys = list(record.fields)
     return [
-        {key: v if np.isfinite(v) else None for key, v in zip(keys, row, strict=True)}
+        {key: v if math.isfinite(v) else None for key, v in zip(keys, row, strict=True)}
         for row in grid.tolist()
     ]
