@@ -42,7 +42,7 @@ from elicit.core import pooling
 
 N_QUESTIONS = 10_000
 N_EXPERTS = 200
-REPEATS = 3
+REPEATS = 5
 TIME_TARGET = 2.0
 MEMORY_TARGET = 2.0
 BUILD = Path(__file__).resolve().parent.parent / "build"
