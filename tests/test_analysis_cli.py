@@ -162,6 +162,7 @@ def test_fit_recovers_a_lognormal_and_pools_per_question(runner, tmp_path):
         (["cooke", "{good}"], "is not a .dtt file; cooke reads an EXCALIBUR study: STUDY.dtt"),
         (["cooke", "{dtt}"], "no realizations file"),
         (["fit", "{good}"], "no quantile (q05, q50, ...) judgments to fit"),
+        (["fit", "{good}", "--family", "weibull"], "unknown family(ies) weibull; known: normal"),
     ],
 )
 def test_bad_input_exits_2_with_a_message(runner, judgments, tmp_path, args, message):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -25,6 +25,7 @@ from elicit.cli import fail
 if TYPE_CHECKING:
     import numpy as np
 
+    from elicit.analysis.csvfile import FormatError
     from elicit.analysis.longform import Judgments
     from elicit.analysis.results import Block
 
@@ -92,7 +93,7 @@ def _emit(blocks: list[Block], fmt: str, output: Path | None) -> None:
         click.echo(f"Wrote {rows} row(s) to {output}.", err=True)
 
 
-def _refuse(path: Path, error: Exception) -> None:
+def _refuse(path: Path, error: FormatError) -> NoReturn:
     """Print every problem of a refused file and exit with status 2."""
     for line in error.report():
         click.echo(line, err=True)
