@@ -5,12 +5,16 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 from numpy.testing import assert_allclose
 
+from elicit.analysis import cli
 from elicit.core import pooling
 from elicit.core.scoring import brier_score
 
@@ -59,7 +63,7 @@ def test_pool_runs_every_method_and_names_its_parameters(runner, judgments):
     assert float(by["a", "linear"]["value"]) == pytest.approx(0.5)
     assert float(by["a", "median"]["value"]) == pytest.approx(0.4)
     assert by["a", "linear"]["n"] == "3"
-    assert json.loads(by["a", "trimmed_mean"]["parameters"]) == {"fraction": 0.1}
+    assert by["a", "trimmed_mean"]["parameters"] == '{"fraction":0.1}'
     assert float(by["d", "ArMean"]["value"]) == pytest.approx(0.45)
     assert ("d", "linear") not in by and ("a", "ArMean") not in by
 
@@ -132,10 +136,10 @@ def test_fit_recovers_a_lognormal_and_pools_per_question(runner, tmp_path):
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)
     lognormal = next(r for r in rows if r.get("expert_id") == "E1" and r["method"] == "lognormal")
-    fitted = json.loads(lognormal["fitted"])
+    fitted = lognormal["fitted"]
     assert fitted["meanlog"] == pytest.approx(np.log(20)) and fitted["sdlog"] == pytest.approx(0.4)
     assert lognormal["ssq"] < 1e-12
-    assert json.loads(lognormal["parameters"]) == {
+    assert lognormal["parameters"] == {
         "lower": 0.0,
         "upper": None,
         "tdf": 3.0,
@@ -151,12 +155,14 @@ def test_fit_recovers_a_lognormal_and_pools_per_question(runner, tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["pool", "{bad}"], "probability 1.5 is outside [0, 1]"),
+        (["pool", "{bad}"], "bad.csv:2: probability 1.5 is outside 0 to 1"),
         (["pool", "{good}", "--method", "nonsense"], "unknown method(s) nonsense"),
         (["pool", "{good}", "--round", "3"], "has no judgments in round 3"),
         (["score", "{good}", "{bad_outcomes}"], "'zz' has no judgments"),
-        (["cooke", "{good}"], "no realizations file"),
+        (["cooke", "{good}"], "is not a .dtt file; cooke reads an EXCALIBUR study: STUDY.dtt"),
+        (["cooke", "{dtt}"], "no realizations file"),
         (["fit", "{good}"], "no quantile (q05, q50, ...) judgments to fit"),
+        (["fit", "{good}", "--family", "weibull"], "unknown family(ies) weibull; known: normal"),
     ],
 )
 def test_bad_input_exits_2_with_a_message(runner, judgments, tmp_path, args, message):
@@ -164,7 +170,9 @@ def test_bad_input_exits_2_with_a_message(runner, judgments, tmp_path, args, mes
     bad.write_text(HEADER + "a,E1,1,p,1.5\n", encoding="utf-8")
     bad_outcomes = tmp_path / "bad_outcomes.csv"
     bad_outcomes.write_text("question_id,outcome\nzz,1\n", encoding="utf-8")
-    names = {"good": judgments[0], "bad": bad, "bad_outcomes": bad_outcomes}
+    dtt = tmp_path / "study.dtt"
+    dtt.write_text("", encoding="utf-8")
+    names = {"good": judgments[0], "bad": bad, "bad_outcomes": bad_outcomes, "dtt": dtt}
     result = runner.invoke(args=[a.format(**names) for a in args])
     assert result.exit_code == 2
     assert message in result.output
@@ -240,7 +248,7 @@ def test_score_refuses_an_outcome_that_is_not_a_finite_number(runner, judgments,
     outcomes.write_text("question_id,outcome\na,nan\n", encoding="utf-8")
     result = runner.invoke(args=["score", str(judgments[0]), str(outcomes)])
     assert result.exit_code == 2
-    assert "outcome 'nan' is not a finite number" in result.output
+    assert "nan_outcomes.csv:2: outcome 'nan' is not a finite number" in result.output
 
 
 def test_fit_names_the_judgments_it_cannot_fit_and_records_the_families(runner, tmp_path):
@@ -269,3 +277,176 @@ def test_cooke_refuses_an_alpha_with_equal_weights(runner):
     result = runner.invoke(args=["cooke", dtt, "--weighting", "equal", "--alpha", "0.3"])
     assert result.exit_code == 2
     assert "equal weighting has none" in result.output
+
+
+def test_pool_all_methods_equal_each_pool_on_its_own(runner, judgments):
+    result = runner.invoke(args=["pool", str(judgments[0]), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    rows = [r for r in json.loads(result.stdout) if r["method"] in pooling.METHODS]
+    values = np.array([0.2, 0.4, 0.9, 0.7, 0.8, 0.6, 0.1, 0.3, 0.2])
+    groups = np.repeat([0, 1, 2], 3)
+    for name, function in pooling.METHODS.items():
+        got = [r["value"] for r in rows if r["method"] == name]
+        assert got == function(values, groups, 3).tolist(), name
+
+
+def test_results_keep_full_precision_and_nest_parameters_in_json(runner, tmp_path):
+    path = tmp_path / "thirds.csv"
+    path.write_text(HEADER + "a,E1,1,p,0.1\na,E2,1,p,0.2\na,E3,1,p,0.7\n", encoding="utf-8")
+    expected = pooling.log_odds_pool([0.1, 0.2, 0.7], [0, 0, 0], 1)[0]
+    assert len(repr(expected)) > 15
+    csv_out = runner.invoke(args=["pool", str(path), "--method", "log_odds"])
+    (row,) = table(csv_out.stdout)
+    assert float(row["value"]) == expected
+    assert json.loads(row["parameters"]) == {"eps": pooling.CLIP_EPSILON}
+    assert " " not in row["parameters"]
+    json_out = runner.invoke(args=["pool", str(path), "--method", "log_odds", "--format", "json"])
+    (item,) = json.loads(json_out.stdout)
+    assert item["value"] == expected and item["parameters"] == {"eps": pooling.CLIP_EPSILON}
+
+
+@pytest.mark.parametrize(
+    ("rows", "flags", "messages"),
+    [
+        (
+            "a,E1,1,p,35\na,E2,1,p,40\n",
+            [],
+            [
+                "p.csv:2: probability 35 is outside 0 to 1",
+                "hint: probabilities above 1 (up to 100): if they are percentages, add --percent",
+            ],
+        ),
+        (
+            "a,E1,1,p,0.35\na,E2,1,p,0.4\n",
+            ["--percent"],
+            ["all probabilities are between 0 and 1; did you mean to leave out --percent?"],
+        ),
+        (
+            "a,E1,1,p,35\na,E2,1,p,150\n",
+            ["--percent"],
+            ["p.csv:3: probability 150 is outside 0 to 100 (percent)"],
+        ),
+    ],
+)
+def test_probabilities_on_the_wrong_scale_name_the_flag(runner, tmp_path, rows, flags, messages):
+    path = tmp_path / "p.csv"
+    path.write_text(HEADER + rows, encoding="utf-8")
+    out = tmp_path / "out.csv"
+    result = runner.invoke(args=["pool", str(path), *flags, "-o", str(out)])
+    assert result.exit_code == 2
+    for message in messages:
+        assert message in result.output
+    assert "nothing was computed" in result.output and not out.exists()
+
+
+def test_score_takes_the_words_of_questions_resolve(runner, tmp_path):
+    path = tmp_path / "judgments.csv"
+    rows = [
+        f"{q},E{e},1,p,{v}"
+        for q, vs in zip("abcd", [(0.2, 0.6), (0.7, 0.9), (0.1, 0.4), (0.5, 0.5)], strict=True)
+        for e, v in enumerate(vs, start=1)
+    ]
+    rows += ["x,E1,1,q05,1", "x,E1,1,q50,2", "x,E1,1,q95,3"]
+    path.write_text(HEADER + "\n".join(rows) + "\n", encoding="utf-8")
+    words = tmp_path / "words.csv"
+    words.write_text("question_id,outcome\na,Yes\nb,YES\nc,no\nd,Annulled\nx,2.5\n", "utf-8")
+    numbers = tmp_path / "numbers.csv"
+    numbers.write_text("question_id,outcome\na,1\nb,1\nc,0\n", encoding="utf-8")
+    by_words = runner.invoke(args=["score", str(path), str(words)])
+    assert by_words.exit_code == 0, by_words.output
+    assert "note: annulled, so not scored: 'd'" in by_words.stderr
+    by_numbers = runner.invoke(args=["score", str(path), str(numbers)])
+    assert by_numbers.exit_code == 0, by_numbers.output
+    assert by_words.stdout == by_numbers.stdout
+    numbers.write_text("question_id,outcome\na,0.5\n", encoding="utf-8")
+    result = runner.invoke(args=["score", str(path), str(numbers)])
+    assert result.exit_code == 2
+    assert "outcome of binary question 'a' is 0.5, not yes or no (1 or 0)" in result.output
+
+
+def test_cooke_runs_the_user_weight_decision_maker(runner, tmp_path):
+    from elicit.core import cooke, excalibur
+
+    dtt = DATA / "cooke" / "tobacco.dtt"
+    study = excalibur.read_excalibur(dtt)
+    given = np.arange(1, len(study.expert_ids) + 1, dtype=float)
+    weights = tmp_path / "weights.csv"
+    weights.write_text(
+        "expert_id,weight\n"
+        + "".join(f"{e},{w}\n" for e, w in zip(study.expert_ids, given, strict=True)),
+        encoding="utf-8",
+    )
+    args = ["cooke", str(dtt), "--weighting", "user", "--weights", str(weights)]
+    result = runner.invoke(args=[*args, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    expected = cooke.user_weight_dm(
+        study.answers, study.realizations, study.quantiles, given, study.log_scale
+    )
+    [dm] = [r for r in rows if r["record"] == "decision_maker"]
+    assert dm["combined"] == pytest.approx(expected.combined)
+    assert dm["parameters"]["weights"] == dict(zip(study.expert_ids, given.tolist(), strict=True))
+    quantiles = [r for r in rows if r["record"] == "dm_quantiles"]
+    assert_allclose([r["q50"] for r in quantiles], expected.quantiles[:, 2])
+    weights.write_text("expert_id,weight\nnobody,1\n" + f"{study.expert_ids[0]},x\n", "utf-8")
+    result = runner.invoke(args=args)
+    assert result.exit_code == 2
+    assert "weights.csv:2: expert 'nobody' is not in the study" in result.output
+    assert "weights.csv:3: weight 'x' is not a number" in result.output
+    result = runner.invoke(args=["cooke", str(dtt), "--weighting", "user"])
+    assert result.exit_code == 2 and "--weighting user and --weights FILE go together" in (
+        result.output
+    )
+
+
+def test_a_time_column_orders_the_recency_weighted_median(runner, tmp_path):
+    values = [0.1, 0.2, 0.8, 0.9]
+    times = ["2025-01-04T00:00:00Z", "2025-01-03", "2025-01-02", "2025-01-01"]
+    rows = [
+        f"a,E{i},1,p,{v},{t},later rows are older"
+        for i, (v, t) in enumerate(zip(values, times, strict=True))
+    ]
+    timed = tmp_path / "timed.csv"
+    timed.write_text(HEADER.strip() + ",time,rationale\n" + "\n".join(rows) + "\n", "utf-8")
+    plain = tmp_path / "plain.csv"
+    plain.write_text(HEADER + "\n".join(r.rsplit(",", 2)[0] for r in rows) + "\n", "utf-8")
+    got = {}
+    for name, path in (("timed", timed), ("plain", plain)):
+        result = runner.invoke(
+            args=["pool", str(path), "--method", "recency_weighted_median", "--format", "json"]
+        )
+        assert result.exit_code == 0, result.output
+        (got[name],) = json.loads(result.stdout)
+    groups = np.zeros(4, dtype=int)
+    by_time = pooling.recency_weighted_median_pool(values, groups, 1, times=[4, 3, 2, 1])
+    by_rows = pooling.recency_weighted_median_pool(values, groups, 1)
+    assert by_time[0] != by_rows[0]
+    assert got["timed"]["value"] == by_time[0] and got["plain"]["value"] == by_rows[0]
+    assert got["timed"]["parameters"]["recency"] == "time column"
+    assert got["plain"]["parameters"]["recency"] == "row order"
+    help_text = runner.invoke(args=["pool", "--help"]).output
+    assert "newer than the rows above it" in help_text and "time column" in help_text
+
+
+def test_the_offline_commands_import_no_numerics_until_they_run():
+    code = (
+        "import sys\n"
+        "from elicit.analysis.cli import pool\n"
+        "pool.main(['--help'], standalone_mode=False)\n"
+        "print(sorted(m for m in ('numpy', 'scipy', 'pyarrow') if m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "Usage:" in result.stdout and result.stdout.strip().endswith("[]")
+
+
+def test_the_offline_commands_run_without_the_application(judgments):
+    result = CliRunner().invoke(cli.score, [*map(str, judgments), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert {r["kind"] for r in json.loads(result.stdout)} == {"expert", "method"}
+
+
+def test_the_overshoot_default_is_cookes():
+    from elicit.core import cooke
+
+    assert cli.DEFAULT_OVERSHOOT == cooke.DEFAULT_OVERSHOOT

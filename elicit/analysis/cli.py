@@ -1,34 +1,45 @@
 """Offline commands: ``elicit pool``, ``elicit fit``, ``elicit cooke``, ``elicit score``.
 
-They read files (the long CSV of :mod:`elicit.analysis.longform`, or EXCALIBUR
-``.dtt``/``.rls``), call :mod:`elicit.core`, and write CSV or JSON; they never
-open the database. Every output row names the method and its parameters, so a
+They read files (the CSV files of :mod:`elicit.analysis.longform`, or EXCALIBUR
+``.dtt``/``.rls``), call :mod:`elicit.core`, and write CSV or JSON
+(:mod:`elicit.analysis.results`); they need no application, database or
+configuration. Every output row names the method and its parameters, so a
 result file says how it was made.
+
+This module imports only :mod:`click`: NumPy, SciPy, pyarrow and
+:mod:`elicit.core` are imported by the commands that run, so that ``--help``
+and the other ``elicit`` commands do not wait for them.
 """
 
 from __future__ import annotations
 
 import inspect
-import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
-import numpy as np
 
-from elicit.analysis import longform
 from elicit.cli import fail
-from elicit.core import aggrecat, cooke, distributions, excalibur, pooling
-from elicit.core.backtest import ExtremizedPool, backtest
-from elicit.core.scoring import (
-    grouped_auc,
-    grouped_brier_decomposition,
-    grouped_mean_score,
-    log_score,
-)
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from elicit.analysis.csvfile import FormatError
+    from elicit.analysis.longform import Judgments
+    from elicit.analysis.results import Block
 
 LOG_SCORE_CLIP = 1e-3
 """Forecasts are clipped to [0.001, 0.999] for the log score, so one certain miss stays finite."""
+
+DEFAULT_OVERSHOOT = 0.1
+"""Cooke's overshoot when none is given; a test holds it equal to ``cooke.DEFAULT_OVERSHOOT``."""
+
+RECENCY = (
+    "The recency-weighted median counts each row as newer than the rows above it (so put "
+    "older judgments first), unless the file has a time column (ISO 8601 dates and times, "
+    "or numbers), which then orders them."
+)
 
 _file = click.Path(exists=True, dir_okay=False, path_type=Path)
 _out = click.Path(dir_okay=False, writable=True, path_type=Path)
@@ -53,8 +64,8 @@ DATA_ARGUMENTS = frozenset({"presorted", "times", "experts", "round1"})
 """Keyword arguments that carry data or a precomputed sort, not a method's settings."""
 
 
-def parameters(function: Callable, **given: object) -> str:
-    """Return a method's keyword parameters (defaults, overridden by ``given``) as JSON."""
+def parameters(function: Callable, **given: object) -> dict[str, Any]:
+    """Return a method's keyword parameters (defaults, overridden by ``given``)."""
     values = {
         name: p.default
         for name, p in inspect.signature(function).parameters.items()
@@ -63,42 +74,56 @@ def parameters(function: Callable, **given: object) -> str:
         and name not in DATA_ARGUMENTS
     }
     values.update(given)
-    return json.dumps(
-        {k: v for k, v in values.items() if v is None or isinstance(v, int | float | str | bool)},
-        sort_keys=True,
-    )
+    return {
+        k: v
+        for k, v in sorted(values.items())
+        if v is None or isinstance(v, int | float | str | bool | list)
+    }
 
 
-def _emit(rows: list[dict], fmt: str, output: Path | None) -> None:
-    """Write the result rows, to a file or standard output."""
-    text = longform.write_rows(output, rows, fmt)
-    if output is None:
+def _emit(blocks: list[Block], fmt: str, output: Path | None) -> None:
+    """Write the result, to a file or standard output."""
+    from elicit.analysis import results
+
+    text = results.write(blocks, fmt, output)
+    if text is not None:
         click.echo(text, nl=False)
     else:
-        click.echo(f"Wrote {len(rows)} row(s) to {output}.", err=True)
+        rows = sum(block.size for block in blocks)
+        click.echo(f"Wrote {rows} row(s) to {output}.", err=True)
 
 
-def _read_all(path: Path, percent: bool) -> longform.Judgments:
-    """Read every round of a long CSV; exit 2 with every problem on bad input."""
+def _refuse(path: Path, error: FormatError) -> NoReturn:
+    """Print every problem of a refused file and exit with status 2."""
+    for line in error.report():
+        click.echo(line, err=True)
+    fail(f"{error.count} problem(s) in {path}; nothing was computed")
+
+
+def _read_all(path: Path, percent: bool) -> Judgments:
+    """Read every round of a long CSV; exit 2 with every problem on bad input.
+
+    The memory pyarrow used to read the file goes back to the system before the
+    command computes, so that the two do not add up in the peak.
+    """
+    import pyarrow as pa
+
+    from elicit.analysis import longform
+
     try:
-        return longform.read_judgments(path, percent=percent)
+        table = longform.read_judgments(path, percent=percent)
     except longform.FormatError as error:
-        for problem in error.problems:
-            click.echo(problem, err=True)
-        fail(f"{len(error.problems)} problem(s) in {path}")
+        _refuse(path, error)
+    pa.default_memory_pool().release_unused()
+    return table
 
 
-def _round(table: longform.Judgments, path: Path, round_: int | None) -> longform.Judgments:
+def _round(table: Judgments, path: Path, round_: int | None) -> Judgments:
     """Keep the chosen round (each expert's last if None); exit 2 if it has no judgments."""
     selected = table.select(round_)
     if not selected.value.size:
         fail(f"{path} has no judgments in round {round_}")
     return selected
-
-
-def _read(path: Path, percent: bool, round_: int | None) -> longform.Judgments:
-    """Read a long CSV and keep the chosen round; exit 2 with every problem on bad input."""
-    return _round(_read_all(path, percent), path, round_)
 
 
 round_option = click.option(
@@ -108,11 +133,16 @@ round_option = click.option(
     help="Use this round (default: each expert's last round on each question).",
 )
 percent_option = click.option(
-    "--percent", is_flag=True, help="Probabilities in the file are percentages (0-100)."
+    "--percent",
+    is_flag=True,
+    help="Probabilities in the file are percentages (0-100); without it they are in [0, 1].",
 )
 
 
-@click.command("pool", help="Pool binary and three-point judgments, every method or those named.")
+@click.command(
+    "pool",
+    help="Pool binary and three-point judgments, every method or those named. " + RECENCY,
+)
 @click.argument("judgments", type=_file)
 @round_option
 @percent_option
@@ -133,26 +163,25 @@ def pool(
     output: Path | None,
 ) -> None:
     """Pool every question's judgments with each method; one row per question and method."""
+    import numpy as np
+
+    from elicit.analysis import longform
+    from elicit.core import aggrecat, pooling
+
     known = set(pooling.METHODS) | set(aggrecat.METHODS)
     unknown = sorted(set(methods) - known)
     if unknown:
         fail(f"unknown method(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
     full = _read_all(judgments, percent)
     table = _round(full, judgments, round_)
-    rows: list[dict] = []
-    values, groups, _ = longform.probabilities(table)
     n = len(table.questions)
-    counts = np.bincount(groups, minlength=n)
-    for name, function in pooling.METHODS.items():
-        if values.size and (not methods or name in methods):
-            pooled = function(values, groups, n)
-            rows += _rows(table.questions, counts, name, parameters(function), pooled)
+    blocks = _binary_pools(table, methods)
     try:
         points, groups3, experts3 = longform.three_points(table)
     except longform.FormatError as error:
-        fail("; ".join(error.problems))
+        _refuse(judgments, error)
     if points.size:
-        round1 = _round_one(full, points, groups3, experts3)
+        round1 = _round_one(full, groups3, experts3)
         counts3 = np.bincount(groups3, minlength=n)
         for name, function in aggrecat.METHODS.items():
             if methods and name not in methods:
@@ -164,41 +193,97 @@ def pool(
             if name in aggrecat.NEEDS_ROUND1:
                 kwargs["round1"] = round1
             pooled = function(points[:, 0], points[:, 1], points[:, 2], groups3, n, **kwargs)
-            rows += _rows(table.questions, counts3, name, parameters(function), pooled)
-    if not rows:
+            blocks.append(_pooled(table.questions, counts3, name, parameters(function), pooled))
+    if not blocks:
         fail("no binary (p) or three-point (lower/best/upper) judgments to pool")
-    _emit(rows, fmt, output)
+    _emit(blocks, fmt, output)
 
 
-def _round_one(full: longform.Judgments, points, groups, experts):  # noqa: ANN001, ANN202
-    """Each three-point judgment's round-1 values, if every one of them has a round 1 before it."""
-    first, g1, e1 = longform.three_points(full.select(1))
-    index = {(q, e): i for i, (q, e) in enumerate(zip(g1.tolist(), e1.tolist(), strict=True))}
-    rows = [index.get(key) for key in zip(groups.tolist(), experts.tolist(), strict=True)]
-    if any(r is None for r in rows) or np.array_equal(full.select(1).value, full.value):
+def _binary_pools(table: Judgments, methods: tuple[str, ...]) -> list[Block]:
+    """Pool the probabilities with every method of ``pooling.METHODS`` wanted (all if none named).
+
+    All eight share one pass (:func:`elicit.core.pooling.pool_all`) when all are wanted.
+    """
+    import numpy as np
+
+    from elicit.analysis import longform
+    from elicit.core import pooling
+
+    values, groups, _ = longform.probabilities(table)
+    wanted = [name for name in pooling.METHODS if not methods or name in methods]
+    if not values.size or not wanted:
+        return []
+    n = len(table.questions)
+    times = None if table.time is None else table.time[table.kind == longform.P]
+    if len(wanted) == len(pooling.METHODS):
+        pooled = pooling.pool_all(values, groups, n, times=times)
+    else:
+        recency = {"recency_weighted_median": {"times": times}}
+        pooled = {
+            name: pooling.METHODS[name](values, groups, n, **recency.get(name, {}))
+            for name in wanted
+        }
+    counts = np.bincount(groups, minlength=n)
+    order = "time column" if table.time is not None else "row order"
+    return [
+        _pooled(
+            table.questions,
+            counts,
+            name,
+            parameters(pooling.METHODS[name])
+            | ({"recency": order} if name == "recency_weighted_median" else {}),
+            pooled[name],
+        )
+        for name in wanted
+    ]
+
+
+def _round_one(full: Judgments, groups: np.ndarray, experts: np.ndarray) -> tuple | None:
+    """Return each three-point judgment's round-1 values, if all have one and a round 2 exists."""
+    import numpy as np
+
+    from elicit.analysis import longform
+
+    if not (full.round > 1).any():
         return None
-    matched = first[np.array(rows)]
+    first, g1, e1 = longform.three_points(full.select(1))
+    n_experts = len(full.experts)
+    known, wanted = g1 * n_experts + e1, groups * n_experts + experts
+    at = np.minimum(np.searchsorted(known, wanted), max(known.size - 1, 0))
+    if not known.size or not (known[at] == wanted).all():
+        return None
+    matched = first[at]
     return matched[:, 0], matched[:, 1], matched[:, 2]
 
 
-def _rows(questions, counts, method, params, pooled) -> list[dict]:  # noqa: ANN001
-    """One output row per question that has judgments."""
-    return [
+def _pooled(
+    questions: list[str], counts: np.ndarray, method: str, params: dict, pooled: np.ndarray
+) -> Block:
+    """Return the rows of one method: one per question that has judgments."""
+    import numpy as np
+    import pyarrow as pa
+
+    from elicit.analysis.results import Block
+
+    answered = np.flatnonzero(counts)
+    return Block(
+        answered.size,
         {
-            "question_id": questions[i],
+            "question_id": pa.array(questions, type=pa.string()).take(answered),
             "method": method,
             "parameters": params,
-            "n": int(counts[i]),
-            "value": float(pooled[i]),
-        }
-        for i in np.flatnonzero(counts)
-    ]
+            "n": counts[answered],
+            "value": np.asarray(pooled, dtype=float)[answered],
+        },
+    )
 
 
 @click.command(
     "score",
     help="Score every expert and every pooling method on resolved binary questions "
-    "(Brier score and its decomposition, log score, AUC).",
+    "(Brier score and its decomposition, log score, AUC). OUTCOMES is a CSV "
+    "question_id,outcome with yes, no or annulled (as elicit questions resolve takes them; "
+    "1 and 0 too); annulled questions are not scored. " + RECENCY,
 )
 @click.argument("judgments", type=_file)
 @click.argument("outcomes", type=_file)
@@ -216,19 +301,41 @@ def score(
     output: Path | None,
 ) -> None:
     """Score experts and pools; pools are ranked by Brier score (fitted ones leave-one-out)."""
-    table = _read(judgments, percent, round_)
+    import functools
+
+    import numpy as np
+
+    from elicit.analysis import longform
+    from elicit.analysis.results import Block
+    from elicit.core import pooling
+    from elicit.core.backtest import ExtremizedPool, backtest
+    from elicit.core.scoring import (
+        grouped_auc,
+        grouped_brier_decomposition,
+        grouped_mean_score,
+        log_score,
+    )
+
+    table = _round(_read_all(judgments, percent), judgments, round_)
     try:
-        outcome = longform.read_outcomes(outcomes, table.questions)
+        outcome, annulled = longform.read_outcomes(outcomes, table.questions)
     except longform.FormatError as error:
-        fail("; ".join(error.problems))
+        _refuse(outcomes, error)
     values, groups, experts = longform.probabilities(table)
     if not values.size:
         fail("no binary (p) judgments to score")
-    resolved = ~np.isnan(outcome)
-    bad = np.flatnonzero(resolved & (outcome != 0) & (outcome != 1))
+    binary = np.bincount(groups, minlength=len(table.questions)) > 0
+    if annulled.any():
+        names = ", ".join(repr(table.questions[q]) for q in np.flatnonzero(annulled))
+        click.echo(f"note: annulled, so not scored: {names}", err=True)
+    outcome = np.where(binary, outcome, np.nan)
+    bad = np.flatnonzero(~np.isnan(outcome) & (outcome != 0) & (outcome != 1))
     if bad.size:
-        fail(f"outcome of {table.questions[bad[0]]!r} is {outcome[bad[0]]:g}, not 0 or 1")
-    keep = resolved[groups]
+        fail(
+            f"outcome of binary question {table.questions[bad[0]]!r} is "
+            f"{outcome[bad[0]]:g}, not yes or no (1 or 0)"
+        )
+    keep = ~np.isnan(outcome)[groups]
     if not keep.any():
         fail("none of the judged questions has an outcome")
     p, o, who = values[keep], outcome[groups[keep]], experts[keep]
@@ -236,83 +343,156 @@ def score(
     parts = grouped_brier_decomposition(p, o, who, n_experts, bins=bins)
     auc = grouped_auc(p, o, who, n_experts)
     logs = grouped_mean_score(log_score(p, o, clip=LOG_SCORE_CLIP), who, n_experts)
-    params = json.dumps({"bins": bins, "log_score_clip": LOG_SCORE_CLIP})
-    rows = [
-        {
-            "kind": "expert",
-            "name": table.experts[e],
-            "parameters": params,
-            "n": int(parts.count[e]),
-            "brier": float(parts.brier[e]),
-            "log_score": float(logs[e]),
-            "auc": float(auc[e]),
-            "reliability": float(parts.reliability[e]),
-            "resolution": float(parts.resolution[e]),
-            "uncertainty": float(parts.uncertainty[e]),
-            "within_bin_variance": float(parts.within_bin_variance[e]),
-            "within_bin_covariance": float(parts.within_bin_covariance[e]),
-        }
-        for e in range(n_experts)
-        if parts.count[e]
+    params = {"bins": bins, "log_score_clip": LOG_SCORE_CLIP}
+    scored = np.flatnonzero(parts.count)
+    decomposition = (
+        "reliability",
+        "resolution",
+        "uncertainty",
+        "within_bin_variance",
+        "within_bin_covariance",
+    )
+    blocks = [
+        Block(
+            scored.size,
+            {
+                "kind": "expert",
+                "name": [table.experts[e] for e in scored.tolist()],
+                "parameters": params,
+                "n": parts.count[scored],
+                "brier": parts.brier[scored],
+                "log_score": logs[scored],
+                "auc": auc[scored],
+            }
+            | {name: getattr(parts, name)[scored] for name in decomposition},
+        )
     ]
+    times = None if table.time is None else table.time[table.kind == longform.P]
     methods = dict(pooling.METHODS) | {
-        "extremized_log_odds_fitted": ExtremizedPool(pooling.log_odds_pool)
+        "recency_weighted_median": functools.partial(
+            pooling.recency_weighted_median_pool, times=times
+        ),
+        "extremized_log_odds_fitted": ExtremizedPool(pooling.log_odds_pool),
     }
     result = backtest(
         values, groups, len(table.questions), outcome, methods, bins=bins, clip=LOG_SCORE_CLIP
     )
-    scored = int(result.scored.sum())
+    order = "time column" if table.time is not None else "row order"
+    n_scored = int(result.scored.sum())
     for row in result.rows():
         name = row.pop("method")
-        rank = row.pop("rank")
-        rows.append(
-            {"kind": "method", "name": name, "parameters": params, "n": scored, "rank": rank} | row
+        own = parameters(pooling.METHODS[name]) if name in pooling.METHODS else {}
+        if name == "recency_weighted_median":
+            own["recency"] = order
+        blocks.append(
+            Block(
+                1,
+                {
+                    "kind": "method",
+                    "name": name,
+                    "parameters": params | own,
+                    "n": n_scored,
+                    "rank": row.pop("rank"),
+                }
+                | row,
+            )
         )
-    _emit(rows, fmt, output)
+    _emit(blocks, fmt, output)
 
 
 @click.command(
     "cooke",
-    help="Cooke's classical model on an EXCALIBUR study (STUDY.dtt, with STUDY.rls beside it "
-    "or given): each expert's calibration, information and weight, and the decision maker's "
-    "scores and quantiles.",
+    help="Cooke's classical model on an EXCALIBUR study: DTT is the experts' quantiles "
+    "(STUDY.dtt), RLS the realizations (STUDY.rls; found beside the .dtt if not given). "
+    "Writes each expert's calibration, information and weight, and the decision maker's "
+    "scores and quantiles. --weighting user takes the weights from a CSV expert_id,weight "
+    "(--weights).",
 )
 @click.argument("dtt", type=_file)
 @click.argument("rls", type=_file, required=False)
 @click.option(
     "--weighting",
-    type=click.Choice(["global", "item", "equal"]),
+    type=click.Choice(["global", "item", "equal", "user"]),
     default="global",
     show_default=True,
 )
 @click.option(
+    "--weights",
+    "weights_file",
+    type=_file,
+    help="With --weighting user: a CSV expert_id,weight giving every expert of the study a "
+    "weight (relative, at least 0).",
+)
+@click.option(
     "--alpha", type=click.FloatRange(min=0), help="Significance level (default: optimised)."
 )
-@click.option("--overshoot", type=click.FloatRange(min=0), default=cooke.DEFAULT_OVERSHOOT)
+@click.option(
+    "--overshoot",
+    type=click.FloatRange(min=0),
+    default=DEFAULT_OVERSHOOT,
+    show_default=True,
+    help="Overshoot of the intrinsic range.",
+)
 @output_options
 def cooke_command(
     dtt: Path,
     rls: Path | None,
     weighting: str,
+    weights_file: Path | None,
     alpha: float | None,
     overshoot: float,
     fmt: str,
     output: Path | None,
 ) -> None:
     """Run the classical model and write expert rows, a DM row and the DM's quantiles."""
+    expects = (
+        "cooke reads an EXCALIBUR study: STUDY.dtt (the experts' quantiles) and, beside it "
+        "or given after it, STUDY.rls (the realizations)"
+    )
+    if dtt.suffix.lower() != ".dtt":
+        fail(f"{dtt} is not a .dtt file; {expects}")
+    if rls is not None and rls.suffix.lower() != ".rls":
+        fail(f"{rls} is not a .rls file; {expects}")
     rls = rls or next(
         (p for p in (dtt.with_suffix(".rls"), dtt.with_suffix(".RLS")) if p.exists()), None
     )
     if rls is None:
         fail(f"no realizations file: give STUDY.rls or put it beside {dtt}")
-    if weighting == "equal" and alpha is not None:
-        fail("--alpha applies to global and item weighting; equal weighting has none")
+    if weighting in ("equal", "user") and alpha is not None:
+        fail(f"--alpha applies to global and item weighting; {weighting} weighting has none")
+    if (weighting == "user") != (weights_file is not None):
+        fail("--weighting user and --weights FILE go together")
+    import numpy as np
+
+    from elicit.analysis import longform
+    from elicit.analysis.results import Block
+    from elicit.core import cooke, excalibur
+
     try:
         study = excalibur.read_excalibur(dtt, rls)
-        args = (study.answers, study.realizations, study.quantiles, study.log_scale)
+    except ValueError as error:
+        fail(f"{dtt}: {error}")
+    user: dict[str, float] = {}
+    if weights_file is not None:
+        try:
+            given = longform.read_weights(weights_file, study.expert_ids)
+        except longform.FormatError as error:
+            _refuse(weights_file, error)
+        user = dict(zip(study.expert_ids, given.tolist(), strict=True))
+    args = (study.answers, study.realizations, study.quantiles, study.log_scale)
+    try:
+        model = None
         if weighting == "equal":
-            model = None
             dm = cooke.equal_weight_dm(*args, overshoot=overshoot)
+        elif weighting == "user":
+            dm = cooke.user_weight_dm(
+                study.answers,
+                study.realizations,
+                study.quantiles,
+                np.array(list(user.values())),
+                study.log_scale,
+                overshoot=overshoot,
+            )
         else:
             model = cooke.classical_model(
                 *args, weighting=weighting, alpha=alpha, overshoot=overshoot
@@ -320,53 +500,63 @@ def cooke_command(
             dm = model.dm
     except ValueError as error:
         fail(f"{dtt}: {error}")
-    params = json.dumps(
-        {
-            "weighting": weighting,
-            "alpha": None if model is None else model.alpha,
-            "alpha_optimised": alpha is None and model is not None,
-            "overshoot": overshoot,
-        }
-    )
+    params = {
+        "weighting": weighting,
+        "alpha": None if model is None else model.alpha,
+        "alpha_optimised": alpha is None and model is not None,
+        "overshoot": overshoot,
+    } | ({"weights": user} if user else {})
     method = f"cooke_{weighting}"
-    rows = []
+    blocks = []
     if model is not None:
-        for e, expert in enumerate(study.expert_ids):
-            rows.append(
+        blocks.append(
+            Block(
+                len(study.expert_ids),
                 {
                     "record": "expert",
                     "method": method,
                     "parameters": params,
-                    "name": expert,
-                    "calibration": float(model.calibration[e]),
-                    "information_seeds": float(model.information_seeds[e]),
-                    "information_all": float(model.information_all[e]),
-                    "combined": float(model.combined[e]),
-                    "weight": float(model.weights[e]),
-                }
+                    "name": list(study.expert_ids),
+                    "calibration": model.calibration,
+                    "information_seeds": model.information_seeds,
+                    "information_all": model.information_all,
+                    "combined": model.combined,
+                    "weight": model.weights,
+                },
             )
-    rows.append(
-        {
-            "record": "decision_maker",
-            "method": method,
-            "parameters": params,
-            "name": "DM",
-            "calibration": dm.calibration,
-            "information_seeds": dm.information_seeds,
-            "information_all": dm.information_all,
-            "combined": dm.combined,
-        }
-    )
-    for i, item in enumerate(study.item_ids):
-        rows.append(
-            {"record": "dm_quantiles", "method": method, "parameters": params, "name": item}
-            | {
-                f"q{level * 100:g}": float(value)
-                for level, value in zip(study.quantiles, dm.quantiles[i], strict=True)
-            }
-            | {"realization": float(study.realizations[i])}
         )
-    _emit(rows, fmt, output)
+    blocks.append(
+        Block(
+            1,
+            {
+                "record": "decision_maker",
+                "method": method,
+                "parameters": params,
+                "name": "DM",
+                "calibration": dm.calibration,
+                "information_seeds": dm.information_seeds,
+                "information_all": dm.information_all,
+                "combined": dm.combined,
+            },
+        )
+    )
+    blocks.append(
+        Block(
+            len(study.item_ids),
+            {
+                "record": "dm_quantiles",
+                "method": method,
+                "parameters": params,
+                "name": list(study.item_ids),
+            }
+            | {
+                f"q{level * 100:g}": dm.quantiles[:, i]
+                for i, level in enumerate(study.quantiles.tolist())
+            }
+            | {"realization": study.realizations},
+        )
+    )
+    _emit(blocks, fmt, output)
 
 
 @click.command(
@@ -376,14 +566,14 @@ def cooke_command(
 )
 @click.argument("judgments", type=_file)
 @round_option
-@click.option("--lower", type=float, default=-np.inf, help="Lower bound of every quantity.")
-@click.option("--upper", type=float, default=np.inf, help="Upper bound of every quantity.")
+@click.option("--lower", type=float, default=float("-inf"), help="Lower bound of every quantity.")
+@click.option("--upper", type=float, default=float("inf"), help="Upper bound of every quantity.")
 @click.option(
     "--family",
     "families",
     multiple=True,
-    type=click.Choice(distributions.FAMILIES),
-    help="Fit only these families (repeatable); default every family the bounds allow.",
+    help="Fit only this family (repeatable; names: elicit.core.distributions.FAMILIES); "
+    "default every family the bounds allow.",
 )
 @output_options
 def fit(
@@ -396,7 +586,19 @@ def fit(
     output: Path | None,
 ) -> None:
     """Write one row per judgment and family (parameters, error, best) and the pooled quantiles."""
-    table = _read(judgments, False, round_)
+    import numpy as np
+    import pyarrow as pa
+
+    from elicit.analysis import longform
+    from elicit.analysis.results import Block, Record
+    from elicit.core import distributions
+
+    unknown = sorted(set(families) - set(distributions.FAMILIES))
+    if unknown:
+        fail(
+            f"unknown family(ies) {', '.join(unknown)}; known: {', '.join(distributions.FAMILIES)}"
+        )
+    table = _round(_read_all(judgments, False), judgments, round_)
     levels, grid = longform.quantiles(table)
     if not levels.size:
         fail("no quantile (q05, q50, ...) judgments to fit")
@@ -423,56 +625,61 @@ def fit(
         averaged = distributions.vincentize(values, questions, n)
     except ValueError as error:
         fail(str(error))
-    settings = json.dumps(
-        {
-            "lower": lower if np.isfinite(lower) else None,
-            "upper": upper if np.isfinite(upper) else None,
-            "tdf": 3.0,
-            "families": list(families) or None,
-        }
-    )
-    rows = []
-    chosen = fitted.best_family
+    settings = {
+        "lower": lower if np.isfinite(lower) else None,
+        "upper": upper if np.isfinite(upper) else None,
+        "tdf": 3.0,
+        "families": list(families) or None,
+    }
+    question_ids = pa.array(table.questions, type=pa.string())
+    expert_ids = pa.array(table.experts, type=pa.string())
+    blocks = []
     for f, family in enumerate(distributions.FAMILIES):
-        if not np.isfinite(fitted.ssq[:, f]).any():
-            continue
+        rows = np.flatnonzero(np.isfinite(fitted.ssq[:, f]))
         names = distributions.PARAMETER_NAMES[family]
-        for i in np.flatnonzero(np.isfinite(fitted.ssq[:, f])):
-            rows.append(
+        blocks.append(
+            Block(
+                rows.size,
                 {
                     "record": "fit",
-                    "question_id": table.questions[questions[i]],
-                    "expert_id": table.experts[experts[i]],
+                    "question_id": question_ids.take(questions[rows]),
+                    "expert_id": expert_ids.take(experts[rows]),
                     "method": family,
                     "parameters": settings,
-                    "fitted": json.dumps(
-                        dict(zip(names, fitted.params[i, f, : len(names)].tolist(), strict=True))
+                    "fitted": Record(
+                        {name: fitted.params[rows, f, k] for k, name in enumerate(names)}
                     ),
-                    "ssq": float(fitted.ssq[i, f]),
-                    "best": bool(chosen[i] == family),
-                }
+                    "ssq": fitted.ssq[rows, f],
+                    "best": fitted.best_family[rows] == family,
+                },
             )
+        )
     counts = np.bincount(questions, minlength=n)
+    answered = np.flatnonzero(counts)
     for method, result in (("linear_pool_best_fit", pooled), ("vincentize", averaged)):
-        for q in np.flatnonzero(counts):
-            rows.append(
+        blocks.append(
+            Block(
+                answered.size,
                 {
                     "record": "pool",
-                    "question_id": table.questions[q],
+                    "question_id": question_ids.take(answered),
                     "method": method,
                     "parameters": settings,
-                    "n": int(counts[q]),
+                    "n": counts[answered],
                 }
                 | {
-                    f"q{level * 100:g}": float(v)
-                    for level, v in zip(levels, result[q], strict=True)
-                }
+                    f"q{level * 100:g}": np.asarray(result, dtype=float)[answered, k]
+                    for k, level in enumerate(levels.tolist())
+                },
             )
-    _emit(rows, fmt, output)
+        )
+    _emit(blocks, fmt, output)
 
 
 def _check_quantities(values, lower, upper, table, questions, experts) -> None:  # noqa: ANN001
     """Exit 2 naming each judgment whose quantiles do not increase or leave the bounds."""
+    import numpy as np
+
     problems = []
     rising = (np.diff(values, axis=1) > 0).all(axis=1)
     inside = ((values > lower) & (values < upper)).all(axis=1)
