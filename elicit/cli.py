@@ -1,21 +1,24 @@
 """The ``elicit`` command: one group whose subcommands load only when they are run.
 
 ``elicit --help`` lists every command from the table below without importing
-any of them, and ``elicit pool --help`` imports the offline commands alone:
-no application is created, no migration tool, NumPy or SciPy is loaded until
-a command needs it. Commands that work on the database create the application
-when they run (Flask's :func:`~flask.cli.with_appcontext`); the offline
-commands never do.
+any of them, and ``elicit pool`` imports the offline commands alone: Flask is
+not even imported for them, and no application is created, no migration tool,
+NumPy or SciPy is loaded until a command needs it. Commands that work on the
+database create the application when they run (Flask's
+:func:`~flask.cli.with_appcontext`, reading the :class:`~flask.cli.ScriptInfo`
+this group provides); the offline commands never do.
 """
 
 from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
-from flask.cli import FlaskGroup, ScriptInfo
+
+if TYPE_CHECKING:
+    from flask.cli import ScriptInfo
 
 BAD_INPUT = 2
 """Exit status for input the command refused (nothing was written)."""
@@ -33,6 +36,7 @@ class Entry:
 
     target: str
     summary: str
+    app: bool = True
     migrations: bool = False
 
 
@@ -57,22 +61,25 @@ COMMANDS: dict[str, Entry] = {
     "pool": Entry(
         "elicit.analysis.cli:pool",
         "Pool binary and three-point judgments, every method or those named.",
+        app=False,
     ),
     "fit": Entry(
         "elicit.analysis.cli:fit",
         "Fit distributions to every expert's quantiles (SHELF's families, least squares on the "
         "CDF) and pool them per question (linear pool of the best fits, and quantile averaging).",
+        app=False,
     ),
     "score": Entry(
         "elicit.analysis.cli:score",
         "Score every expert and every pooling method on resolved binary questions (Brier score "
         "and its decomposition, log score, AUC).",
+        app=False,
     ),
     "cooke": Entry(
         "elicit.analysis.cli:cooke_command",
-        "Cooke's classical model on an EXCALIBUR study (STUDY.dtt, with STUDY.rls beside it or "
-        "given): each expert's calibration, information and weight, and the decision maker's "
-        "scores and quantiles.",
+        "Cooke's classical model on an EXCALIBUR study: DTT is the experts' quantiles "
+        "(STUDY.dtt), RLS the realizations (STUDY.rls; found beside the .dtt if not given).",
+        app=False,
     ),
 }
 """Every ``elicit`` command, loaded on first use."""
@@ -100,17 +107,14 @@ def _with_migrations(info: ScriptInfo) -> None:
         info.create_app = create_with_migrations
 
 
-class LazyGroup(FlaskGroup):
-    """Flask's command group, reading its commands from :data:`COMMANDS` when they are needed.
+class LazyGroup(click.Group):
+    """A command group reading its commands from :data:`COMMANDS` when they are needed.
 
-    Plugin commands and commands registered on an app are not looked up:
-    every command is in the table. Flask's ``--app`` option is left out (the
-    app is always elicit's).
+    Before a command that needs the application is loaded, the context gets
+    the :class:`~flask.cli.ScriptInfo` that Flask's commands and
+    :func:`~flask.cli.with_appcontext` create the app from (a caller, such as
+    a test, may pass its own as ``obj``).
     """
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.params = [param for param in self.params if param.name != "app"]
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         """Name every command, without importing any."""
@@ -121,8 +125,13 @@ class LazyGroup(FlaskGroup):
         entry = COMMANDS.get(cmd_name)
         if entry is None:
             return None
-        if entry.migrations:
-            _with_migrations(ctx.ensure_object(ScriptInfo))
+        if entry.app:
+            from flask.cli import ScriptInfo
+
+            if not isinstance(ctx.obj, ScriptInfo):
+                ctx.obj = ScriptInfo(create_app=_create_app)
+            if entry.migrations:
+                _with_migrations(ctx.obj)
         return load_command(cmd_name)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
@@ -143,13 +152,7 @@ def _create_app() -> Any:
     return create_app()
 
 
-@click.group(
-    cls=LazyGroup,
-    create_app=_create_app,
-    add_default_commands=False,
-    add_version_option=False,
-    help="elicit: structured expert elicitation.",
-)
+@click.group(cls=LazyGroup, help="elicit: structured expert elicitation.")
 @click.version_option(package_name="elicit", message="elicit %(version)s")
 def main() -> None:
     """Run elicit's commands."""

@@ -43,11 +43,12 @@ def _modules_after(code: str) -> set[str]:
 HEAVY = {"numpy", "scipy", "alembic", "flask_migrate", "pyarrow", "matplotlib"}
 
 
-def test_help_creates_no_app_and_loads_nothing_heavy():
+@pytest.mark.parametrize("args", [["--help"], ["pool", "--help"], ["cooke", "--help"]])
+def test_help_and_offline_commands_load_no_flask_and_nothing_heavy(args):
     loaded = _modules_after(
-        "from elicit.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass"
+        f"from elicit.cli import main\ntry:\n    main({args!r})\nexcept SystemExit:\n    pass"
     )
-    assert not loaded & (HEAVY | {"sqlalchemy", "elicit.extensions"})
+    assert not loaded & (HEAVY | {"flask", "sqlalchemy", "elicit.extensions"})
 
 
 def test_creating_the_app_loads_no_migrations_or_science_and_hashes_no_password(tmp_path):

@@ -695,6 +695,3 @@ def _check_quantities(values, lower, upper, table, questions, experts) -> None: 
             click.echo(problem, err=True)
         fail(f"{len(problems)} judgment(s) cannot be fitted")
 
-
-COMMANDS = [pool, fit, score, cooke_command]
-"""The offline commands, attached to the ``elicit`` command group in :func:`elicit.create_app`."""
