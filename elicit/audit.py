@@ -13,14 +13,13 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from elicit.db import UTCDateTime, utcnow
-from elicit.extensions import db
+from elicit.db import Base, UTCDateTime, utcnow
 
 if TYPE_CHECKING:
     from elicit.accounts.models import User
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Base):
     """One facilitator or admin action, e.g. ``round.close`` or ``questions.import``."""
 
     __tablename__ = "audit_events"

@@ -9,8 +9,7 @@ import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column
 
-from elicit.db import UTCDateTime, checked_enum, utcnow
-from elicit.extensions import db
+from elicit.db import Base, UTCDateTime, checked_enum, utcnow
 
 
 class Role(enum.StrEnum):
@@ -21,7 +20,7 @@ class Role(enum.StrEnum):
     ANALYST = "analyst"
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Base):
     """A staff member. Experts are not users: they enter through invitation links."""
 
     __tablename__ = "users"

@@ -17,8 +17,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from elicit.db import UTCDateTime, utcnow
-from elicit.extensions import db
+from elicit.db import Base, UTCDateTime, utcnow
 
 if TYPE_CHECKING:
     from elicit.panels.models import Expert
@@ -43,7 +42,7 @@ class AnswerValues:
     rationale: Mapped[str] = mapped_column(sa.Text, default="")
 
 
-class Judgment(AnswerValues, db.Model):
+class Judgment(AnswerValues, Base):
     """An expert's recorded answer; at most one per (expert, question, round).
 
     ``revision`` counts how many times
@@ -94,7 +93,7 @@ class Judgment(AnswerValues, db.Model):
     )
 
 
-class JudgmentRevision(AnswerValues, db.Model):
+class JudgmentRevision(AnswerValues, Base):
     """One recorded version of a judgment; written once, never updated."""
 
     __tablename__ = "judgment_revisions"
@@ -111,7 +110,7 @@ class JudgmentRevision(AnswerValues, db.Model):
     judgment: Mapped[Judgment] = relationship(back_populates="revisions")
 
 
-class JudgmentDraft(db.Model):
+class JudgmentDraft(Base):
     """What an expert has typed for a question in a round but not yet submitted.
 
     ``fields`` holds the raw text of every input (``probability``, ``lower``,

@@ -14,14 +14,13 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from elicit.db import UTCDateTime, utcnow
-from elicit.extensions import db
+from elicit.db import Base, UTCDateTime, utcnow
 
 if TYPE_CHECKING:
     from elicit.studies.models import Study
 
 
-class Expert(db.Model):
+class Expert(Base):
     """A panel member of one study, known by a study-scoped pseudonym."""
 
     __tablename__ = "experts"
@@ -42,7 +41,7 @@ class Expert(db.Model):
     )
 
 
-class ExpertContact(db.Model):
+class ExpertContact(Base):
     """How to reach an expert; seen by facilitators only, never joined into answers or exports."""
 
     __tablename__ = "expert_contacts"
@@ -58,7 +57,7 @@ class ExpertContact(db.Model):
     expert: Mapped[Expert] = relationship(back_populates="contact")
 
 
-class Invitation(db.Model):
+class Invitation(Base):
     """A link token that lets one expert in. Only the token's SHA-256 is stored."""
 
     __tablename__ = "invitations"

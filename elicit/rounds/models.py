@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from elicit.db import UTCDateTime, checked_enum, utcnow
-from elicit.extensions import db
+from elicit.db import Base, UTCDateTime, checked_enum, utcnow
 
 if TYPE_CHECKING:
     from elicit.studies.models import Study
@@ -24,7 +23,7 @@ class RoundState(enum.StrEnum):
     CLOSED = "closed"
 
 
-class Round(db.Model):
+class Round(Base):
     """Round ``number`` of a study. State changes go through :mod:`elicit.rounds.services` only."""
 
     __tablename__ = "rounds"

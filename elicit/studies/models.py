@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from elicit.db import UTCDateTime, checked_enum, utcnow
-from elicit.extensions import db
+from elicit.db import Base, UTCDateTime, checked_enum, utcnow
 
 if TYPE_CHECKING:
     from elicit.accounts.models import User
@@ -44,7 +43,7 @@ class Outcome(enum.StrEnum):
     ANNULLED = "annulled"
 
 
-class Study(db.Model):
+class Study(Base):
     """A Delphi study: a panel of experts answering a set of questions over several rounds.
 
     ``description`` is the introduction experts read before they consent.
@@ -82,7 +81,7 @@ class Study(db.Model):
     )
 
 
-class Source(db.Model):
+class Source(Base):
     """A cited document. Only its citation and the SHA-256 of its text are kept, never the text."""
 
     __tablename__ = "sources"
@@ -97,7 +96,7 @@ class Source(db.Model):
     sha256: Mapped[str] = mapped_column(sa.String(64))
 
 
-class Question(db.Model):
+class Question(Base):
     """One forecasting or calibration question of a study.
 
     Kind-specific columns: ``allow_certainty`` for the binary kinds; ``unit``,
@@ -163,7 +162,7 @@ class Question(db.Model):
         return self.kind is not QuestionKind.QUANTITY
 
 
-class Resolution(db.Model):
+class Resolution(Base):
     """How a question turned out: an outcome for binary kinds, a value for quantities."""
 
     __tablename__ = "resolutions"
