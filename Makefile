@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test lint install dev browser bench clean
+.PHONY: run test lint types imports check install dev browser bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,7 +34,7 @@ tests/browser/node_modules/axe-core/axe.min.js: tests/browser/package.json tests
 
 install: $(VENV)/.installed  ## the application and its runtime dependencies
 
-dev: $(VENV)/.dev-installed  ## plus pytest, hypothesis and ruff
+dev: $(VENV)/.dev-installed  ## plus pytest, hypothesis, ruff, mypy, import-linter and pre-commit
 
 run: install  ## migrate, load the question sets and demo study, print the login, serve
 	$(BIN)/elicit db upgrade
@@ -54,6 +54,14 @@ bench: dev  ## speed targets: each script prints its figures and its baseline, t
 lint: dev  ## ruff: lint and format check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+types: dev  ## mypy: strict on elicit/core, checked on the rest (settings in pyproject.toml)
+	$(BIN)/mypy
+
+imports: dev  ## import-linter: the architecture's contracts (in pyproject.toml)
+	$(BIN)/lint-imports
+
+check: lint types imports  ## everything CI checks besides the tests (pre-commit runs the same)
 
 clean:  ## remove the virtualenv and caches (the instance/ database is kept)
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis *.egg-info tests/browser/node_modules

@@ -1,5 +1,5 @@
 """The WSGI entry point: ``gunicorn wsgi:app`` or ``flask --app wsgi run``."""
 
-from elicit import create_app
+from elicit.app import create_app
 
 app = create_app()

@@ -30,7 +30,7 @@ CASES = {
     "elicit --help": [ELICIT, "--help"],
     "elicit pool --help": [ELICIT, "pool", "--help"],
     "elicit db --help": [ELICIT, "db", "--help"],
-    "create_app()": [PYTHON, "-c", "from elicit import create_app; create_app()"],
+    "create_app()": [PYTHON, "-c", "from elicit.app import create_app; create_app()"],
 }
 TARGETED = ("elicit --help", "elicit pool --help")
 

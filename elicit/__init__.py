@@ -1,74 +1,11 @@
-"""elicit: structured expert elicitation (multi-round anonymous Delphi studies)."""
+"""elicit: structured expert elicitation (multi-round anonymous Delphi studies).
 
-from __future__ import annotations
+The application is built by :func:`elicit.app.create_app`; the ``elicit``
+command is :mod:`elicit.cli`. This module only says where the project lives,
+so importing any part of elicit never imports all of it.
+"""
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from flask import Flask
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
-
-def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """Build the elicit application.
-
-    Only what serving pages needs is loaded here: migrations, NumPy and SciPy
-    load where they are used. ``config`` overrides the settings read from ``ELICIT_*`` environment
-    variables (see :mod:`elicit.config`); tests use it to point at their own
-    database and instance folder (key ``INSTANCE_PATH``).
-    """
-    from flask import Flask
-
-    from elicit import config as settings
-    from elicit import i18n, unit_of_work, web
-    from elicit.extensions import csrf, db, limiter, login_manager
-
-    overrides = dict(config or {})
-    instance_path = overrides.pop("INSTANCE_PATH", None) or str(
-        settings.instance_path(PROJECT_ROOT / "instance")
-    )
-    app = Flask(
-        __name__,
-        instance_path=instance_path,
-        template_folder=str(PROJECT_ROOT / "templates"),
-    )
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    app.config.update(settings.load(Path(app.instance_path)))
-    app.config.update(overrides)
-
-    db.init_app(app)
-    unit_of_work.init_app(app)
-    csrf.init_app(app)
-    login_manager.init_app(app)
-    limiter.init_app(app)
-    i18n.init_app(app)
-
-    _register_models()
-    web.init_app(app)
-    _register_blueprints(app)
-    return app
-
-
-def _register_models() -> None:
-    """Import every feature's models so the metadata (and Alembic) knows all tables."""
-    from elicit import audit  # noqa: F401
-    from elicit.accounts import models as _accounts  # noqa: F401
-    from elicit.judgments import models as _judgments  # noqa: F401
-    from elicit.panels import models as _panels  # noqa: F401
-    from elicit.rounds import models as _rounds  # noqa: F401
-    from elicit.studies import models as _studies  # noqa: F401
-
-
-def _register_blueprints(app: Flask) -> None:
-    """Attach one blueprint per feature."""
-    from elicit.accounts.views import bp as accounts
-    from elicit.answering import bp as answering
-    from elicit.facilitating import bp as facilitating
-    from elicit.home import bp as home
-
-    app.register_blueprint(home)
-    app.register_blueprint(accounts)
-    app.register_blueprint(facilitating)
-    app.register_blueprint(answering)
+"""The checkout: templates, migrations, question sets and translations are read from it."""

@@ -13,21 +13,12 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 import click
 
 if TYPE_CHECKING:
     from flask.cli import ScriptInfo
-
-BAD_INPUT = 2
-"""Exit status for input the command refused (nothing was written)."""
-
-
-def fail(message: str) -> NoReturn:
-    """Print ``message`` to standard error and exit with :data:`BAD_INPUT`."""
-    click.echo(f"error: {message}", err=True)
-    raise SystemExit(BAD_INPUT)
 
 
 @dataclass(frozen=True)
@@ -147,7 +138,7 @@ class LazyGroup(click.Group):
 
 def _create_app() -> Any:
     """Create the application (imported here so ``elicit --help`` never builds one)."""
-    from elicit import create_app
+    from elicit.app import create_app
 
     return create_app()
 

@@ -24,12 +24,21 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from flask_sqlalchemy.session import _app_ctx_id
 from sqlalchemy.orm import scoped_session, sessionmaker
 
-from elicit import PROJECT_ROOT, create_app
+from elicit import PROJECT_ROOT
+from elicit.app import create_app
 from elicit.cli import main
 from elicit.extensions import db, init_migrations
 
 SEEDS = PROJECT_ROOT.parent / "shared" / "seeds"
 SERVER_URL = os.environ.get("ELICIT_TEST_DATABASE_URL")
+
+
+def pytest_collection_modifyitems(items):
+    """Mark every test under ``tests/browser/`` slow (see the ``slow`` marker in pyproject)."""
+    browser = PROJECT_ROOT / "tests" / "browser"
+    for item in items:
+        if browser in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.slow)
 
 
 @contextmanager

@@ -4,7 +4,8 @@ import stat
 
 import pytest
 
-from elicit import config, create_app
+from elicit import config
+from elicit.app import create_app
 from elicit.cli import main
 from tests.conftest import make_app
 

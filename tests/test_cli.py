@@ -55,7 +55,7 @@ def test_creating_the_app_loads_no_migrations_or_science_and_hashes_no_password(
     loaded = _modules_after(
         "import os\n"
         f"os.environ['ELICIT_INSTANCE_PATH'] = {str(tmp_path)!r}\n"
-        "from elicit import create_app\n"
+        "from elicit.app import create_app\n"
         "create_app()\n"
         "from elicit.accounts.passwords import _dummy_hash\n"
         "assert _dummy_hash.cache_info().currsize == 0, 'a password was hashed'"

@@ -23,6 +23,8 @@ from tests.conftest import csrf_token, fresh_database
 
 ELICIT = Path(sys.executable).with_name("elicit")
 
+pytestmark = pytest.mark.slow
+
 
 def _free_port() -> int:
     with socket.socket() as sock:

@@ -2,9 +2,9 @@
 
 Admins may do everything. Facilitators see and run the studies they own.
 Analysts look at every study and change nothing. Views use
-:func:`roles_required` to let a role in and :func:`visible_studies` to find
-what it may see; anything a user may not see answers 404, as if it did not
-exist.
+:func:`roles_required` to let a role in, and
+:func:`elicit.studies.services.visible_studies` to find what it may see;
+anything a user may not see answers 404, as if it did not exist.
 """
 
 from __future__ import annotations
@@ -13,12 +13,10 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-import sqlalchemy as sa
 from flask import abort
 from flask_login import current_user, login_required
 
 from elicit.accounts.models import Role, User
-from elicit.studies.models import Study
 
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -52,19 +50,8 @@ def actor() -> User:
     return user
 
 
-def visible_studies(user: User) -> sa.Select[tuple[Study]]:
-    """Return a query for the studies ``user`` may see, newest first.
-
-    Facilitators see the studies they own; admins and analysts see all.
-    """
-    query = sa.select(Study).order_by(Study.created_at.desc())
-    if user.role is Role.FACILITATOR:
-        query = query.where(Study.owner_id == user.id)
-    return query
-
-
 def can_manage(user: User) -> bool:
-    """Whether ``user`` may change the studies :func:`visible_studies` shows them.
+    """Whether ``user`` may change the studies they see (see ``studies.services.visible_studies``).
 
     A facilitator sees only their own studies, so any study they can reach is
     theirs; admins manage every study; analysts only look.

@@ -7,7 +7,7 @@ from flask.cli import AppGroup
 
 from elicit.accounts.models import Role
 from elicit.accounts.services import create_user
-from elicit.cli import fail
+from elicit.console import fail
 from elicit.errors import DomainError
 from elicit.unit_of_work import transaction
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from elicit.cli import fail
+from elicit.console import fail
 
 if TYPE_CHECKING:
     import numpy as np
@@ -694,4 +694,3 @@ def _check_quantities(values, lower, upper, table, questions, experts) -> None: 
         for problem in problems:
             click.echo(problem, err=True)
         fail(f"{len(problems)} judgment(s) cannot be fitted")
-

@@ -10,8 +10,8 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from elicit import PROJECT_ROOT
-from elicit.cli import fail
 from elicit.config import write_private
+from elicit.console import fail
 from elicit.demo import services
 from elicit.panels.services import invitation_url
 from elicit.studies.cli import fail_with_problems

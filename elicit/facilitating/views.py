@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from elicit.accounts.access import actor, can_manage, roles_required, visible_studies
+from elicit.accounts.access import actor, can_manage, roles_required
 from elicit.accounts.models import Role
 from elicit.analysis.round_statistics import panel_summary
 from elicit.errors import DomainError
@@ -26,6 +26,7 @@ from elicit.panels.models import Expert
 from elicit.rounds.models import Round, RoundState
 from elicit.rounds.services import close_round, open_next_round
 from elicit.studies.models import Question, Study
+from elicit.studies.services import visible_studies
 from elicit.unit_of_work import refuse
 
 bp = Blueprint("facilitating", __name__, url_prefix="/facilitate")

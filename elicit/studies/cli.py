@@ -10,7 +10,7 @@ import click
 from flask.cli import AppGroup
 
 from elicit.accounts.services import find_user
-from elicit.cli import fail
+from elicit.console import fail
 from elicit.errors import DomainError
 from elicit.studies import question_sets
 from elicit.studies.models import Outcome

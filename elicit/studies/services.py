@@ -20,6 +20,17 @@ def find_study(session: Session, slug: str) -> Study | None:
     return session.scalar(sa.select(Study).where(Study.slug == slug))
 
 
+def visible_studies(user: User) -> sa.Select[Study]:
+    """Return a query for the studies ``user`` may see, newest first.
+
+    Facilitators see the studies they own; admins and analysts see all.
+    """
+    query = sa.select(Study).order_by(Study.created_at.desc())
+    if user.role is Role.FACILITATOR:
+        query = query.where(Study.owner_id == user.id)
+    return query
+
+
 def create_study(
     session: Session, *, slug: str, title: str, owner: User, description: str = ""
 ) -> Study:
