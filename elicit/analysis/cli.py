@@ -189,7 +189,9 @@ def pool(
             if name in aggrecat.NEEDS_ROUND1 and round1 is None:
                 click.echo(f"note: {name} needs round 1 and a later round; skipped", err=True)
                 continue
-            kwargs = {"experts": experts3} if name in aggrecat.NEEDS_EXPERTS else {}
+            kwargs: dict[str, object] = (
+                {"experts": experts3} if name in aggrecat.NEEDS_EXPERTS else {}
+            )
             if name in aggrecat.NEEDS_ROUND1:
                 kwargs["round1"] = round1
             pooled = function(points[:, 0], points[:, 1], points[:, 2], groups3, n, **kwargs)
@@ -343,7 +345,7 @@ def score(
     parts = grouped_brier_decomposition(p, o, who, n_experts, bins=bins)
     auc = grouped_auc(p, o, who, n_experts)
     logs = grouped_mean_score(log_score(p, o, clip=LOG_SCORE_CLIP), who, n_experts)
-    params = {"bins": bins, "log_score_clip": LOG_SCORE_CLIP}
+    params: dict[str, object] = {"bins": bins, "log_score_clip": LOG_SCORE_CLIP}
     scored = np.flatnonzero(parts.count)
     decomposition = (
         "reliability",
@@ -384,19 +386,14 @@ def score(
         own = parameters(pooling.METHODS[name]) if name in pooling.METHODS else {}
         if name == "recency_weighted_median":
             own["recency"] = order
-        blocks.append(
-            Block(
-                1,
-                {
-                    "kind": "method",
-                    "name": name,
-                    "parameters": params | own,
-                    "n": n_scored,
-                    "rank": row.pop("rank"),
-                }
-                | row,
-            )
-        )
+        columns: dict[str, object] = {
+            "kind": "method",
+            "name": name,
+            "parameters": params | own,
+            "n": n_scored,
+            "rank": row.pop("rank"),
+        }
+        blocks.append(Block(1, columns | row))
     _emit(blocks, fmt, output)
 
 
@@ -495,12 +492,15 @@ def cooke_command(
             )
         else:
             model = cooke.classical_model(
-                *args, weighting=weighting, alpha=alpha, overshoot=overshoot
+                *args,
+                weighting="item" if weighting == "item" else "global",
+                alpha=alpha,
+                overshoot=overshoot,
             )
             dm = model.dm
     except ValueError as error:
         fail(f"{dtt}: {error}")
-    params = {
+    params: dict[str, object] = {
         "weighting": weighting,
         "alpha": None if model is None else model.alpha,
         "alpha_optimised": alpha is None and model is not None,

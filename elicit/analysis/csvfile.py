@@ -21,10 +21,10 @@ from __future__ import annotations
 import codecs
 import csv
 import functools
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal, overload
 
 import numpy as np
 import pyarrow as pa
@@ -117,6 +117,14 @@ class CsvFile:
 
     path: Path
     header: list[str]
+
+    @overload
+    def read(self, types: dict[str, pa.DataType], *, typed: Literal[False]) -> Rows: ...
+
+    @overload
+    def read(
+        self, types: dict[str, pa.DataType], *, typed: Literal[True] = True
+    ) -> Rows | None: ...
 
     def read(self, types: dict[str, pa.DataType], *, typed: bool = True) -> Rows | None:
         """Read the columns named in ``types`` that the header has; others are not read.
@@ -211,7 +219,7 @@ def open_csv(path: Path, required: Sequence[str]) -> CsvFile:
     _check_utf8(path)
     with path.open("rb") as handle:
         head = handle.read(HEADER_BYTES)
-    first = re.match(rb"[^\r\n]*", head).group().decode("utf-8-sig", errors="replace")
+    first = head.splitlines()[0].decode("utf-8-sig", errors="replace") if head else ""
     header = [name.strip() for name in next(csv.reader([first]), [])]
     if not any(header):
         raise FormatError([f"{path}:1: no header; the first line names the columns"])

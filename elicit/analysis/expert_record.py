@@ -63,8 +63,9 @@ def expert_record(session: Session, expert: Expert) -> list[QuestionRecord]:
         if resolution is None or resolution.outcome is Outcome.ANNULLED:
             continue
         if question.kind is QuestionKind.QUANTITY:
-            ranged.append((entry, judgment.quantile_values, resolution.value))
-        elif resolution.outcome is not None:
+            if judgment.quantile_values and resolution.value is not None:
+                ranged.append((entry, judgment.quantile_values, resolution.value))
+        elif resolution.outcome is not None and judgment.probability is not None:
             binary.append((entry, judgment.probability, resolution.outcome is Outcome.YES))
     if binary:
         scores = brier_score([p for _, p, _ in binary], np.array([o for _, _, o in binary], int))

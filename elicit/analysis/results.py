@@ -17,8 +17,10 @@ from __future__ import annotations
 import io
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -48,7 +50,7 @@ class Block:
     """
 
     size: int
-    columns: dict[str, object]
+    columns: Mapping[str, object]
 
 
 def write(blocks: list[Block], fmt: str, path: Path | None) -> str | None:
@@ -124,7 +126,7 @@ def _json(blocks: list[Block]) -> str:
     encode = json.JSONEncoder(allow_nan=False).encode
     lines = []
     for block in blocks:
-        columns = {}
+        columns: dict[str, list[Any]] = {}
         for name, values in block.columns.items():
             if isinstance(values, Record):
                 columns[name] = _objects(values, block.size)

@@ -36,10 +36,22 @@ class QuestionSummary:
 
 
 def central_value(question: Question, judgment: Judgment) -> float:
-    """Return the single number of ``judgment`` that panel summaries use."""
+    """Return the single number of ``judgment`` that panel summaries use.
+
+    Raises
+    ------
+    ValueError
+        If the judgment lacks the value its question's kind needs (the answer
+        rules never record one like that).
+    """
     if question.kind is QuestionKind.QUANTITY:
-        return judgment.quantile_values[question.central_quantile]
-    return judgment.probability
+        levels = judgment.quantile_values
+        value = levels[question.central_quantile] if levels else None
+    else:
+        value = judgment.probability
+    if value is None:
+        raise ValueError(f"judgment {judgment.id} has no value for a {question.kind} question")
+    return value
 
 
 @dataclass(frozen=True)

@@ -356,11 +356,13 @@ def _question(
 ) -> QuestionSpec | None:
     """Validate one question mapping; return it, or ``None`` if anything was wrong."""
     before = len(check.problems)
-    qid = data.get("id") if isinstance(data.get("id"), str) else "-"
+    given_id = data.get("id")
+    qid: str = given_id if isinstance(given_id, str) else "-"
     qid = check.slug(data, "id", qid) or qid
     raw_kind = data.get("kind")
+    kind: QuestionKind | None
     try:
-        kind = QuestionKind(raw_kind)
+        kind = QuestionKind(str(raw_kind))
     except ValueError:
         choices = ", ".join(k.value for k in QuestionKind)
         check.problem(qid, "kind", f"{raw_kind!r} is not one of {choices}")
@@ -439,7 +441,7 @@ def _question(
                         qid, name, f"gives away the realization {realization:g} to experts"
                     )
 
-    if len(check.problems) > before or kind is None:
+    if len(check.problems) > before or kind is None or close_date is None or resolve_by is None:
         return None
     return QuestionSpec(
         kind=kind,
