@@ -3,8 +3,9 @@
 A request's locale is the one the person chose (kept in the session under
 ``SESSION_KEY``), else the best of ``SUPPORTED`` their browser asks for
 (``Accept-Language``), else English. Message catalogues live in the
-project's ``translations/`` folder (``pybabel`` reads ``babel.cfg`` at the
-project root to extract messages from the code and templates).
+project's ``translations/`` folder, compiled and committed; ``make
+translations`` extracts the messages (``babel.cfg`` says where they are),
+merges them into each catalogue and compiles it (see ``translations/README.md``).
 
 :func:`init_app` sets up Flask-Babel and registers every display function of
 :mod:`elicit.formatting` as a Jinja filter of the same name, so templates
@@ -117,7 +118,7 @@ def active_timezone() -> dt.tzinfo:
 
 
 def catalogue(locale: Locale) -> NullTranslations:
-    """Return the messages of ``locale`` from ``TRANSLATIONS`` (none yet: the English text)."""
+    """Return the messages of ``locale`` from ``TRANSLATIONS`` (the English text if it has none)."""
     return _load(str(TRANSLATIONS), str(locale))
 
 

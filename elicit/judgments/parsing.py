@@ -108,6 +108,11 @@ def check_storable(raw: Mapping[str, Any]) -> None:
 def raw_from_json(question: Question, data: Any) -> dict[str, Any]:
     """Read ``question``'s raw answer from a JSON object, refusing anything but strings.
 
+    A wrong shape is a fault of the program that sent the JSON (the answer
+    page's script never sends one), so those messages are for its developer
+    and stay English; what :func:`check_storable` refuses is said in the
+    request's language.
+
     Raises
     ------
     ValueError
