@@ -101,11 +101,6 @@ def round_letters(secret: bytes, round_: Round, expert_ids: list[int]) -> dict[i
     return {expert_id: letter(i) for i, expert_id in enumerate(order)}
 
 
-def round_labels(secret: bytes, round_: Round, expert_ids: list[int]) -> dict[int, str]:
-    """Name each expert who answered in ``round_`` as the panel sees them ("Expert C")."""
-    return {e: expert_label(x) for e, x in round_letters(secret, round_, expert_ids).items()}
-
-
 def _answer_range(question: Question, judgment: Judgment) -> tuple[float | None, float | None]:
     """Return the ends of the range an answer gives, if the question asks for one."""
     if question.kind is QuestionKind.QUANTITY:
