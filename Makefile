@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test lint types imports check install dev browser bench clean
+.PHONY: run test lint types imports check install dev browser bench translations clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +62,14 @@ imports: dev  ## import-linter: the architecture's contracts (in pyproject.toml)
 	$(BIN)/lint-imports
 
 check: lint types imports  ## everything CI checks besides the tests (pre-commit runs the same)
+
+# The keywords beyond pybabel's defaults (gettext, ngettext, pgettext, ...) are Flask-Babel's lazy
+# ones; tests/test_translations.py extracts with the same. See translations/README.md.
+translations: install  ## after changing a message: extract messages.pot, update every catalogue, compile
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k _l -c TRANSLATORS: \
+		--project elicit -o translations/messages.pot .
+	$(BIN)/pybabel update --ignore-pot-creation-date -i translations/messages.pot -d translations
+	$(BIN)/pybabel compile -d translations
 
 clean:  ## remove the virtualenv and caches (the instance/ database is kept)
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis *.egg-info tests/browser/node_modules

@@ -67,8 +67,10 @@ def _register_blueprints(app: Flask) -> None:
     from elicit.answering import bp as answering
     from elicit.facilitating import bp as facilitating
     from elicit.home import bp as home
+    from elicit.i18n import bp as language
 
     app.register_blueprint(home)
     app.register_blueprint(accounts)
     app.register_blueprint(facilitating)
     app.register_blueprint(answering)
+    app.register_blueprint(language)

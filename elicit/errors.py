@@ -2,6 +2,12 @@
 
 Views turn it into a form error or a JSON ``{"error": {"code", "message"}}``
 with a 4xx status; CLI commands print it and exit with status 2.
+
+``code`` is for programs and never changes; ``message`` is for people. A
+message that can reach a page is marked for translation and built in the
+request's language (Flask-Babel gives English outside a request, so the
+command line reads English); one that only the command line prints stays
+English and unmarked.
 """
 
 

@@ -3,12 +3,14 @@
 A request's locale is the one the person chose (kept in the session under
 ``SESSION_KEY``), else the best of ``SUPPORTED`` their browser asks for
 (``Accept-Language``), else English. Message catalogues live in the
-project's ``translations/`` folder (``pybabel`` reads ``babel.cfg`` at the
-project root to extract messages from the code and templates).
+project's ``translations/`` folder, compiled and committed; ``make
+translations`` extracts the messages (``babel.cfg`` says where they are),
+merges them into each catalogue and compiles it (see ``translations/README.md``).
 
 :func:`init_app` sets up Flask-Babel and registers every display function of
 :mod:`elicit.formatting` as a Jinja filter of the same name, so templates
-show numbers and dates one way only.
+show numbers and dates one way only. The blueprint ``language`` (:data:`bp`)
+takes a person's choice of language (``POST /language``).
 """
 
 from __future__ import annotations
@@ -20,9 +22,23 @@ import flask_babel
 from babel import Locale
 from babel.core import negotiate_locale
 from babel.support import NullTranslations, Translations
-from flask import Flask, current_app, has_app_context, has_request_context, request, session
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    has_app_context,
+    has_request_context,
+    redirect,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext
+from werkzeug.wrappers import Response
 
 from elicit import PROJECT_ROOT, formatting
+from elicit.web import local_path
 
 SUPPORTED = ("en", "pl")
 """Locale codes elicit can be shown in; the first is the default."""
@@ -102,7 +118,7 @@ def active_timezone() -> dt.tzinfo:
 
 
 def catalogue(locale: Locale) -> NullTranslations:
-    """Return the messages of ``locale`` from ``TRANSLATIONS`` (none yet: the English text)."""
+    """Return the messages of ``locale`` from ``TRANSLATIONS`` (the English text if it has none)."""
     return _load(str(TRANSLATIONS), str(locale))
 
 
@@ -122,3 +138,37 @@ def init_app(app: Flask) -> None:
     )
     app.jinja_env.filters.update(FILTERS)
     app.jinja_env.globals["get_locale"] = active_locale
+
+
+bp = Blueprint("language", __name__)
+
+
+@bp.post("/language")
+def choose() -> Response:
+    """Show this person's pages in the language they chose, then go back where they were.
+
+    The form sends ``locale`` (one of :data:`SUPPORTED`) and ``next``, the
+    path to return to: only a path on this site is followed (see
+    :func:`elicit.web.local_path`), and without one the person lands on the
+    front page. Like every form it needs its CSRF token. A refused request
+    (400) leaves the choice as it was.
+    """
+    code = request.form.get("locale", "")
+    target = request.form.get("next")
+    back = local_path(target) if target else url_for("home.index")
+    if back is None:
+        abort(
+            400,
+            gettext("The language was not changed: the page to go back to must be on this site."),
+        )
+    try:
+        choose_locale(code)
+    except ValueError:
+        # TRANSLATORS: %(choices)s names each language in itself: "English, polski".
+        message = gettext(
+            "elicit is not offered in “%(locale)s”; choose one of: %(choices)s.",
+            locale=code[:20],
+            choices=", ".join(Locale.parse(offered).display_name for offered in SUPPORTED),
+        )
+        abort(400, message)
+    return redirect(back)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from flask import Flask, Response, jsonify, render_template, request
+from flask_babel import gettext, lazy_gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest, HTTPException
 from werkzeug.routing import IntegerConverter
@@ -52,7 +53,25 @@ def parse_id(text: str) -> int | None:
 class NulCharacter(BadRequest):
     """A request carried a NUL character, which PostgreSQL cannot store and no field needs."""
 
-    description = "The request contains a NUL character, which is never valid here."
+    description = lazy_gettext("The request contains a NUL character, which is never valid here.")
+
+
+def local_path(target: str | None) -> str | None:
+    r"""Return ``target`` if it is a path on this site, else ``None`` (no open redirects).
+
+    Only a path starting with one ``/`` is accepted (so no scheme or host),
+    without a backslash or a control character such as a tab: browsers read
+    ``//``, ``/\`` and ``/<tab>/`` as the start of another site's address.
+    """
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and target.isprintable()
+    ):
+        return target
+    return None
 
 
 def wants_json() -> bool:
@@ -98,8 +117,10 @@ def init_app(app: Flask) -> None:
         return error_response(
             400,
             "csrf_failed",
-            "This form could not be accepted because it was not sent from this site or your "
-            "session ended. Go back, reload the page and send it again.",
+            gettext(
+                "This form could not be accepted because it was not sent from this site or your "
+                "session ended. Go back, reload the page and send it again."
+            ),
         )
 
     @app.errorhandler(HTTPException)

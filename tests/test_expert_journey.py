@@ -232,8 +232,8 @@ def test_a_wrong_field_is_explained_beside_it_and_everything_typed_is_kept(clien
     ("kind", "fields", "message"),
     [
         ("binary", {"probability": ""}, None),
-        ("binary", {"probability": "0"}, "Give a percentage from 1 to 99"),
-        ("binary", {"probability": "100"}, "Give a percentage from 1 to 99"),
+        ("binary", {"probability": "0"}, "0% is outside the allowed range: 1% to 99%"),
+        ("binary", {"probability": "100"}, "100% is outside the allowed range: 1% to 99%"),
         ("binary", {"probability": "thirty"}, "is not a number"),
         ("binary", {"probability": "1,500"}, "is not a number"),
         ("binary", {"probability": "35", "confidence": "9"}, "Choose a confidence from 1 to 5"),
@@ -241,8 +241,8 @@ def test_a_wrong_field_is_explained_beside_it_and_everything_typed_is_kept(clien
         ("binary_interval", {"lower": "10", "probability": "20"}, "Enter a probability"),
         ("quantity", {"quantile_values": ["1", "", "3"]}, "Enter a value for every percentile"),
         ("quantity", {"quantile_values": ["3", "2", "1"]}, "larger than the one before"),
-        ("quantity", {"quantile_values": ["-1", "2", "3"]}, "must not be below 0"),
-        ("quantity", {"quantile_values": ["1", "2", "300"]}, "must not be above 100"),
+        ("quantity", {"quantile_values": ["-1", "2", "3"]}, "-1 is below the lowest allowed"),
+        ("quantity", {"quantile_values": ["1", "2", "300"]}, "300 is above the highest allowed"),
     ],
 )
 def test_every_answer_rule_is_shown_beside_its_field(client, panel, session, kind, fields, message):

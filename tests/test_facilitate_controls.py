@@ -179,9 +179,7 @@ def test_a_refused_transition_is_a_flashed_error_not_a_500(session, study, as_ow
 
     assert response.status_code == 302
     assert states(session, study) == [(1, RoundState.CLOSED)]
-    assert "Round 1 was not closed: round 1 is closed and cannot become closed." in text_of(
-        as_owner.get(BASE)
-    )
+    assert "Round 1 was not closed: round 1 is already closed." in text_of(as_owner.get(BASE))
     assert post(as_owner, f"{BASE}/rounds/7/close").status_code == 404
 
 

@@ -17,7 +17,7 @@ from elicit.feedback.services import (
     MIN_ANSWERS_LIMIT,
     letter,
     round_feedback,
-    round_labels,
+    round_letters,
     set_rationale_hidden,
     update_settings,
 )
@@ -377,10 +377,10 @@ def test_an_expert_keeps_one_label_across_questions_of_a_round(session, study, e
     answer_round(session, round_, a, [(e, Answer(probability=0.3)) for e in experts[:5]])
     answer_round(session, round_, b, [(e, Answer(probability=0.6)) for e in experts[:5]])
     close_round(session, round_)
-    expected = round_labels(SECRET, round_, [e.id for e in experts[:5]])
+    expected = round_letters(SECRET, round_, [e.id for e in experts[:5]])
     for viewer in experts[:5]:
         result = round_feedback(session, round_, viewer, secret=SECRET, min_answers=3)
-        assert result[a.id].own.label == result[b.id].own.label == expected[viewer.id]
+        assert result[a.id].own.label == result[b.id].own.label == f"Expert {expected[viewer.id]}"
 
 
 def test_labels_differ_between_rounds(session, study, experts):
@@ -397,8 +397,9 @@ def test_labels_differ_between_rounds(session, study, experts):
     for labels in own_labels:
         assert len(set(labels.values())) == len(experts)
     assert own_labels[0] != own_labels[1]
-    assert own_labels[0] == round_labels(SECRET, rounds[0], [e.id for e in experts])
-    assert own_labels[1] == round_labels(SECRET, rounds[1], [e.id for e in experts])
+    for labels, round_ in zip(own_labels, rounds, strict=True):
+        letters = round_letters(SECRET, round_, [e.id for e in experts])
+        assert labels == {expert_id: f"Expert {x}" for expert_id, x in letters.items()}
 
 
 def test_labels_follow_neither_submission_order_nor_ids(session, study, experts):
@@ -406,12 +407,12 @@ def test_labels_follow_neither_submission_order_nor_ids(session, study, experts)
     round_ = new_round(session, study)
     answer_round(session, round_, question, [(e, Answer(probability=0.5)) for e in experts])
     close_round(session, round_)
-    labels = round_labels(SECRET, round_, [e.id for e in experts])
+    labels = round_letters(SECRET, round_, [e.id for e in experts])
     in_id_order = [labels[e.id] for e in sorted(experts, key=lambda e: e.id)]
     assert in_id_order != sorted(in_id_order)
     # repeated ids give one label each; a different secret gives a different assignment
-    assert round_labels(SECRET, round_, [e.id for e in experts] * 2) == labels
-    assert round_labels(b"another secret", round_, [e.id for e in experts]) != labels
+    assert round_letters(SECRET, round_, [e.id for e in experts] * 2) == labels
+    assert round_letters(b"another secret", round_, [e.id for e in experts]) != labels
 
 
 @pytest.mark.parametrize(

@@ -58,8 +58,12 @@ def read_back(text):
 
 
 def as_polish(english):
-    """What an English number reads as in Polish: decimal comma, non-breaking thousands space."""
-    return english.replace(",", NBSP).replace(".", ",")
+    """What an English figure reads as in Polish: decimal comma, non-breaking thousands space.
+
+    And the words of the shipped Polish catalogue ("under 0.01%" is "poniżej 0,01%").
+    """
+    words = english.replace("under ", "poniżej ").replace("over ", "powyżej ")
+    return words.replace(",", NBSP).replace(".", ",")
 
 
 def test_the_docstring_examples_hold():
@@ -204,10 +208,10 @@ def test_a_probability_outside_0_to_1_is_refused(p):
 
 def test_probability_intervals_and_points():
     assert probability_interval(0.2, 0.5, locale="en") == "20% to 50%"
-    assert probability_interval(0.0144, 0.0581, locale="pl") == "1,4% to 5,8%"
+    assert probability_interval(0.0144, 0.0581, locale="pl") == "od 1,4% do 5,8%"
     assert points(0.18, locale="en") == f"+18{NBSP}pp"
     assert points(0.004, locale="en") == f"+0.4{NBSP}pp"
-    assert points(-0.00123, locale="pl") == f"-0,12{NBSP}pp"
+    assert points(-0.00123, locale="pl") == f"-0,12{NBSP}p.p."
     assert points(0.7 - 0.6 - 0.1, locale="en") == f"0{NBSP}pp"
     assert points(0, locale="en") == f"0{NBSP}pp"
 
@@ -274,7 +278,7 @@ def test_quantities_with_units_and_ranges():
     assert quantity(1234567, "zł", locale="pl") == f"1{NBSP}234{NBSP}567{NBSP}zł"
     assert quantity(3, None, locale="en") == "3"
     assert quantity_interval(1500, 2500, "people", locale="en") == f"1,500 to 2,500{NBSP}people"
-    assert quantity_interval(0.5, 1.25, locale="pl") == "0,5 to 1,25"
+    assert quantity_interval(0.5, 1.25, locale="pl") == "od 0,5 do 1,25"
 
 
 def test_typed_numbers_are_not_rounded():
@@ -384,7 +388,7 @@ def test_answers_are_shown_as_typed():
     assert answer(typed, numeric(), locale="en") == (
         f"5th: 1,200; 50th: 1,500.25; 95th: 20,000{NBSP}tonnes"
     )
-    assert answer(typed, numeric(None), locale="pl").startswith(f"5th: 1{NBSP}200; ")
+    assert answer(typed, numeric(None), locale="pl").startswith(f"5. percentyl: 1{NBSP}200; ")
 
 
 def test_question_functions_read_a_real_question():
@@ -481,7 +485,7 @@ def test_without_a_choice_or_a_browser_language_the_page_is_english(app):
 def test_the_browser_language_beats_the_default(app):
     client = app.test_client()
     text = client.get("/", headers={"Accept-Language": "pl-PL,pl;q=0.9,en;q=0.8"}).text
-    assert text == f"1,3%|1{NBSP}235|5th percentile|7 mar 2025|12{NBSP}345|20% to 50%"
+    assert text == f"1,3%|1{NBSP}235|5. percentyl|7 mar 2025|12{NBSP}345|od 20% do 50%"
     assert client.get("/", headers={"Accept-Language": "de-DE,de;q=0.9"}).text.startswith("1.3%|")
     # A British browser that also reads Polish gets English: order counts, not exact tags.
     assert client.get("/", headers={"Accept-Language": "en-GB,pl;q=0.5"}).text.startswith("1.3%|")

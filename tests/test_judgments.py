@@ -6,13 +6,15 @@ import sqlalchemy as sa
 from elicit.errors import DomainError
 from elicit.judgments.models import Judgment
 from elicit.judgments.rules import Answer, AnswerErrors, check_answer
-from elicit.judgments.submission import record_judgment
+from elicit.judgments.submission import read_answer, record_judgment
 from elicit.panels.services import add_expert
 from elicit.rounds.services import close_round, create_round, open_round
 from elicit.studies.models import QuestionKind, Scale
 from tests import factories
 
-CERTAINTY_REFUSED = "Give a percentage from 1 to 99 (certainty is not allowed for this question)."
+CERTAINTY_REFUSED = (
+    "100% is outside the allowed range: 1% to 99% (this question does not allow certainty)."
+)
 
 
 @pytest.fixture
@@ -71,7 +73,7 @@ def test_a_closed_round_takes_no_answers(session, setting):
     study, expert, round_ = setting
     question = factories.question(session, study)
     close_round(session, round_)
-    with pytest.raises(DomainError, match="round 1 is closed; answers are closed") as caught:
+    with pytest.raises(DomainError, match="Round 1 is not open, so no answer can be") as caught:
         record_judgment(session, expert, question, round_, Answer(probability=0.3))
     assert caught.value.code == "round_not_open"
 
@@ -100,7 +102,7 @@ def test_an_expert_cannot_answer_another_studys_question(session, setting):
             QuestionKind.BINARY,
             {"allow_certainty": True},
             Answer(probability=1.2),
-            {"probability": "Give a percentage from 0 to 100."},
+            {"probability": "120% is outside the allowed range: 0% to 100%."},
         ),
         (
             QuestionKind.BINARY,
@@ -112,7 +114,7 @@ def test_an_expert_cannot_answer_another_studys_question(session, setting):
             QuestionKind.BINARY,
             {},
             Answer(probability=0.5, confidence=6),
-            {"confidence": "Confidence must be from 1 to 5."},
+            {"confidence": "Confidence 6 is outside the allowed range: 1 to 5."},
         ),
         (
             QuestionKind.BINARY,
@@ -138,7 +140,7 @@ def test_an_expert_cannot_answer_another_studys_question(session, setting):
             QuestionKind.QUANTITY,
             {},
             Answer(quantile_values=[1, 2]),
-            {"quantile_values": "Give one value for each of the 3 percentiles."},
+            {"quantile_values": "Give exactly 3 values, one per percentile."},
         ),
         (
             QuestionKind.QUANTITY,
@@ -150,25 +152,31 @@ def test_an_expert_cannot_answer_another_studys_question(session, setting):
             QuestionKind.QUANTITY,
             {"lower_bound": 0.0},
             Answer(quantile_values=[-1, 1, 3]),
-            {"quantile_values": "Values must not be below 0."},
+            {"quantile_values": "-1 is below the lowest allowed value, 0\xa0units."},
         ),
         (
             QuestionKind.QUANTITY,
             {"upper_bound": 32.0},
             Answer(quantile_values=[1, 2, 33]),
-            {"quantile_values": "Values must not be above 32."},
+            {"quantile_values": "33 is above the highest allowed value, 32\xa0units."},
         ),
         (
             QuestionKind.QUANTITY,
             {"scale": Scale.LOG},
             Answer(quantile_values=[0, 2, 3]),
-            {"quantile_values": "Values must be positive on a logarithmic scale."},
+            {
+                "quantile_values": "0 is not allowed: on this question's logarithmic scale "
+                "every value must be above 0."
+            },
         ),
         (
             QuestionKind.QUANTITY,
             {},
             Answer(quantile_values=[1, 2, 1.79e308]),
-            {"quantile_values": "Values must be smaller than 10^15 in size."},
+            {
+                "quantile_values": "1.79E308 is too large: every value must be smaller than "
+                "1E15 in size."
+            },
         ),
         (
             QuestionKind.QUANTITY,
@@ -197,3 +205,60 @@ def test_the_database_checks_probabilities_too(session, setting):
     session.add(Judgment(expert=expert, question=question, round=round_, probability=1.5))
     with pytest.raises(sa.exc.IntegrityError):
         session.flush()
+
+
+# An out-of-range value is named as typed, beside the allowed range.
+
+
+@pytest.mark.parametrize(
+    ("fields", "typed", "message"),
+    [
+        (
+            {},
+            "150",
+            "150% is outside the allowed range: 1% to 99% "
+            "(this question does not allow certainty).",
+        ),
+        (
+            {},
+            "0",
+            "0% is outside the allowed range: 1% to 99% (this question does not allow certainty).",
+        ),
+        (
+            {},
+            "0,5",
+            "0.5% is outside the allowed range: 1% to 99% "
+            "(this question does not allow certainty).",
+        ),
+        ({"allow_certainty": True}, "-5", "-5% is outside the allowed range: 0% to 100%."),
+        ({"allow_certainty": True}, "100.25%", "100.25% is outside the allowed range: 0% to 100%."),
+    ],
+)
+def test_an_out_of_range_probability_names_the_value_and_the_range(
+    session, setting, fields, typed, message
+):
+    study, _, _ = setting
+    question = factories.question(session, study, **fields)
+    assert read_answer(question, {"probability": typed}) == (None, {"probability": message})
+
+
+@pytest.mark.parametrize(
+    ("bounds", "typed", "message"),
+    [
+        ({"lower_bound": 0.0}, ["-5", "1", "2"], "-5 is below the lowest allowed value, 0 people."),
+        (
+            {"upper_bound": 1_500_000.0},
+            ["1", "2", "2 000 000,5"],
+            "2,000,000.5 is above the highest allowed value, 1,500,000 people.",
+        ),
+    ],
+)
+def test_a_quantity_outside_its_bounds_names_the_value_and_the_bound(
+    session, setting, bounds, typed, message
+):
+    study, _, _ = setting
+    question = factories.question(
+        session, study, kind=QuestionKind.QUANTITY, unit="people", **bounds
+    )
+    errors = read_answer(question, {"quantile_values": typed})[1]
+    assert errors == {"quantile_values": message.replace(" people", "\xa0people")}

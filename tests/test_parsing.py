@@ -322,7 +322,7 @@ def test_over_long_rationale_is_refused(binary):
         binary, raw(binary, probability="50", rationale="x" * (RATIONALE_MAX + 1))
     )
     assert answer is None
-    assert errors == {"rationale": "Keep the rationale to 10,000 characters."}
+    assert errors == {"rationale": "Keep the rationale to at most 10,000 characters."}
 
 
 def test_every_field_error_is_reported_together(quantity):

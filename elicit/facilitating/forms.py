@@ -1,18 +1,24 @@
-"""The facilitator's forms: they only parse; the services in :mod:`elicit.feedback` decide."""
+"""The facilitator's forms: they only parse; the services in :mod:`elicit.feedback` decide.
 
+Labels and messages are lazy translations: the forms are defined at import,
+and each is shown in the language of the request that renders it.
+"""
+
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField
 from wtforms.validators import AnyOf, InputRequired, NumberRange, StopValidation
 
 from elicit.feedback.services import MIN_ANSWERS_LIMIT
 
-MIN_ANSWERS_MESSAGE = f"Enter a whole number from 1 to {MIN_ANSWERS_LIMIT}."
+MIN_ANSWERS_MESSAGE = _l("Enter a whole number from 1 to %(limit)s.", limit=MIN_ANSWERS_LIMIT)
 
 
 class WholeNumberField(IntegerField):
     """An integer field that explains text that is not a whole number once, in its own words."""
 
-    def __init__(self, label: str, *, message: str, **kwargs) -> None:
+    def __init__(self, label: str | LazyString, *, message: str | LazyString, **kwargs) -> None:
         super().__init__(label, **kwargs)
         self.message = message
 
@@ -33,7 +39,7 @@ class FeedbackSettingsForm(FlaskForm):
     """How a study shows the panel's previous-round answers to its experts."""
 
     min_answers = WholeNumberField(
-        "Minimum number of answers before a question's feedback is shown",
+        _l("Minimum number of answers before a question's feedback is shown"),
         message=MIN_ANSWERS_MESSAGE,
         validators=[
             InputRequired(MIN_ANSWERS_MESSAGE),
@@ -42,7 +48,7 @@ class FeedbackSettingsForm(FlaskForm):
         render_kw={"min": 1, "max": MIN_ANSWERS_LIMIT, "inputmode": "numeric"},
     )
     hide_until_answered = BooleanField(
-        "Show an expert the feedback on a question only after they have answered it this round"
+        _l("Show an expert the feedback on a question only after they have answered it this round")
     )
 
 

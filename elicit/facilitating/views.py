@@ -12,6 +12,7 @@ from itertools import groupby
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from elicit.accounts.access import actor, can_manage, roles_required
@@ -135,11 +136,20 @@ def close(slug: str, number: int):
         close_round(db.session, round_, actor=actor())
     except DomainError as error:
         refuse()
-        flash(f"Round {number} was not closed: {error.message}.", "error")
+        # TRANSLATORS: %(reason)s is a clause in lower case without a full stop.
+        flash(
+            gettext(
+                "Round %(number)s was not closed: %(reason)s.", number=number, reason=error.message
+            ),
+            "error",
+        )
     else:
         flash(
-            f"Round {number} is closed: experts can no longer answer in it, and its answers "
-            "are the feedback for the next round.",
+            gettext(
+                "Round %(number)s is closed: experts can no longer answer in it, and its answers "
+                "are the feedback for the next round.",
+                number=number,
+            ),
             "success",
         )
     return redirect(url_for("facilitating.study", slug=found.slug))
@@ -154,9 +164,13 @@ def open_next(slug: str):
         round_ = open_next_round(db.session, found, actor=actor())
     except DomainError as error:
         refuse()
-        flash(f"No new round was opened: {error.message}.", "error")
+        # TRANSLATORS: %(reason)s is a clause in lower case without a full stop.
+        flash(gettext("No new round was opened: %(reason)s.", reason=error.message), "error")
     else:
-        flash(f"Round {round_.number} is open: experts can answer now.", "success")
+        flash(
+            gettext("Round %(number)s is open: experts can answer now.", number=round_.number),
+            "success",
+        )
     return redirect(url_for("facilitating.study", slug=found.slug))
 
 
@@ -179,7 +193,7 @@ def feedback_settings(slug: str):
             refuse()
             form.min_answers.errors = [*form.min_answers.errors, error.message]
         else:
-            flash("The feedback settings are saved.", "success")
+            flash(gettext("The feedback settings are saved."), "success")
             return redirect(url_for("facilitating.study", slug=found.slug, _anchor="feedback"))
     return _render_study(found, form, status=400)
 
@@ -224,14 +238,23 @@ def rationale_visibility(slug: str, judgment_id: int):
         abort(404)
     form = RationaleVisibilityForm()
     if not form.validate_on_submit():
-        abort(400, "Send hidden=1 to hide the rationale or hidden=0 to show it.")
+        abort(400, gettext("Send hidden=1 to hide the rationale or hidden=0 to show it."))
     hidden = form.hidden.data == "1"
     set_rationale_hidden(db.session, judgment, hidden, actor=actor())
-    who = f"{judgment.expert.pseudonym}'s rationale on question {judgment.question.key}"
+    who = {"expert": judgment.expert.pseudonym, "question": judgment.question.key}
+    # TRANSLATORS: %(expert)s is a pseudonym (Alder), %(question)s a question's id (q1).
     flash(
-        f"{who} is now hidden from the panel's feedback."
+        gettext(
+            "%(expert)s's rationale on question %(question)s is now hidden from the panel's "
+            "feedback.",
+            **who,
+        )
         if hidden
-        else f"{who} is shown in the panel's feedback again.",
+        else gettext(
+            "%(expert)s's rationale on question %(question)s is shown in the panel's "
+            "feedback again.",
+            **who,
+        ),
         "success",
     )
     return redirect(

@@ -18,6 +18,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
+from flask_babel import gettext, ngettext
+
 from elicit import formatting
 
 WIDTH = 320
@@ -122,7 +124,8 @@ def dot_plot(
         marks=marks,
         median_x=axis.x(median),
         band=(axis.x(band[0]), axis.x(band[1])),
-        title="Panel's answers",
+        # TRANSLATORS: the title of a chart of the panel's answers to one question.
+        title=gettext("Panel's answers"),
         description=_describe(len(values), median, band, values, own, formatting.probability),
     )
 
@@ -175,7 +178,8 @@ def range_plot(
         marks=marks,
         median_x=axis.x(median),
         band=(axis.x(band[0]), axis.x(band[1])),
-        title="Panel's ranges",
+        # TRANSLATORS: the title of a chart of the panel's ranges for one question.
+        title=gettext("Panel's ranges"),
         description=_describe(len(rows), median, band, [r[1] for r in rows], own, shown),
         ranges=True,
     )
@@ -189,11 +193,23 @@ def _describe(
     own: int | None,
     show: Callable[[float], str],
 ) -> str:
-    """Describe the chart in words, for screen readers and anyone who cannot see it."""
-    words = (
-        f"{count} answers; median {show(median)}, "
-        f"interquartile range {show(band[0])} to {show(band[1])}."
+    """Describe the chart in words, for screen readers and anyone who cannot see it.
+
+    In the request's language, with every figure written by ``show``.
+    """
+    # TRANSLATORS: describes a chart; the figures are percentages or numbers with a unit.
+    words = ngettext(
+        "%(count)s answer; median %(median)s, interquartile range %(low)s to %(high)s.",
+        "%(count)s answers; median %(median)s, interquartile range %(low)s to %(high)s.",
+        count,
+        count=formatting.integer(count),
+        median=show(median),
+        low=show(band[0]),
+        high=show(band[1]),
     )
-    if own is not None:
-        words += f" Your answer, drawn as a ring: {show(values[own])}."
-    return words
+    if own is None:
+        return words
+    # TRANSLATORS: follows the chart's description; the viewer's answer is drawn as a ring.
+    return " ".join(
+        [words, gettext("Your answer, drawn as a ring: %(answer)s.", answer=show(values[own]))]
+    )

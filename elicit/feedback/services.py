@@ -15,9 +15,10 @@ import hmac
 import string
 from dataclasses import dataclass
 
+from flask_babel import gettext
 from sqlalchemy.orm import Session
 
-from elicit import audit
+from elicit import audit, formatting
 from elicit.accounts.models import User
 from elicit.analysis.round_statistics import round_answers
 from elicit.errors import DomainError
@@ -35,16 +36,22 @@ MIN_ANSWERS_LIMIT = 100
 class PanelAnswer:
     """One expert's previous-round answer, as another expert may see it.
 
-    ``value`` is the probability (or best estimate) or the quantity's median;
-    ``low`` and ``high`` the ends of a range where the question asks for one.
+    ``letter`` is the expert's letter in that round (``C``); ``value`` is the
+    probability (or best estimate) or the quantity's median; ``low`` and
+    ``high`` the ends of a range where the question asks for one.
     """
 
-    label: str
+    letter: str
     value: float
     low: float | None
     high: float | None
     own: bool
     rationale: str
+
+    @property
+    def label(self) -> str:
+        """The expert as the viewer sees them ("Expert C"), in the request's language."""
+        return expert_label(self.letter)
 
 
 @dataclass(frozen=True)
@@ -82,10 +89,16 @@ def letter(index: int) -> str:
     return label
 
 
-def round_labels(secret: bytes, round_: Round, expert_ids: list[int]) -> dict[int, str]:
-    """Give each expert who answered in ``round_`` a label ("Expert C") for that round only."""
+def expert_label(letter: str) -> str:
+    """Name an expert of the panel by their ``letter``: ``Expert C``."""
+    # TRANSLATORS: an expert as the rest of the panel sees them; %(letter)s is A, B, ... AA.
+    return gettext("Expert %(letter)s", letter=letter)
+
+
+def round_letters(secret: bytes, round_: Round, expert_ids: list[int]) -> dict[int, str]:
+    """Give each expert who answered in ``round_`` a letter (``C``) for that round only."""
     order = sorted(set(expert_ids), key=lambda e: _keyed(secret, "label", round_.id, e))
-    return {expert_id: f"Expert {letter(i)}" for i, expert_id in enumerate(order)}
+    return {expert_id: letter(i) for i, expert_id in enumerate(order)}
 
 
 def _answer_range(question: Question, judgment: Judgment) -> tuple[float | None, float | None]:
@@ -121,7 +134,7 @@ def round_feedback(
     loaded = round_answers(session, previous)
     if not loaded.rows:
         return {}
-    labels = round_labels(secret, previous, [j.expert_id for _, j in loaded.rows])
+    letters = round_letters(secret, previous, [j.expert_id for _, j in loaded.rows])
 
     answers: dict[int, list[PanelAnswer]] = {question_id: [] for question_id in loaded.summaries}
     questions: dict[int, Question] = {}
@@ -130,7 +143,7 @@ def round_feedback(
         low, high = _answer_range(question, judgment)
         answers[question.id].append(
             PanelAnswer(
-                label=labels[judgment.expert_id],
+                letter=letters[judgment.expert_id],
                 value=float(value),
                 low=low,
                 high=high,
@@ -145,10 +158,10 @@ def round_feedback(
             feedback[question_id] = QuestionFeedback(previous.number, count, shown=False)
             continue
         median, q25, q75 = summary.median, summary.q25, summary.q75
-        given = sorted(answers[question_id], key=lambda a: a.label)
+        given = sorted(answers[question_id], key=lambda a: a.letter)
         rationales = sorted(
             (a for a in given if a.rationale),
-            key=lambda a: _keyed(secret, "order", previous.id, viewer.id, question_id, a.label),
+            key=lambda a: _keyed(secret, "order", previous.id, viewer.id, question_id, a.letter),
         )
         feedback[question_id] = QuestionFeedback(
             round_number=previous.number,
@@ -199,7 +212,10 @@ def update_settings(
     if not 1 <= min_answers <= MIN_ANSWERS_LIMIT:
         raise DomainError(
             "invalid_min_answers",
-            f"the minimum number of answers must be from 1 to {MIN_ANSWERS_LIMIT}",
+            gettext(
+                "The minimum number of answers must be from 1 to %(limit)s.",
+                limit=formatting.integer(MIN_ANSWERS_LIMIT),
+            ),
         )
     study.feedback_min_answers = min_answers
     study.hide_feedback_until_answered = hide_until_answered

@@ -20,7 +20,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from elicit.judgments.rules import RATIONALE_MAX, Answer
+from flask_babel import gettext, ngettext
+
+from elicit import formatting
+from elicit.judgments.rules import RATIONALE_MAX, Answer, rationale_too_long
 from elicit.studies.models import Question, QuestionKind
 
 PROBABILITY_FIELDS = ("lower", "probability", "upper")
@@ -62,29 +65,53 @@ def check_storable(raw: Mapping[str, Any]) -> None:
 
     Number boxes may hold up to ``DRAFT_FIELD_MAX`` characters and the
     rationale up to ``DRAFT_RATIONALE_MAX``, generous limits that still keep
-    one expert from filling the database.
+    one expert from filling the database. A page's own boxes never send that
+    much, so the messages (in the request's language) say what is wrong
+    rather than which box.
 
     Raises
     ------
     ValueError
-        Naming the field and what is wrong with it.
+        Saying what is wrong, in a sentence.
     """
     texts = [(name, raw.get(name, "")) for name in (*PROBABILITY_FIELDS, "confidence")]
     texts += [("quantile_values", text) for text in raw.get("quantile_values", [])]
     for name, text in [*texts, ("rationale", raw.get("rationale", ""))]:
-        limit = DRAFT_RATIONALE_MAX if name == "rationale" else DRAFT_FIELD_MAX
-        if len(text) > limit:
-            raise ValueError(f"{name} is longer than {limit:,} characters")
+        if name == "rationale" and len(text) > DRAFT_RATIONALE_MAX:
+            raise ValueError(
+                ngettext(
+                    "The rationale is longer than %(limit)s character.",
+                    "The rationale is longer than %(limit)s characters.",
+                    DRAFT_RATIONALE_MAX,
+                    limit=formatting.integer(DRAFT_RATIONALE_MAX),
+                )
+            )
+        if name != "rationale" and len(text) > DRAFT_FIELD_MAX:
+            raise ValueError(
+                ngettext(
+                    "A box for a number holds more than %(limit)s character.",
+                    "A box for a number holds more than %(limit)s characters.",
+                    DRAFT_FIELD_MAX,
+                    limit=formatting.integer(DRAFT_FIELD_MAX),
+                )
+            )
         if "\x00" in text:
-            raise ValueError(f"{name} contains a NUL character")
+            raise ValueError(gettext("The answer contains a NUL character, which is never valid."))
         try:
             text.encode("utf-8")
         except UnicodeEncodeError:
-            raise ValueError(f"{name} contains characters that are not valid Unicode") from None
+            raise ValueError(
+                gettext("The answer contains characters that are not valid Unicode.")
+            ) from None
 
 
 def raw_from_json(question: Question, data: Any) -> dict[str, Any]:
     """Read ``question``'s raw answer from a JSON object, refusing anything but strings.
+
+    A wrong shape is a fault of the program that sent the JSON (the answer
+    page's script never sends one), so those messages are for its developer
+    and stay English; what :func:`check_storable` refuses is said in the
+    request's language.
 
     Raises
     ------
@@ -157,7 +184,7 @@ def parse(question: Question, raw: Mapping[str, Any]) -> tuple[Answer | None, di
 
     Probabilities are read in percent and returned as fractions. Only whether
     each box holds a number is checked here; ranges and order are the
-    service's rules.
+    service's rules. The messages are in the request's language.
     """
     errors: dict[str, str] = {}
     values: dict[str, Any] = {}
@@ -172,21 +199,28 @@ def parse(question: Question, raw: Mapping[str, Any]) -> tuple[Answer | None, di
         text = raw.get(name, "")
         value = parse_number(text) if len(text) <= FIELD_MAX else None
         if not text.strip():
-            errors[name] = "Enter a probability in percent."
+            errors[name] = gettext("Enter a probability in percent.")
         elif value is None:
-            errors[name] = f"“{text[:FIELD_MAX]}” is not a number; enter a percentage such as 35."
+            # TRANSLATORS: %(text)s is what was typed; use your language's quotation marks.
+            errors[name] = gettext(
+                "“%(text)s” is not a number; enter a percentage such as 35.",
+                text=text[:FIELD_MAX],
+            )
         else:
             values[name] = value / 100
     if question.kind is QuestionKind.QUANTITY:
         texts = list(raw.get("quantile_values", []))
         parsed = [parse_number(t) if len(t) <= FIELD_MAX else None for t in texts]
         if not all(t.strip() for t in texts):
-            errors["quantile_values"] = "Enter a value for every percentile."
+            errors["quantile_values"] = gettext("Enter a value for every percentile.")
         elif None in parsed:
             bad = next(t for t, v in zip(texts, parsed, strict=True) if v is None)
-            errors["quantile_values"] = (
-                f"“{bad[:FIELD_MAX]}” is not a number; write numbers like 1500 or 12.5 "
-                "(no thousands separators)."
+            # TRANSLATORS: %(text)s is what was typed; %(decimal)s is 12.5 (keep 1500 as is).
+            errors["quantile_values"] = gettext(
+                "“%(text)s” is not a number; write numbers like 1500 or %(decimal)s "
+                "(no thousands separators).",
+                text=bad[:FIELD_MAX],
+                decimal=formatting.typed_number(12.5),
             )
         else:
             values["quantile_values"] = parsed
@@ -195,10 +229,10 @@ def parse(question: Question, raw: Mapping[str, Any]) -> tuple[Answer | None, di
         if confidence in {"1", "2", "3", "4", "5"}:
             values["confidence"] = int(confidence)
         else:
-            errors["confidence"] = "Choose a confidence from 1 to 5, or leave it unstated."
+            errors["confidence"] = gettext("Choose a confidence from 1 to 5, or leave it unstated.")
     rationale = raw.get("rationale", "")
     if len(rationale) > RATIONALE_MAX:
-        errors["rationale"] = f"Keep the rationale to {RATIONALE_MAX:,} characters."
+        errors["rationale"] = rationale_too_long()
     values["rationale"] = rationale
     if errors:
         return None, errors

@@ -4,6 +4,10 @@
 :func:`same_answer` tells a change from a repeat, so that sending the same
 answer again (a double click, a resubmitted form) never becomes a new revision.
 Recording answers is :mod:`elicit.judgments.submission`.
+
+The messages are shown beside the expert's fields, so they are in the
+request's language (English outside a request, as on the command line), with
+every number in it written by :mod:`elicit.formatting`.
 """
 
 from __future__ import annotations
@@ -11,6 +15,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from flask_babel import gettext, ngettext
+
+from elicit import formatting
 from elicit.errors import DomainError
 from elicit.judgments.models import Judgment
 from elicit.studies.models import Question, QuestionKind, Scale
@@ -53,17 +60,82 @@ PROBABILITY_FLOOR = 0.01
 def _check_probability(
     errors: dict[str, str], name: str, value: float | None, allow_certainty: bool
 ) -> None:
-    """Record an error if ``value`` is missing, not finite or outside the allowed range."""
+    """Record an error if ``value`` is missing, not finite or outside the allowed range.
+
+    An out-of-range value is named as the percentage the expert typed (a
+    fraction of 1.5 reads ``150%``), beside the range they may use.
+    """
+    low = 0.0 if allow_certainty else PROBABILITY_FLOOR
     if value is None:
-        errors[name] = "A value is required."
+        errors[name] = gettext("A value is required.")
     elif not math.isfinite(value):
-        errors[name] = "Enter a number."
-    elif allow_certainty and not 0 <= value <= 1:
-        errors[name] = "Give a percentage from 0 to 100."
-    elif not allow_certainty and not PROBABILITY_FLOOR <= value <= 1 - PROBABILITY_FLOOR:
-        errors[name] = (
-            "Give a percentage from 1 to 99 (certainty is not allowed for this question)."
+        errors[name] = gettext("Enter a number.")
+    elif not low <= value <= 1 - low:
+        shown = {
+            "value": formatting.typed_probability(value),
+            "low": formatting.typed_probability(low),
+            "high": formatting.typed_probability(1 - low),
+        }
+        if allow_certainty:
+            # TRANSLATORS: %(value)s, %(low)s and %(high)s are percentages, e.g. 150%.
+            errors[name] = gettext(
+                "%(value)s is outside the allowed range: %(low)s to %(high)s.", **shown
+            )
+        else:
+            # TRANSLATORS: %(value)s, %(low)s and %(high)s are percentages, e.g. 150%.
+            errors[name] = gettext(
+                "%(value)s is outside the allowed range: %(low)s to %(high)s "
+                "(this question does not allow certainty).",
+                **shown,
+            )
+
+
+def _check_quantities(question: Question, values: list[float]) -> str | None:
+    """Return what is wrong with a quantity question's ``values``, or ``None``.
+
+    A value outside the question's bounds is named as typed, and the bound
+    in the question's unit as the answer page shows it.
+    """
+    levels = question.quantiles or []
+    if len(values) != len(levels):
+        return ngettext(
+            "Give exactly %(count)s value, one per percentile.",
+            "Give exactly %(count)s values, one per percentile.",
+            len(levels),
+            count=formatting.integer(len(levels)),
         )
+    if not all(math.isfinite(v) for v in values):
+        return gettext("Every percentile must be a number.")
+    too_large = next((v for v in values if abs(v) >= QUANTITY_LIMIT), None)
+    if too_large is not None:
+        return gettext(
+            "%(value)s is too large: every value must be smaller than %(limit)s in size.",
+            value=formatting.number(too_large),
+            limit=formatting.number(QUANTITY_LIMIT),
+        )
+    if any(b <= a for a, b in zip(values, values[1:], strict=False)):
+        return gettext("Each percentile must be larger than the one before.")
+    if question.lower_bound is not None and values[0] < question.lower_bound:
+        # TRANSLATORS: %(value)s is the number typed; %(bound)s a number and unit: "0 people".
+        return gettext(
+            "%(value)s is below the lowest allowed value, %(bound)s.",
+            value=formatting.typed_number(values[0]),
+            bound=formatting.figure(question.lower_bound, question),
+        )
+    if question.upper_bound is not None and values[-1] > question.upper_bound:
+        # TRANSLATORS: %(value)s is the number typed; %(bound)s a number and unit: "100 people".
+        return gettext(
+            "%(value)s is above the highest allowed value, %(bound)s.",
+            value=formatting.typed_number(values[-1]),
+            bound=formatting.figure(question.upper_bound, question),
+        )
+    if question.scale is Scale.LOG and values[0] <= 0:
+        return gettext(
+            "%(value)s is not allowed: on this question's logarithmic scale every value "
+            "must be above 0.",
+            value=formatting.typed_number(values[0]),
+        )
+    return None
 
 
 def check_answer(question: Question, answer: Answer) -> dict[str, str]:
@@ -75,29 +147,31 @@ def check_answer(question: Question, answer: Answer) -> dict[str, str]:
         for name in ("lower", "probability", "upper"):
             _check_probability(errors, name, getattr(answer, name), question.allow_certainty)
         if not errors and not answer.lower <= answer.probability <= answer.upper:
-            errors["probability"] = "The best estimate must lie between the lower and upper values."
+            errors["probability"] = gettext(
+                "The best estimate must lie between the lower and upper values."
+            )
     else:
-        values = answer.quantile_values or []
-        levels = question.quantiles or []
-        if len(values) != len(levels):
-            errors["quantile_values"] = f"Give one value for each of the {len(levels)} percentiles."
-        elif not all(math.isfinite(v) for v in values):
-            errors["quantile_values"] = "Every percentile must be a number."
-        elif any(abs(v) >= QUANTITY_LIMIT for v in values):
-            errors["quantile_values"] = "Values must be smaller than 10^15 in size."
-        elif any(b <= a for a, b in zip(values, values[1:], strict=False)):
-            errors["quantile_values"] = "Each percentile must be larger than the one before."
-        elif question.lower_bound is not None and values[0] < question.lower_bound:
-            errors["quantile_values"] = f"Values must not be below {question.lower_bound:g}."
-        elif question.upper_bound is not None and values[-1] > question.upper_bound:
-            errors["quantile_values"] = f"Values must not be above {question.upper_bound:g}."
-        elif question.scale is Scale.LOG and values[0] <= 0:
-            errors["quantile_values"] = "Values must be positive on a logarithmic scale."
+        problem = _check_quantities(question, list(answer.quantile_values or []))
+        if problem is not None:
+            errors["quantile_values"] = problem
     if answer.confidence is not None and answer.confidence not in range(1, 6):
-        errors["confidence"] = "Confidence must be from 1 to 5."
+        errors["confidence"] = gettext(
+            "Confidence %(value)s is outside the allowed range: 1 to 5.",
+            value=formatting.integer(answer.confidence),
+        )
     if len(answer.rationale) > RATIONALE_MAX:
-        errors["rationale"] = f"Keep the rationale to at most {RATIONALE_MAX:,} characters."
+        errors["rationale"] = rationale_too_long()
     return errors
+
+
+def rationale_too_long() -> str:
+    """Say how long a rationale may be (the parser and the rules give the same message)."""
+    return ngettext(
+        "Keep the rationale to at most %(limit)s character.",
+        "Keep the rationale to at most %(limit)s characters.",
+        RATIONALE_MAX,
+        limit=formatting.integer(RATIONALE_MAX),
+    )
 
 
 def same_answer(a: Answer | Judgment, b: Answer | Judgment) -> bool:

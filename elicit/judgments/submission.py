@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from sqlalchemy.orm import Session
 
 from elicit import audit
@@ -45,13 +46,19 @@ def _begin(session: Session, expert: Expert, round_: Round) -> dict[int, Questio
     session.execute(sa.select(Expert.id).where(Expert.id == expert.id).with_for_update())
     session.refresh(round_)
     if round_.study_id != expert.study_id:
-        raise DomainError("wrong_study", "this round is not in your study")
+        raise DomainError("wrong_study", gettext("This round is not in your study."))
     if round_.state is RoundState.DRAFT:
-        raise DomainError("round_not_open", f"Round {round_.number} has not opened yet.")
+        raise DomainError(
+            "round_not_open",
+            gettext("Round %(number)s has not opened yet.", number=round_.number),
+        )
     if round_.state is not RoundState.OPEN:
         raise DomainError(
             "round_closed",
-            f"Round {round_.number} has closed, so answers can no longer be saved or submitted.",
+            gettext(
+                "Round %(number)s has closed, so answers can no longer be saved or submitted.",
+                number=round_.number,
+            ),
         )
     return {q.id: q for q in round_questions(session, round_)}
 
@@ -89,15 +96,15 @@ def _store_drafts(
     unknown = set(raw_answers) - set(questions)
     if unknown:
         raise DomainError(
-            "unknown_question", "some answers are for questions this round does not ask"
+            "unknown_question", gettext("Some answers are for questions this round does not ask.")
         )
     for raw in raw_answers.values():
         try:
             parsing.check_storable(raw)
         except ValueError as error:
-            raise DomainError(
-                "unstorable_answer", f"This answer cannot be saved: {error}."
-            ) from None
+            # TRANSLATORS: %(reason)s is a sentence saying what is wrong with the answer.
+            message = gettext("This answer cannot be saved. %(reason)s", reason=error)
+            raise DomainError("unstorable_answer", message) from None
     existing = drafts_of(session, expert, round_)
     recorded = {
         j.question_id: j
@@ -215,10 +222,16 @@ def record_judgment(
     """
     if round_.state is not RoundState.OPEN:
         raise DomainError(
-            "round_not_open", f"round {round_.number} is {round_.state.value}; answers are closed"
+            "round_not_open",
+            gettext(
+                "Round %(number)s is not open, so no answer can be recorded in it.",
+                number=round_.number,
+            ),
         )
     if not expert.study_id == question.study_id == round_.study_id:
-        raise DomainError("wrong_study", "the question and round are not in this expert's study")
+        raise DomainError(
+            "wrong_study", gettext("The question and the round are not in this expert's study.")
+        )
     errors = check_answer(question, answer)
     if errors:
         raise AnswerErrors(errors)

@@ -3,6 +3,10 @@
 A round moves ``draft -> open -> closed`` and never back. At most one round of a
 study is open at a time, and a round opens only after every earlier round has
 closed, so round ``n + 1`` feedback always rests on a finished round ``n``.
+
+A refusal's message is a clause (lower case, no full stop) that the
+facilitator's page shows after "Round 2 was not closed:", in the request's
+language (English outside a request).
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from sqlalchemy.orm import Session
 
 from elicit import audit
@@ -56,10 +61,7 @@ def transition(
     _lock_study(session, round_.study_id)
     session.refresh(round_)
     if target not in TRANSITIONS[round_.state]:
-        raise DomainError(
-            "invalid_transition",
-            f"round {round_.number} is {round_.state.value} and cannot become {target.value}",
-        )
+        raise DomainError("invalid_transition", _refused_transition(round_, target))
     if target is RoundState.OPEN:
         blocking = session.scalars(
             sa.select(Round).where(
@@ -72,10 +74,15 @@ def transition(
             )
         ).first()
         if blocking is not None:
+            numbers = {"number": round_.number, "other": blocking.number}
             raise DomainError(
                 "round_blocked",
-                f"round {round_.number} cannot open while round {blocking.number} "
-                f"is {blocking.state.value}",
+                gettext("round %(number)s cannot open while round %(other)s is open", **numbers)
+                if blocking.state is RoundState.OPEN
+                else gettext(
+                    "round %(number)s cannot open before round %(other)s has opened and closed",
+                    **numbers,
+                ),
             )
         round_.opened_at = utcnow()
     else:
@@ -92,6 +99,22 @@ def transition(
         details={"from": previous.value, "to": target.value},
     )
     return round_
+
+
+def _refused_transition(round_: Round, target: RoundState) -> str:
+    """Say why ``round_`` cannot move from its state to ``target``, a whole clause per case."""
+    number = round_.number
+    if target is RoundState.DRAFT:
+        return gettext("round %(number)s cannot go back to draft", number=number)
+    if round_.state is target:
+        return (
+            gettext("round %(number)s is already open", number=number)
+            if target is RoundState.OPEN
+            else gettext("round %(number)s is already closed", number=number)
+        )
+    if target is RoundState.OPEN:
+        return gettext("round %(number)s has closed and cannot open again", number=number)
+    return gettext("round %(number)s has not opened yet, so it cannot close", number=number)
 
 
 def open_round(session: Session, round_: Round, *, actor: User | None = None) -> Round:
@@ -119,7 +142,7 @@ def open_next_round(session: Session, study: Study, *, actor: User | None = None
     if still_open is not None:
         raise DomainError(
             "round_still_open",
-            f"round {still_open.number} is still open; close it first",
+            gettext("round %(number)s is still open; close it first", number=still_open.number),
         )
     draft = session.scalar(
         sa.select(Round)

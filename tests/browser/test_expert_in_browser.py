@@ -167,7 +167,7 @@ def test_an_expert_answers_two_rounds_in_the_browser(live, browser):
     expect(page.get_by_text("1 of 30 answered")).to_be_visible()
     page.get_by_role("button", name="Submit round 1").click()
     error = page.locator(f"#{binary}-probability-error")
-    expect(error).to_contain_text("Give a percentage from 1 to 99")
+    expect(error).to_contain_text("150% is outside the allowed range: 1% to 99%")
     expect(box).to_have_attribute("aria-invalid", "true")
     expect(page.locator(f"#{quantity}-q2")).to_have_value("9")
     expect(page.locator("#problem")).to_be_focused()
