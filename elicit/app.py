@@ -22,7 +22,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from flask import Flask
 
     from elicit import config as settings
-    from elicit import i18n, unit_of_work, web
+    from elicit import formatting, i18n, unit_of_work, web
     from elicit.extensions import csrf, db, limiter, login_manager
 
     overrides = dict(config or {})
@@ -44,6 +44,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     limiter.init_app(app)
     i18n.init_app(app)
+    formatting.init_app(app)
 
     _register_models()
     web.init_app(app)

@@ -56,9 +56,12 @@ from __future__ import annotations
 import datetime as dt
 import math
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from babel import Locale, dates, numbers
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 Number = float | int | Decimal
 
@@ -464,3 +467,34 @@ def answer(values: Any, question: Any, *, locale: str | Locale | None = None) ->
             best=best,
         )
     return best
+
+
+FILTERS = {
+    "probability": probability,
+    "probability_interval": probability_interval,
+    "points": points,
+    "typed_probability": typed_probability,
+    "integer": integer,
+    "number": number,
+    "quantity": quantity,
+    "quantity_interval": quantity_interval,
+    "typed_number": typed_number,
+    "score": score,
+    "tick": tick,
+    "ordinal": ordinal,
+    "percentile": percentile,
+    "date": date,
+    "datetime": datetime,
+    "figure": figure,
+    "interval": interval,
+    "answer": answer,
+}
+"""Jinja filter name -> display function; none replaces a Jinja built-in."""
+
+
+def init_app(app: Flask) -> None:
+    """Register every display function of :data:`FILTERS` as a Jinja filter of ``app``.
+
+    Templates then show numbers and dates only through this module.
+    """
+    app.jinja_env.filters.update(FILTERS)

@@ -1,4 +1,4 @@
-"""The languages elicit speaks, how a request's language is chosen, and the template filters.
+"""The languages elicit speaks, and how a request's language is chosen.
 
 A request's locale is the one the person chose (kept in the session under
 ``SESSION_KEY``), else the best of ``SUPPORTED`` their browser asks for
@@ -7,10 +7,10 @@ project's ``translations/`` folder, compiled and committed; ``make
 translations`` extracts the messages (``babel.cfg`` says where they are),
 merges them into each catalogue and compiles it (see ``translations/README.md``).
 
-:func:`init_app` sets up Flask-Babel and registers every display function of
-:mod:`elicit.formatting` as a Jinja filter of the same name, so templates
-show numbers and dates one way only. The blueprint ``language`` (:data:`bp`)
-takes a person's choice of language (``POST /language``).
+:func:`init_app` sets up Flask-Babel; the display functions that use the
+locale are :mod:`elicit.formatting`, which registers them as filters. The
+blueprint ``language`` (:data:`bp`) takes a person's choice of language
+(``POST /language``).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from flask import (
 from flask_babel import gettext
 from werkzeug.wrappers import Response
 
-from elicit import PROJECT_ROOT, formatting
+from elicit import PROJECT_ROOT
 from elicit.web import local_path
 
 SUPPORTED = ("en", "pl")
@@ -50,28 +50,6 @@ SESSION_KEY = "locale"
 
 TRANSLATIONS = PROJECT_ROOT / "translations"
 """The message catalogues: ``translations/<locale>/LC_MESSAGES/messages.mo``."""
-
-FILTERS = {
-    "probability": formatting.probability,
-    "probability_interval": formatting.probability_interval,
-    "points": formatting.points,
-    "typed_probability": formatting.typed_probability,
-    "integer": formatting.integer,
-    "number": formatting.number,
-    "quantity": formatting.quantity,
-    "quantity_interval": formatting.quantity_interval,
-    "typed_number": formatting.typed_number,
-    "score": formatting.score,
-    "tick": formatting.tick,
-    "ordinal": formatting.ordinal,
-    "percentile": formatting.percentile,
-    "date": formatting.date,
-    "datetime": formatting.datetime,
-    "figure": formatting.figure,
-    "interval": formatting.interval,
-    "answer": formatting.answer,
-}
-"""Jinja filter name -> display function; none replaces a Jinja built-in."""
 
 
 def select_locale() -> str | None:
@@ -129,14 +107,13 @@ def _load(directory: str, locale: str) -> NullTranslations:
 
 
 def init_app(app: Flask) -> None:
-    """Set up Flask-Babel for ``app``; register the formatting filters and ``get_locale()``."""
+    """Set up Flask-Babel for ``app`` and give templates ``get_locale()``."""
     flask_babel.Babel(
         app,
         default_locale=DEFAULT,
         default_translation_directories=str(TRANSLATIONS),
         locale_selector=select_locale,
     )
-    app.jinja_env.filters.update(FILTERS)
     app.jinja_env.globals["get_locale"] = active_locale
 
 

@@ -446,6 +446,7 @@ def app():
     app = Flask(__name__)
     app.secret_key = "test"
     i18n.init_app(app)
+    formatting.init_app(app)
 
     @app.get("/")
     def page():
@@ -465,8 +466,10 @@ def app():
 
 def test_every_display_function_is_a_filter_and_none_hides_a_jinja_builtin(app):
     builtins = jinja2.Environment().filters
-    assert not set(i18n.FILTERS) & set(builtins)
-    assert all(app.jinja_env.filters[name] is function for name, function in i18n.FILTERS.items())
+    assert not set(formatting.FILTERS) & set(builtins)
+    assert all(
+        app.jinja_env.filters[name] is function for name, function in formatting.FILTERS.items()
+    )
     public = {
         name
         for name, value in vars(formatting).items()
@@ -474,7 +477,7 @@ def test_every_display_function_is_a_filter_and_none_hides_a_jinja_builtin(app):
         and getattr(value, "__module__", None) == formatting.__name__
         and not name.startswith("_")
     }
-    assert public - set(i18n.FILTERS) == {"gettext", "pgettext"}
+    assert public - set(formatting.FILTERS) == {"gettext", "pgettext", "init_app"}
 
 
 def test_without_a_choice_or_a_browser_language_the_page_is_english(app):
