@@ -145,7 +145,9 @@ def choose() -> Response:
         message = gettext(
             "elicit is not offered in “%(locale)s”; choose one of: %(choices)s.",
             locale=code[:20],
-            choices=", ".join(Locale.parse(offered).display_name for offered in SUPPORTED),
+            choices=", ".join(
+                Locale.parse(offered).display_name or offered for offered in SUPPORTED
+            ),
         )
         abort(400, message)
     return redirect(back)

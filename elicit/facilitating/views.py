@@ -77,7 +77,7 @@ def _settings_form(study: Study) -> FeedbackSettingsForm:
 def _render_study(found: Study, settings_form: FeedbackSettingsForm, status: int = 200):
     """Render the study page with ``settings_form`` as given (its errors included)."""
     summaries = [
-        (round_, panel_summary(db.session, round_))
+        (round_, panel_summary(db.session(), round_))
         for round_ in found.rounds
         if round_.state is not RoundState.DRAFT
     ]
@@ -133,7 +133,7 @@ def close(slug: str, number: int):
     found = _study_or_404(slug)
     round_ = _round_or_404(found, number)
     try:
-        close_round(db.session, round_, actor=actor())
+        close_round(db.session(), round_, actor=actor())
     except DomainError as error:
         refuse()
         # TRANSLATORS: %(reason)s is a clause in lower case without a full stop.
@@ -161,7 +161,7 @@ def open_next(slug: str):
     """Open the study's next round and go back to the study page saying what happened."""
     found = _study_or_404(slug)
     try:
-        round_ = open_next_round(db.session, found, actor=actor())
+        round_ = open_next_round(db.session(), found, actor=actor())
     except DomainError as error:
         refuse()
         # TRANSLATORS: %(reason)s is a clause in lower case without a full stop.
@@ -183,7 +183,7 @@ def feedback_settings(slug: str):
     if form.validate_on_submit():
         try:
             update_settings(
-                db.session,
+                db.session(),
                 found,
                 min_answers=form.min_answers.data,
                 hide_until_answered=form.hide_until_answered.data,
@@ -240,7 +240,7 @@ def rationale_visibility(slug: str, judgment_id: int):
     if not form.validate_on_submit():
         abort(400, gettext("Send hidden=1 to hide the rationale or hidden=0 to show it."))
     hidden = form.hidden.data == "1"
-    set_rationale_hidden(db.session, judgment, hidden, actor=actor())
+    set_rationale_hidden(db.session(), judgment, hidden, actor=actor())
     who = {"expert": judgment.expert.pseudonym, "question": judgment.question.key}
     # TRANSLATORS: %(expert)s is a pseudonym (Alder), %(question)s a question's id (q1).
     flash(

@@ -104,7 +104,8 @@ def round_letters(secret: bytes, round_: Round, expert_ids: list[int]) -> dict[i
 def _answer_range(question: Question, judgment: Judgment) -> tuple[float | None, float | None]:
     """Return the ends of the range an answer gives, if the question asks for one."""
     if question.kind is QuestionKind.QUANTITY:
-        return judgment.quantile_values[0], judgment.quantile_values[-1]
+        values = judgment.quantile_values
+        return (values[0], values[-1]) if values else (None, None)
     if question.kind is QuestionKind.BINARY_INTERVAL:
         return judgment.lower, judgment.upper
     return None, None
@@ -115,7 +116,11 @@ def _chart(question: Question, answers: list[PanelAnswer], median, q25, q75) -> 
     own = next((i for i, a in enumerate(answers) if a.own), None)
     if question.kind is QuestionKind.BINARY:
         return charts.dot_plot([a.value for a in answers], own, median, (q25, q75))
-    rows = [(a.low, a.value, a.high) for a in answers]
+    rows = []
+    for answer in answers:
+        if answer.low is None or answer.high is None:
+            raise ValueError(f"a {question.kind} answer without its range ({answer.label})")
+        rows.append((answer.low, answer.value, answer.high))
     if question.kind is QuestionKind.BINARY_INTERVAL:
         return charts.range_plot(rows, own, median, (q25, q75), domain=(0.0, 1.0), probability=True)
     return charts.range_plot(

@@ -146,7 +146,14 @@ def check_answer(question: Question, answer: Answer) -> dict[str, str]:
     elif question.kind is QuestionKind.BINARY_INTERVAL:
         for name in ("lower", "probability", "upper"):
             _check_probability(errors, name, getattr(answer, name), question.allow_certainty)
-        if not errors and not answer.lower <= answer.probability <= answer.upper:
+        low, best, high = answer.lower, answer.probability, answer.upper
+        if (
+            not errors
+            and low is not None
+            and best is not None
+            and high is not None
+            and not low <= best <= high
+        ):
             errors["probability"] = gettext(
                 "The best estimate must lie between the lower and upper values."
             )

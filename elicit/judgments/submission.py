@@ -63,11 +63,14 @@ def _begin(session: Session, expert: Expert, round_: Round) -> dict[int, Questio
     return {q.id: q for q in round_questions(session, round_)}
 
 
-def read_answer(question: Question, raw: Mapping[str, Any]):  # noqa: ANN201
+def read_answer(
+    question: Question, raw: Mapping[str, Any]
+) -> tuple[Answer, dict[str, str]] | tuple[None, dict[str, str]]:
     """Parse ``raw`` and apply ``question``'s rules: ``(answer, {})`` or ``(None, errors)``."""
     answer, errors = parsing.parse(question, raw)
-    if not errors:
-        errors = check_answer(question, answer)
+    if answer is None:
+        return None, errors
+    errors = check_answer(question, answer)
     return (None, errors) if errors else (answer, {})
 
 
@@ -170,13 +173,13 @@ def submit_round(
     questions = _begin(session, expert, round_)
     _store_drafts(session, expert, round_, questions, raw_answers)
     result = Submission()
-    answers = {}
+    answers: dict[int, Answer] = {}
     for question_id, raw in raw_answers.items():
         if parsing.is_blank(raw):
             continue
         question = questions[question_id]
         answer, errors = read_answer(question, raw)
-        if errors:
+        if answer is None:
             result.errors[question_id] = errors
         else:
             answers[question_id] = answer
