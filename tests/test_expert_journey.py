@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import time
 from datetime import date, timedelta
+from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
@@ -153,10 +155,17 @@ def test_a_returning_expert_uses_the_same_link_again(client, panel):
     assert client.get("/expert/round").status_code == 200
 
 
-def test_repeated_failures_from_one_address_are_slowed(rate_limited_client):
-    statuses = [rate_limited_client.get(f"/invite/{'z' * 43}").status_code for _ in range(12)]
-    assert statuses[:10] == [404] * 10
-    assert statuses[10:] == [429, 429]
+def test_repeated_failures_from_one_address_are_slowed(rate_limited_client, monkeypatch):
+    responses = [rate_limited_client.get(f"/invite/{'z' * 43}") for _ in range(12)]
+    assert [r.status_code for r in responses] == [404] * 10 + [429, 429]
+    assert "Too many attempts. Try again in about a minute." in responses[10].text
+    assert "per 1 minute" not in responses[10].text
+    assert 1 <= int(responses[10].headers["Retry-After"]) <= 60
+    # Seen from 38 min 45 s earlier, the limit (about a minute away) is about 40 minutes away.
+    earlier = time.time() - 39 * 60 + 15
+    monkeypatch.setattr("elicit.answering.entry.time", SimpleNamespace(time=lambda: earlier))
+    later = rate_limited_client.get(f"/invite/{'z' * 43}")
+    assert "Too many attempts. Try again in about 40 minutes." in later.text
 
 
 def test_welcome_asks_for_consent_before_the_questions(client, panel, session):
