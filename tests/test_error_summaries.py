@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
+from elicit.rounds.services import close_round
 from tests import factories
 from tests import test_expert_journey as journey
 from tests.conftest import csrf_token, login
-from tests.test_expert_journey import enter
+from tests.test_expert_journey import enter, form
 
 panel = journey.panel
 """A study with three questions, four experts and round 1 open (the expert journey's fixture)."""
@@ -152,3 +153,45 @@ def test_refused_feedback_settings_are_summarised_with_the_typing_kept(client, s
     assert response.status_code == 400
     assert summary_links(response.text) == [("#min_answers", "Enter a whole number from 1 to 100.")]
     assert read(response.text).ids["min_answers"]["value"] == "abc"
+
+
+# The answer page
+
+
+def test_a_refused_submission_lands_on_the_summary_with_a_link_per_problem(client, panel):
+    enter(client, panel["tokens"][0])
+    binary, interval, quantity = panel["questions"]
+    page = client.get("/expert/round").text
+    values = {
+        binary: {"probability": "150"},
+        quantity: {"quantile_values": ["3", "2", "1"]},
+        interval: {"lower": "10", "probability": "20", "upper": "30"},
+    }
+    response = client.post(
+        "/expert/rounds/1/answers",
+        data=form(page, panel["questions"], values),
+        follow_redirects=True,
+    )
+    links = summary_links(response.text)
+    assert [href for href, _ in links] == [f"#q{binary.id}-probability", f"#q{quantity.id}-q0"]
+    assert links[0][1].startswith("Question 1, “Will it happen?”: Give a percentage from 1 to 99")
+    reader = read(response.text)
+    assert reader.ids[f"q{binary.id}-probability"]["value"] == "150"
+    assert reader.ids[f"q{quantity.id}-q2"]["value"] == "1"
+    assert reader.ids[f"q{interval.id}-upper"]["value"] == "30"
+
+
+def test_a_closed_round_is_summarised_and_the_typing_stays(client, panel, session):
+    enter(client, panel["tokens"][0])
+    binary = panel["questions"][0]
+    page = client.get("/expert/round").text
+    close_round(session, panel["round"])
+    session.commit()
+    late = client.post(
+        "/expert/rounds/1/answers",
+        data=form(page, panel["questions"], {binary: {"probability": "61"}}, action="review"),
+    )
+    assert late.status_code == 409
+    assert summary_links(late.text) == []
+    assert "Round 1 has closed" in late.text
+    assert read(late.text).ids[f"q{binary.id}-probability"]["value"] == "61"
