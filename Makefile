@@ -1,9 +1,15 @@
-# elicit: `make run` sets everything up and serves on http://127.0.0.1:5000; `make test` runs the suite.
+# elicit: `make run` sets everything up and serves on http://$(HOST):$(PORT) (default
+# http://127.0.0.1:5000); `make test` runs the suite.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
+# The address printed links (login, invitations) are built on. It follows HOST and PORT
+# unless ELICIT_BASE_URL is set (in the environment or on the command line), e.g. behind a proxy.
+ifeq ($(strip $(ELICIT_BASE_URL)),)
+ELICIT_BASE_URL := http://$(HOST):$(PORT)
+endif
 
 .PHONY: run test lint types imports check install dev browser bench translations clean
 
@@ -38,8 +44,8 @@ dev: $(VENV)/.dev-installed  ## plus pytest, hypothesis, ruff, mypy, import-lint
 
 run: install  ## migrate, load the question sets and demo study, print the login, serve
 	$(BIN)/elicit db upgrade
-	$(BIN)/elicit demo
-	$(BIN)/elicit run --host $(HOST) --port $(PORT)
+	ELICIT_BASE_URL='$(ELICIT_BASE_URL)' $(BIN)/elicit demo
+	ELICIT_BASE_URL='$(ELICIT_BASE_URL)' $(BIN)/elicit run --host $(HOST) --port $(PORT)
 
 browser: $(CHROMIUM) tests/browser/node_modules/axe-core/axe.min.js  ## chromium and axe-core
 

@@ -1,6 +1,6 @@
-"""The front page: where a visitor lands at ``/``."""
+"""The front page where a visitor lands (``/``), and the icon browsers ask for (favicon.ico)."""
 
-from flask import Blueprint, redirect, url_for
+from flask import Blueprint, current_app, redirect, send_from_directory, url_for
 from flask_login import current_user
 
 bp = Blueprint("home", __name__)
@@ -12,3 +12,11 @@ def index():
     if current_user.is_authenticated:
         return redirect(url_for("facilitating.index"))
     return redirect(url_for("accounts.login"))
+
+
+@bp.route("/favicon.ico")
+def favicon():
+    """Serve the site's icon where browsers look for it without a ``<link rel="icon">``."""
+    return send_from_directory(
+        current_app.static_folder, "favicon.ico", mimetype="image/vnd.microsoft.icon"
+    )

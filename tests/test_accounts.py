@@ -88,7 +88,8 @@ def test_wrong_password_and_unknown_user_get_the_same_generic_answer(client, ses
     assert wrong.status_code == unknown.status_code == 401
     message = "The e-mail address or password is not right."
     assert message in wrong.text and message in unknown.text
-    assert wrong.text.replace("nobody@example.org", "fac@example.org").count(message) == 1
+    # Once in the error summary, once beside the fields; the same page either way.
+    assert wrong.text.replace("nobody@example.org", "fac@example.org").count(message) == 2
 
 
 def test_missing_fields_are_shown_beside_the_field(client):
@@ -159,14 +160,19 @@ def test_session_cookie_is_httponly_samesite_and_lasts_the_configured_lifetime(
 
 def test_repeated_login_attempts_are_rate_limited(rate_limited_client):
     client = rate_limited_client
-    statuses = []
+    responses = []
     for _ in range(11):
         token = csrf_token(client.get("/login").text)
-        statuses.append(
+        responses.append(
             client.post(
                 "/login",
                 data={"email": "x@example.org", "password": "wrong password", "csrf_token": token},
-            ).status_code
+            )
         )
-    assert statuses[:10] == [401] * 10
-    assert statuses[10] == 429
+    assert [r.status_code for r in responses[:10]] == [401] * 10
+    refused = responses[10]
+    assert refused.status_code == 429
+    assert "Too many attempts. Try again in about a minute." in refused.text
+    assert "per 1 minute" not in refused.text
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert 'id="error-summary"' in refused.text and 'value="x@example.org"' in refused.text

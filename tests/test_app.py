@@ -125,6 +125,19 @@ def test_unknown_page_is_a_404_page_or_json_error(client):
     assert api.json["error"]["message"]
 
 
+def test_the_favicon_exists_and_every_page_links_it(client):
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200
+    assert icon.content_type == "image/vnd.microsoft.icon"
+    assert icon.data[:4] == b"\x00\x00\x01\x00"  # an ICO file's header
+    page = client.get("/login")
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in page.text
+    assert '<link rel="icon" href="/favicon.ico" sizes="32x32">' in page.text
+    svg = client.get("/static/favicon.svg")
+    assert svg.status_code == 200 and svg.data.startswith(b"<svg ")
+    assert "img-src 'self' data:" in page.headers["Content-Security-Policy"]
+
+
 def test_front_page_sends_visitors_to_login(client):
     response = client.get("/")
     assert response.status_code == 302

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from elicit.analysis.round_statistics import central_value
 from elicit.audit import AuditEvent
 from elicit.demo import services
-from elicit.judgments.models import Judgment
+from elicit.judgments.models import Judgment, JudgmentRevision
 from elicit.judgments.rules import check_answer
 from elicit.panels.models import Expert, ExpertContact, Invitation
 from elicit.panels.services import hash_token
@@ -103,6 +103,47 @@ def test_calibration_answers_are_near_but_not_at_the_realization(demo_output, se
         assert abs(np.median(medians) - question.realization) <= max(
             spread, 0.5 * abs(question.realization)
         )
+
+
+NUMBER = re.compile(r"(?<![\w.,])(\d+(?:,\d{3})*(?:\.\d+)?)(?![\w,]\d)(\s?%)?")
+"""A number as a rationale writes it (12, 1,550,000, 2.5, 35%); not the 7 of G7 or the 5 of 5th."""
+YEAR = re.compile(r"(19|20)\d\d")
+POINTS = 1.0
+"""How far, in percentage points, a probability in a rationale may be from the expert's answer."""
+RELATIVE = 0.01
+"""How far, as a share, a quantity in a rationale may lie outside the expert's range."""
+
+
+def test_every_rationale_agrees_with_the_numbers_beside_it(demo_output, session):
+    """A simulated expert's reasons never contradict their own answer.
+
+    In a probability question's rationale every percentage is within
+    ``POINTS`` of the expert's probability (of their range, for a range); in a
+    quantity's, every number but a year lies within the expert's lowest and
+    highest value, give or take ``RELATIVE``. Both rounds, every version.
+    """
+    checked = 0
+    versions = session.scalars(sa.select(JudgmentRevision).where(JudgmentRevision.rationale != ""))
+    for version in versions:
+        question = version.judgment.question
+        assert "{" not in version.rationale and "}" not in version.rationale
+        for text, percent in NUMBER.findall(version.rationale):
+            value = float(text.replace(",", ""))
+            if question.kind is QuestionKind.QUANTITY:
+                if YEAR.fullmatch(text) and not percent:
+                    continue
+                low, high = version.quantile_values[0], version.quantile_values[-1]
+                inside = low - RELATIVE * abs(low) <= value <= high + RELATIVE * abs(high)
+            elif percent:
+                best = version.probability
+                low = best if version.lower is None else version.lower
+                high = best if version.upper is None else version.upper
+                inside = 100 * low - POINTS <= value <= 100 * high + POINTS
+            else:
+                continue
+            assert inside, (question.key, version.rationale, version)
+            checked += 1
+    assert checked > 200
 
 
 def test_demo_prints_a_working_login_and_invitation_link(demo_output, client, session):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import time
 from datetime import date, timedelta
+from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
@@ -98,6 +100,14 @@ def form(page_html, questions, values, action="submit"):
     return data
 
 
+def state_of(page_html, question):
+    """The state the answer page gives ``question``: in the question index, and beside it."""
+    index = re.search(rf'data-index-for="{question.id}" data-state="(\w+)"', page_html).group(1)
+    article = page_html[page_html.index(f'data-question="{question.id}"') :]
+    status = re.search(r'<p class="status">(.*?)</p>', article, re.S).group(1)
+    return index, " ".join(re.sub(r"<[^>]+>", "", status).split())
+
+
 def judgments(session, expert):
     """The expert's judgments, fresh from the database."""
     session.expire_all()
@@ -153,10 +163,17 @@ def test_a_returning_expert_uses_the_same_link_again(client, panel):
     assert client.get("/expert/round").status_code == 200
 
 
-def test_repeated_failures_from_one_address_are_slowed(rate_limited_client):
-    statuses = [rate_limited_client.get(f"/invite/{'z' * 43}").status_code for _ in range(12)]
-    assert statuses[:10] == [404] * 10
-    assert statuses[10:] == [429, 429]
+def test_repeated_failures_from_one_address_are_slowed(rate_limited_client, monkeypatch):
+    responses = [rate_limited_client.get(f"/invite/{'z' * 43}") for _ in range(12)]
+    assert [r.status_code for r in responses] == [404] * 10 + [429, 429]
+    assert "Too many attempts. Try again in about a minute." in responses[10].text
+    assert "per 1 minute" not in responses[10].text
+    assert 1 <= int(responses[10].headers["Retry-After"]) <= 60
+    # Seen from 38 min 45 s earlier, the limit (about a minute away) is about 40 minutes away.
+    earlier = time.time() - 39 * 60 + 15
+    monkeypatch.setattr("elicit.answering.entry.time", SimpleNamespace(time=lambda: earlier))
+    later = rate_limited_client.get(f"/invite/{'z' * 43}")
+    assert "Too many attempts. Try again in about 40 minutes." in later.text
 
 
 def test_welcome_asks_for_consent_before_the_questions(client, panel, session):
@@ -179,8 +196,13 @@ def test_welcome_asks_for_consent_before_the_questions(client, panel, session):
 def test_the_answer_page_groups_questions_and_shows_progress(client, panel):
     enter(client, panel["tokens"][0])
     page = client.get("/expert/round").text
-    assert page.index(">Section<") < page.index("Will it happen?") < page.index(">Second section<")
-    assert "<span data-answered>0</span> of 3 answered" in page
+    questions = page[page.index('id="answers"') :]
+    assert (
+        questions.index(">Section<")
+        < questions.index("Will it happen?")
+        < questions.index(">Second section<")
+    )
+    assert '<span id="answered-count">0</span> of 3 answered' in page
     binary, interval, quantity = panel["questions"]
     assert f'<label for="q{binary.id}-probability">' in page
     assert 'type="range"' in page and "(1 to 99)" in page
@@ -283,14 +305,16 @@ def test_changing_an_answer_keeps_every_version(client, panel, session):
         "/expert/rounds/1/answers", data=form(page, [binary], {binary: {"probability": "20"}})
     )
     page = client.get("/expert/round").text
-    assert "Submitted (version 1)" in page and 'value="20"' in page
+    assert state_of(page, binary) == ("submitted", "Submitted (version 1 recorded)")
+    assert 'value="20"' in page
     client.post(
         "/expert/rounds/1/answers", data=form(page, [binary], {binary: {"probability": "25"}})
     )
     [judgment] = judgments(session, panel["experts"][0])
     assert judgment.revision == 2 and judgment.probability == pytest.approx(0.25)
     assert [(r.revision, r.probability) for r in judgment.revisions] == [(1, 0.2), (2, 0.25)]
-    assert "Submitted (version 2)" in client.get("/expert/round").text
+    page = client.get("/expert/round").text
+    assert state_of(page, binary) == ("submitted", "Submitted (version 2 recorded)")
 
 
 def test_save_draft_without_javascript_keeps_the_typing_and_records_nothing(client, panel, session):
@@ -304,7 +328,8 @@ def test_save_draft_without_javascript_keeps_the_typing_and_records_nothing(clie
     assert saved.status_code == 302
     again = client.get(saved.location).text
     assert "Your draft is saved." in again and 'value="oops"' in again and "half done" in again
-    assert "Draft saved, not yet submitted" in again
+    assert state_of(again, quantity) == ("attention", "Draft saved, needs attention")
+    assert "Enter a value for every percentile." in again and 'id="error-summary"' not in again
     assert judgments(session, panel["experts"][0]) == []
 
 
@@ -319,7 +344,12 @@ def test_autosave_stores_drafts_as_json(client, panel, session):
         headers=headers,
     )
     assert saved.status_code == 200
-    assert saved.json == {"saved": [str(binary.id)], "complete": [str(binary.id)], "closed": []}
+    assert saved.json == {
+        "saved": [str(binary.id)],
+        "complete": [str(binary.id)],
+        "closed": [],
+        "states": {str(binary.id): "draft"},
+    }
     [draft] = session.scalars(sa.select(JudgmentDraft)).all()
     assert draft.fields["probability"] == "4" and draft.fields["rationale"] == "typing"
     assert 'value="4"' in client.get("/expert/round").text
@@ -629,7 +659,8 @@ def test_a_stale_save_draft_leaves_newer_drafts_and_records_alone(client, panel,
     )
     session.expire_all()
     assert session.scalars(sa.select(JudgmentDraft)).all() == []
-    assert "Submitted (version 1)" in client.get("/expert/round").text
+    page = client.get("/expert/round").text
+    assert state_of(page, binary) == ("submitted", "Submitted (version 1 recorded)")
     assert "no answers" not in client.get("/expert/rounds/1/receipt").text
 
 

@@ -61,7 +61,10 @@ def test_study_list_counts_experts_and_shows_round_states(client, session):
     open_round(session, create_round(session, study))
     login(client, "fac@example.org", factories.PASSWORD)
     text = re.sub(r"\s+", " ", client.get("/facilitate/").text)
-    assert "Study study</a></td> <td>0</td> <td>1</td>" in text
+    assert (
+        'Study study</a></th> <td data-label="Questions">0</td> <td data-label="Experts">1</td>'
+        in text
+    )
     assert "Round 1: open" in text
     assert session.scalar(sa.select(sa.func.count()).select_from(Judgment)) == 0
 

@@ -1,7 +1,8 @@
 """The set-up contract end to end: migrate, load the demo, serve, log in as the printed facilitator.
 
 This runs the real console script in subprocesses, as ``make run`` does, on a
-database of its own and a free port on 127.0.0.1.
+database of its own and a free port on 127.0.0.1, with the ``ELICIT_BASE_URL``
+that ``make run PORT=...`` computes, so the printed links must point at that port.
 """
 
 import http.cookiejar
@@ -56,7 +57,52 @@ def _elicit(env, *args) -> subprocess.CompletedProcess:
     )
 
 
+def make_run_commands(*arguments: str, base_url: str | None = None) -> list[str]:
+    """The commands ``make run ARGUMENTS`` would run (``make -n``), with ``base_url`` set or not."""
+    env = {k: v for k, v in os.environ.items() if k != "ELICIT_BASE_URL"}
+    if base_url is not None:
+        env["ELICIT_BASE_URL"] = base_url
+    shown = subprocess.run(
+        ["make", "-n", "run", *arguments],
+        env=env,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return shown.stdout.splitlines()
+
+
+def _base_url_of(commands: list[str], command: str) -> str:
+    """The ``ELICIT_BASE_URL`` that ``make run`` gives the ``elicit COMMAND`` line."""
+    line = next(line for line in commands if f"/elicit {command}" in line)
+    return re.match(r"ELICIT_BASE_URL='([^']*)' ", line).group(1)
+
+
+def test_make_run_builds_links_on_its_host_and_port():
+    commands = make_run_commands("PORT=5101")
+    assert _base_url_of(commands, "demo") == "http://127.0.0.1:5101"
+    assert _base_url_of(commands, "run") == "http://127.0.0.1:5101"
+    assert any(line.endswith("/elicit run --host 127.0.0.1 --port 5101") for line in commands)
+    commands = make_run_commands("HOST=192.0.2.7", "PORT=8080")
+    assert _base_url_of(commands, "demo") == "http://192.0.2.7:8080"
+
+
+def test_a_base_url_in_the_environment_wins_over_host_and_port():
+    commands = make_run_commands("HOST=0.0.0.0", "PORT=5101", base_url="https://elicit.example.org")
+    assert _base_url_of(commands, "demo") == "https://elicit.example.org"
+    assert _base_url_of(commands, "run") == "https://elicit.example.org"
+    assert any(line.endswith("/elicit run --host 0.0.0.0 --port 5101") for line in commands)
+    blank = make_run_commands(base_url="")
+    assert _base_url_of(blank, "demo") == "http://127.0.0.1:5000"
+
+
 def test_migrate_demo_serve_and_log_in(environment):
+    port = _free_port()
+    base = _base_url_of(make_run_commands(f"PORT={port}"), "demo")
+    assert base == f"http://127.0.0.1:{port}"
+    environment["ELICIT_BASE_URL"] = base
     assert _elicit(environment, "db", "upgrade").returncode == 0
     demo = _elicit(environment, "demo")
     assert demo.returncode == 0, demo.stderr
@@ -65,8 +111,8 @@ def test_migrate_demo_serve_and_log_in(environment):
     email = re.search(r"e-mail:\s+(\S+)", demo.stdout).group(1)
     password = re.search(r"password:\s+(\S+)", demo.stdout).group(1)
     assert password in again.stdout
+    assert f"Facilitator login:  {base}/login" in demo.stdout
 
-    port = _free_port()
     server = subprocess.Popen(
         [str(ELICIT), "run", "--host", "127.0.0.1", "--port", str(port)],
         env=environment,
@@ -74,7 +120,6 @@ def test_migrate_demo_serve_and_log_in(environment):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    base = f"http://127.0.0.1:{port}"
     opener = urllib.request.build_opener(
         urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
     )
@@ -98,11 +143,11 @@ def test_migrate_demo_serve_and_log_in(environment):
         assert "Round 2: open" in study and "12 experts on the panel" in study
 
         link = re.search(r"invitation link \(expert 'Alder'\):\s+(\S+)", demo.stdout).group(1)
-        assert link.startswith("http://127.0.0.1:5000/invite/")
+        assert link.startswith(f"{base}/invite/")
         expert = urllib.request.build_opener(
             urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
         )
-        welcome = expert.open(base + link.removeprefix("http://127.0.0.1:5000"), timeout=10)
+        welcome = expert.open(link, timeout=10)
         assert welcome.url == f"{base}/expert/"
         text = welcome.read().decode()
         assert "Who sees what" in text and "Agree and start" in text

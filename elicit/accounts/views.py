@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_limiter import RateLimitExceeded
 from flask_login import current_user, login_user, logout_user
 
 from elicit.accounts.forms import LoginForm
@@ -56,6 +58,20 @@ def login():
     elif request.method == "POST":
         status = 400
     return render_template("accounts/login.html", form=form), status
+
+
+@bp.errorhandler(RateLimitExceeded)
+def _too_many_attempts(error: RateLimitExceeded) -> tuple[str, int]:
+    """Show the login form again (the typed e-mail address kept), saying when to try again.
+
+    The wait is read from the limit that was hit, to the nearest minute,
+    so the page says "about a minute" rather than the limit's "10 per 1 minute".
+    """
+    seconds = limiter.current_limit.reset_at - time.time()
+    page = render_template(
+        "accounts/login.html", form=LoginForm(), retry_minutes=max(1, round(seconds / 60))
+    )
+    return page, 429
 
 
 @bp.route("/logout", methods=["POST"])

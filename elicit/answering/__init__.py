@@ -2,11 +2,12 @@
 
 Blueprint ``answering``. Who the expert is lives in :mod:`.entry`, how a
 round's page is built in :mod:`.round_page`, the names of its form fields in
-:mod:`.fields`, and the answering routes in :mod:`.views`. URLs keep their
+:mod:`.fields`, the answering routes in :mod:`.views` and the review step
+before submitting in :mod:`.review`. URLs keep their
 ``/invite/`` and ``/expert/`` paths, so links already sent keep working.
 """
 
-from elicit.answering import entry, views
+from elicit.answering import entry, review, views
 from elicit.answering.blueprint import bp
 
-__all__ = ["bp", "entry", "views"]
+__all__ = ["bp", "entry", "review", "views"]

@@ -8,11 +8,13 @@ so revoking it ends the expert's access at once.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
 from flask import Response, g, jsonify, redirect, render_template, request, session, url_for
+from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 
 from elicit.answering.blueprint import bp
@@ -91,6 +93,16 @@ def _form_refused(error: CSRFError) -> tuple[str, int] | tuple[Response, int]:
 def _nul_character(error: NulCharacter) -> tuple[str, int] | tuple[Response, int]:
     """Answer a form with a NUL character by listing back everything it carried."""
     return session_ended(f"{error.description} Nothing was saved.", status=400)
+
+
+@bp.errorhandler(RateLimitExceeded)
+def _too_many_attempts(error: RateLimitExceeded) -> tuple[str, int]:
+    """Say in words when to try invitation links again, read from the limit that was hit."""
+    seconds = limiter.current_limit.reset_at - time.time()
+    page = render_template(
+        "answering/too_many_attempts.html", retry_minutes=max(1, round(seconds / 60))
+    )
+    return page, 429
 
 
 def expert_required(view: Callable[..., Any]) -> Callable[..., Any]:

@@ -2,6 +2,11 @@
 
 What each input shows, in order of precedence: what was just typed (a
 refused submission), the saved draft, the recorded judgment, else nothing.
+
+Each question is in one of four states, shown in the page's question index
+and beside the question (the template words them): ``submitted`` (recorded,
+no draft since), ``draft`` (a saved draft that would be accepted),
+``attention`` (a saved draft that breaks a rule) and ``empty``.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from elicit.answering.fields import prefix
 from elicit.extensions import db
 from elicit.feedback.services import QuestionFeedback, round_feedback
 from elicit.judgments import parsing
-from elicit.judgments.models import Judgment
+from elicit.judgments.models import Judgment, JudgmentDraft
 from elicit.judgments.submission import drafts_of, read_answer
 from elicit.panels.models import Expert
 from elicit.rounds.models import Round, RoundState
@@ -29,13 +34,28 @@ NEEDS_ATTENTION = (
 )
 
 
+def question_state(
+    draft: JudgmentDraft | None, judgment: Judgment | None, problems: dict[str, str]
+) -> str:
+    """Name the state of a question (see the module docstring) from its draft and judgment."""
+    if draft is not None:
+        return "attention" if problems else "draft"
+    return "submitted" if judgment is not None else "empty"
+
+
+def field_id(question_id: int, name: str) -> str:
+    """Return the id of the input an error on field ``name`` points to (the first percentile's)."""
+    return f"{prefix(question_id)}-{'q0' if name == 'quantile_values' else name}"
+
+
 @dataclass
 class QuestionView:
     """One question as the answer page shows it: its inputs, state, errors and feedback."""
 
+    number: int
     question: Question
     raw: dict[str, Any]
-    status: str
+    state: str
     judgment: Judgment | None
     errors: dict[str, str]
     feedback: QuestionFeedback | None
@@ -53,8 +73,23 @@ class QuestionView:
         """Digest of what the inputs show, so a "Save draft" can skip questions left as shown."""
         return parsing.fingerprint(self.raw)
 
+    @property
+    def slider_value(self) -> float | None:
+        """The percentage a binary question's slider shows: the typed one if in range, else none.
 
-def _judgments_by_question(expert: Expert, round_: Round) -> dict[int, Judgment]:
+        An unanswered question's slider shows no value at all, so it does not
+        suggest one (a thumb at 50 % would be an anchor).
+        """
+        value = parsing.parse_number(self.raw["probability"])
+        low, high = (0, 100) if self.question.allow_certainty else (1, 99)
+        return value if value is not None and low <= value <= high else None
+
+    def field_id(self, name: str) -> str:
+        """Return the id of the input an error on field ``name`` points to."""
+        return field_id(self.question.id, name)
+
+
+def judgments_by_question(expert: Expert, round_: Round) -> dict[int, Judgment]:
     """Return ``expert``'s recorded judgments in ``round_``, by question id."""
     return {
         j.question_id: j
@@ -63,18 +98,16 @@ def _judgments_by_question(expert: Expert, round_: Round) -> dict[int, Judgment]
 
 
 def question_views(
-    expert: Expert,
-    round_: Round,
-    typed: dict[int, dict[str, Any]] | None = None,
-    check: bool = False,
+    expert: Expert, round_: Round, typed: dict[int, dict[str, Any]] | None = None
 ) -> list[QuestionView]:
     """Assemble every question of ``round_`` for the answer page.
 
-    With ``check``, a draft that breaks a rule carries its problems as errors.
+    A draft that breaks a rule carries its problems as errors, shown beside
+    its fields, so a question the index says needs attention says why.
     """
     questions = round_questions(db.session, round_)
     drafts = drafts_of(db.session, expert, round_)
-    judgments = _judgments_by_question(expert, round_)
+    judgments = judgments_by_question(expert, round_)
     previous = previous_round(db.session, round_)
     feedback: dict[int, QuestionFeedback] = {}
     earlier: dict[int, Judgment] = {}
@@ -86,9 +119,9 @@ def question_views(
             secret=current_app.config["SECRET_KEY"].encode(),
             min_answers=expert.study.feedback_min_answers,
         )
-        earlier = _judgments_by_question(expert, previous)
+        earlier = judgments_by_question(expert, previous)
     views = []
-    for question in questions:
+    for number, question in enumerate(questions, start=1):
         judgment = judgments.get(question.id)
         draft = drafts.get(question.id)
         if typed and question.id in typed:
@@ -99,21 +132,16 @@ def question_views(
             raw = parsing.raw_from_values(question, judgment)
         else:
             raw = parsing.empty_raw(question)
-        if draft is not None:
-            status = "Draft saved, not yet submitted"
-        elif judgment is not None:
-            status = f"Submitted (version {judgment.revision})"
-        else:
-            status = "Not answered yet"
         problems = read_answer(question, raw)[1] if draft is not None else {}
         answered = judgment is not None or (draft is not None and not problems)
         views.append(
             QuestionView(
+                number=number,
                 question=question,
                 raw=raw,
-                status=status,
+                state=question_state(draft, judgment, problems),
                 judgment=judgment,
-                errors=problems if check else {},
+                errors=problems,
                 feedback=feedback.get(question.id),
                 feedback_hidden=expert.study.hide_feedback_until_answered and not answered,
                 previous=earlier.get(question.id),
@@ -132,10 +160,15 @@ def render_round(
     problem: str | None = None,
     status: int = 200,
 ) -> tuple[str, int]:
-    """Render the answer page for ``round_`` (see :func:`question_views`) with ``status``."""
-    views = question_views(expert, round_, typed, check)
-    error_count = sum(bool(v.errors) for v in views)
-    if error_count and problem is None:
+    """Render the answer page for ``round_`` (see :func:`question_views`) with ``status``.
+
+    With ``check`` (where a refused submission lands, and where the review
+    page's links lead) every draft that breaks a rule is also listed in the
+    error summary at the top of the page.
+    """
+    views = question_views(expert, round_, typed)
+    flagged = [v for v in views if v.errors] if check else []
+    if flagged and problem is None:
         problem = NEEDS_ATTENTION
     sections = [
         (title, list(items)) for title, items in groupby(views, lambda v: v.question.section)
@@ -147,7 +180,7 @@ def render_round(
         sections=sections,
         answered=sum(v.answered for v in views),
         total=len(views),
-        error_count=error_count,
+        flagged=flagged,
         problem=problem,
         open=round_.state is RoundState.OPEN,
     )

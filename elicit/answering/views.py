@@ -8,7 +8,7 @@ from elicit.analysis.expert_record import expert_record
 from elicit.answering import fields
 from elicit.answering.blueprint import bp
 from elicit.answering.entry import consented_expert, expert_required
-from elicit.answering.round_page import render_round
+from elicit.answering.round_page import judgments_by_question, question_state, render_round
 from elicit.errors import DomainError
 from elicit.extensions import db
 from elicit.judgments import parsing
@@ -23,7 +23,7 @@ LATE = ("round_closed", "round_not_open")
 """Refusals that mean the round does not take answers now (409, not 400)."""
 
 
-def _round_by_number(number: int) -> Round:
+def round_by_number(number: int) -> Round:
     """Return round ``number`` of the expert's study, or answer 404."""
     round_ = next((r for r in g.expert.study.rounds if r.number == number), None)
     if round_ is None:
@@ -51,17 +51,21 @@ def answer():
 @bp.route("/expert/rounds/<int:number>/answers", methods=["POST"])
 @expert_required
 def submit(number: int):
-    """Save the form as drafts ("Save draft") or record it ("Submit round").
+    """Save the form as drafts ("Save draft", "Review and submit") or record it as sent.
 
-    A refused submission keeps everything as drafts and redirects to the page
-    with each problem beside its field (so a reload never sends the form
-    again); a round that closed meanwhile is refused with the typed values
-    still on the page, since they can no longer be saved.
+    ``action=draft`` saves the questions whose inputs changed and shows the
+    page again; ``action=review`` does the same, then shows the review page,
+    whose button submits the saved drafts. ``action=submit`` records the form
+    as sent (pages opened before the review step, and scripts): a refused
+    submission keeps everything as drafts and redirects to the page with each
+    problem beside its field (so a reload never sends the form again). A round
+    that closed meanwhile is refused with the typed values still on the page,
+    since they can no longer be saved.
     """
     expert = consented_expert()
     if expert is None:
         return redirect(url_for("answering.home"))
-    round_ = _round_by_number(number)
+    round_ = round_by_number(number)
     typed, orphaned = fields.typed_answers(db.session, round_, request.form)
     if orphaned:
         closed = "; ".join(f"“{title}”: you typed {text}" for title, text in orphaned)
@@ -70,8 +74,9 @@ def submit(number: int):
             f"be saved ({closed}). Nothing was saved; check the page and send it again."
         )
         return render_round(expert, round_, typed=typed, problem=problem, status=409)
+    action = request.form.get("action", "draft")
     try:
-        if request.form.get("action", "draft") == "submit":
+        if action == "submit":
             result = submit_round(db.session, expert, round_, typed)
         else:
             changed = {
@@ -80,6 +85,8 @@ def submit(number: int):
                 if parsing.fingerprint(raw) != fields.shown(request.form, question_id)
             }
             save_drafts(db.session, expert, round_, changed)
+            if action == "review":
+                return redirect(url_for("answering.review", number=number))
             return redirect(url_for("answering.answer", saved=1))
     except DomainError as error:
         refuse()
@@ -97,12 +104,14 @@ def autosave(number: int):
 
     Answers the round no longer asks (the question closed meanwhile) are
     listed back under ``closed`` and the rest are saved; ``complete`` lists the
-    questions whose saved answer would be accepted on submission.
+    questions whose saved answer would be accepted on submission, and
+    ``states`` gives each saved question's state for the page's question index
+    (see :mod:`elicit.answering.round_page`).
     """
     expert = consented_expert()
     if expert is None:
         abort(403, "Consent to take part first.")
-    round_ = _round_by_number(number)
+    round_ = round_by_number(number)
     try:
         payload = request.get_json(silent=True)
     except RecursionError:
@@ -125,13 +134,25 @@ def autosave(number: int):
     except DomainError as error:
         status = 409 if error.code in LATE else 400
         return jsonify({"error": {"code": error.code, "message": error.message}}), status
-    valid = [
-        str(question_id)
+    problems = {
+        question_id: read_answer(questions[str(question_id)], raw)[1]
         for question_id, raw in raw_answers.items()
-        if not read_answer(questions[str(question_id)], raw)[1]
-    ]
+    }
+    drafts = drafts_of(db.session, expert, round_)
+    judgments = judgments_by_question(expert, round_)
+    states = {
+        str(question_id): question_state(
+            drafts.get(question_id), judgments.get(question_id), problems[question_id]
+        )
+        for question_id in raw_answers
+    }
     return jsonify(
-        {"saved": sorted(map(str, raw_answers)), "complete": sorted(valid), "closed": closed}
+        {
+            "saved": sorted(map(str, raw_answers)),
+            "complete": sorted(str(q) for q, errors in problems.items() if not errors),
+            "closed": closed,
+            "states": states,
+        }
     )
 
 
@@ -142,7 +163,7 @@ def receipt(number: int):
     expert = consented_expert()
     if expert is None:
         return redirect(url_for("answering.home"))
-    round_ = _round_by_number(number)
+    round_ = round_by_number(number)
     judgments = (
         db.session.query(Judgment)
         .join(Question)

@@ -2,7 +2,9 @@
 
 The panel's answers are drawn with a seeded random generator from the
 tendencies in ``scenario.yaml`` (a typical answer and spread per question, and
-rationales to pick from), so the demo is the same on every machine. Twelve
+rationales to pick from), so the demo is the same on every machine. A
+rationale's figures (``{answer}``, ``{low}``, ``{high}``) are filled in from
+the answer it comes with, so no expert's reasons contradict their numbers. Twelve
 experts answer round 1, which is closed; round 2 is open and half the panel has
 already revised toward the group.
 """
@@ -22,6 +24,7 @@ from sqlalchemy.orm import Session
 from elicit.accounts.models import Role, User
 from elicit.accounts.services import create_user
 from elicit.analysis.round_statistics import central_value, panel_summary
+from elicit.formatting import number, probability
 from elicit.judgments.models import Judgment
 from elicit.judgments.rules import Answer
 from elicit.judgments.submission import record_judgment
@@ -71,6 +74,32 @@ def _round_to(value: float, digits: int = 3) -> float:
     return float(np.round(value, digits - 1 - int(np.floor(np.log10(abs(value))))))
 
 
+def _in_words(rationale: str, question: Question, answer: Answer) -> Answer:
+    """Return ``answer`` with ``rationale`` as its reason, its figures filled in from ``answer``.
+
+    ``{answer}`` is the probability (the best estimate of a range) or the
+    median quantity; ``{low}`` and ``{high}`` are the ends of a probability
+    range (the best estimate if there is none), or the lowest and highest
+    quantile. They are written as elicit shows them (:mod:`elicit.formatting`),
+    in English like the rationales.
+    """
+    if question.kind is QuestionKind.QUANTITY:
+        values = answer.quantile_values or []
+        middle, low, high = values[question.central_quantile], values[0], values[-1]
+        figures = {"answer": middle, "low": low, "high": high}
+        shown = {name: number(value, locale="en") for name, value in figures.items()}
+    else:
+        best, low, high = answer.probability, answer.lower, answer.upper
+        figures = {
+            "answer": best,
+            "low": best if low is None else low,
+            "high": best if high is None else high,
+        }
+        shown = {name: probability(value, locale="en") for name, value in figures.items()}
+    answer.rationale = rationale.format(**shown)
+    return answer
+
+
 class _Panel:
     """Draws the simulated experts' answers; one random generator for the whole demo."""
 
@@ -116,25 +145,19 @@ class _Panel:
             else:
                 centre = tendency["median"] + tendency["spread"] * rng.normal()
                 width = tendency["width"] * rng.lognormal(0.0, 0.3)
-            return Answer(
-                quantile_values=self._quantiles(question, centre, width),
-                confidence=confidence,
-                rationale=rationale,
+            answer = Answer(
+                quantile_values=self._quantiles(question, centre, width), confidence=confidence
             )
+            return _in_words(rationale, question, answer)
         log_odds = logit(tendency["center"]) + tendency["spread"] * rng.normal() + self.bias[index]
         best = self._probability(question, log_odds)
         if question.kind is QuestionKind.BINARY:
-            return Answer(probability=best, confidence=confidence, rationale=rationale)
+            return _in_words(rationale, question, Answer(probability=best, confidence=confidence))
         below, above = np.abs(rng.normal(0.9, 0.35, size=2))
         lower = min(self._probability(question, logit(best) - below), best)
         upper = max(self._probability(question, logit(best) + above), best)
-        return Answer(
-            probability=best,
-            lower=lower,
-            upper=upper,
-            confidence=confidence,
-            rationale=rationale,
-        )
+        answer = Answer(probability=best, lower=lower, upper=upper, confidence=confidence)
+        return _in_words(rationale, question, answer)
 
     def revised_answer(self, question: Question, old: Judgment, panel_median: float) -> Answer:
         """Move an earlier answer part of the way toward the panel's median, as revisers do."""
@@ -156,20 +179,17 @@ class _Panel:
                 else float(shifted[-1] - centre)
             )
             values = self._quantiles(question, centre, max(width, 1e-9) * 0.9)
-            return Answer(quantile_values=values, confidence=old.confidence, rationale=rationale)
+            answer = Answer(quantile_values=values, confidence=old.confidence)
+            return _in_words(rationale, question, answer)
         move = pull * (logit(panel_median) - logit(old.probability))
         best = self._probability(question, logit(old.probability) + move)
         if question.kind is QuestionKind.BINARY:
-            return Answer(probability=best, confidence=old.confidence, rationale=rationale)
+            answer = Answer(probability=best, confidence=old.confidence)
+            return _in_words(rationale, question, answer)
         lower = min(self._probability(question, logit(old.lower) + move * 0.8), best)
         upper = max(self._probability(question, logit(old.upper) + move * 0.8), best)
-        return Answer(
-            probability=best,
-            lower=lower,
-            upper=upper,
-            confidence=old.confidence,
-            rationale=rationale,
-        )
+        answer = Answer(probability=best, lower=lower, upper=upper, confidence=old.confidence)
+        return _in_words(rationale, question, answer)
 
 
 def _load_scenario(questions: list[Question]) -> dict:

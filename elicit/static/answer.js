@@ -1,5 +1,6 @@
-// elicit answer page: sliders beside percent boxes, autosave of drafts, live progress,
-// and one submission per click. Without JavaScript the page works through its buttons.
+// elicit answer page: sliders beside percent boxes, autosave of drafts, live progress and
+// question index, and one submission per click. Without JavaScript the page works through
+// its buttons, and the index is right as of the page's loading.
 (function () {
   "use strict";
   var form = document.getElementById("answers");
@@ -8,7 +9,7 @@
   var token = form.querySelector("input[name=csrf_token]").value;
   var statusBox = document.getElementById("save-status");
   var progress = document.getElementById("progress");
-  var answeredCount = document.querySelector("[data-answered]");
+  var answeredCount = document.getElementById("answered-count");
   var dirty = {};
   var timer = null;
   var saving = false;
@@ -16,6 +17,22 @@
   var submitting = false;
 
   function articles() { return form.querySelectorAll("article.question"); }
+
+  // The words for each state come from the page, so they are translated with it.
+  function stateLabel(state) {
+    var label = document.querySelector("#state-labels [data-state='" + state + "']");
+    return label ? label.textContent : state;
+  }
+
+  function showState(article, state) {
+    var id = article.getAttribute("data-question");
+    var entry = document.querySelector("[data-index-for='" + id + "']");
+    article.querySelector("[data-status]").textContent = stateLabel(state);
+    if (entry) {
+      entry.setAttribute("data-state", state);
+      entry.querySelector("[data-index-state]").textContent = stateLabel(state);
+    }
+  }
 
   function setStatus(text, bad) {
     statusBox.textContent = text;
@@ -93,7 +110,7 @@
       body.saved.forEach(function (id) {
         var article = form.querySelector("article[data-question='" + id + "']");
         var valid = body.complete.indexOf(id) >= 0;
-        article.querySelector("[data-status]").textContent = "Draft saved, not yet submitted";
+        showState(article, body.states[id]);
         article.setAttribute("data-answered",
           valid || article.getAttribute("data-recorded") === "true" ? "true" : "false");
         if (valid) { revealFeedback(article); }
@@ -133,20 +150,46 @@
     if (saveUrl) { setStatus("Unsaved changes…"); schedule(); }
   }
 
+  // A slider shows a value only once the question has one: until the expert types a
+  // number or moves the slider, it has no thumb and says "no answer yet".
   form.querySelectorAll("input[data-slider-for]").forEach(function (slider) {
     var box = document.getElementById(slider.getAttribute("data-slider-for"));
-    slider.hidden = false;
-    if (box.value.trim() === "") { slider.classList.add("unset"); }
-    slider.addEventListener("input", function () {
+    function setUnset(unset) {
+      slider.classList.toggle("unset", unset);
+      if (unset) {
+        slider.setAttribute("aria-valuetext", slider.getAttribute("data-unset-text"));
+      } else {
+        slider.removeAttribute("aria-valuetext");
+      }
+    }
+    function take() {
       box.value = slider.value;
-      slider.classList.remove("unset");
+      setUnset(false);
       box.dispatchEvent(new Event("input", { bubbles: true }));
+    }
+    slider.hidden = false;
+    slider.addEventListener("input", take);
+    // A click on the middle of an unset slider changes no value, so fires no "input".
+    slider.addEventListener("click", function () {
+      if (slider.classList.contains("unset")) { take(); }
     });
     box.addEventListener("input", function () {
-      var number = parseFloat(box.value.replace(",", "."));
-      if (!isNaN(number)) { slider.value = String(number); slider.classList.remove("unset"); }
+      var text = box.value.trim().replace(/%$/, "").replace(",", ".");
+      var number = text === "" ? NaN : Number(text);
+      var inRange = number >= Number(slider.min) && number <= Number(slider.max);
+      if (inRange) { slider.value = String(number); }
+      setUnset(!inRange);
     });
   });
+
+  // On a narrow screen the question index is folded, so the first question is in view; on
+  // a wide one it is an open column beside the questions.
+  var index = document.querySelector("[data-index]");
+  var narrow = window.matchMedia("(max-width: 63.99rem)");
+  if (index) {
+    index.open = !narrow.matches;
+    narrow.addEventListener("change", function () { index.open = !narrow.matches; });
+  }
 
   form.addEventListener("input", changed);
   form.addEventListener("change", changed);
@@ -178,6 +221,4 @@
   });
 
   updateProgress();
-  var problem = document.getElementById("problem");
-  if (problem) { problem.focus(); }
 }());

@@ -1,0 +1,143 @@
+"""Every kind of page on a 360 px phone: no sideways scrolling, axe-core clean, labelled tables.
+
+One test walks the facilitator's pages and the expert's, one the consent
+page's error summary. Each page is checked at 360 px: the document is no
+wider than the viewport, and axe-core finds no serious or critical
+violation; tables (receipt, record, study list, study page) are checked at
+640 px, where their rows are stacked, for a label on every cell. Screenshots
+of the main pages at 360 and 1280 px go to ``build/screenshots/``
+(``NAME-360.png``, ``NAME-desktop.png``).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.conftest import SCREENSHOTS, fits, serious_violations
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="pip install -e '.[dev]'")
+
+PHONE = {"width": 360, "height": 800}
+DESKTOP = {"width": 1280, "height": 900}
+
+UNLABELLED_CELLS = """() => [...document.querySelectorAll("table.stack td")].filter((cell) => {
+    const own = cell.querySelector(".round-label");
+    if (own) { return getComputedStyle(own).display === "none"; }
+    const label = cell.dataset.label;
+    return !label || !getComputedStyle(cell, "::before").content.includes(label);
+}).map((cell) => cell.textContent.trim().slice(0, 40))"""
+"""Cells of stacked tables that do not say what they are (a data-label shown before them, or a
+label of their own such as the study page's "Round 1:")."""
+
+
+def check(page, name: str, problems: list[str], *, shots: bool = True, table: bool = False):
+    """Check the page at 360 px (and its tables at 640 px); add what is wrong to ``problems``.
+
+    With ``shots``, screenshot it at 360 and 1280 px. Leaves the page at 360 px.
+    """
+    page.set_viewport_size(PHONE)
+    if not fits(page):
+        wide = page.evaluate("document.documentElement.scrollWidth")
+        problems.append(f"{name}: {wide} px wide, so it scrolls sideways at 360 px")
+    problems += [f"{name}: {violation}" for violation in serious_violations(page)]
+    if table:
+        page.set_viewport_size({"width": 640, "height": 800})
+        unlabelled = page.evaluate(UNLABELLED_CELLS)
+        if unlabelled or not page.locator("table.stack td").count():
+            problems.append(f"{name}: cells without a label at 640 px: {unlabelled}")
+    if shots:
+        page.set_viewport_size(PHONE)
+        page.screenshot(path=str(SCREENSHOTS / f"{name}-360.png"))
+        page.set_viewport_size(DESKTOP)
+        page.screenshot(path=str(SCREENSHOTS / f"{name}-desktop.png"))
+    page.set_viewport_size(PHONE)
+
+
+def test_every_page_fits_a_phone_and_passes_axe(live, browser):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport=PHONE, bypass_csp=True)
+    page = context.new_page()
+    expect = sync_api.expect
+    url, problems = live["url"], []
+
+    # The facilitator's pages.
+    page.goto(f"{url}/login")
+    check(page, "login", problems)
+    email, password = live["login"]
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/facilitate/")
+    check(page, "studies", problems, table=True)
+    page.get_by_role("link", name="Browser study").click()
+    page.wait_for_url("**/facilitate/studies/browser")
+    check(page, "study", problems, table=True)
+    page.get_by_label("Minimum number of answers").fill("0")
+    page.get_by_role("button", name="Save feedback settings").click()
+    expect(page.locator("#error-summary")).to_be_focused()
+    check(page, "study-settings-refused", problems, shots=False)
+    page.goto(f"{url}/facilitate/studies/browser/rounds/1/rationales")
+    expect(page.get_by_text("Panel reason 1.")).to_be_visible()
+    check(page, "rationales", problems)
+    page.get_by_role("button", name="Log out").click()
+
+    # Pages for anyone: a link that opens nothing, a missing page, an ended session.
+    page.goto(f"{url}/invite/{'x' * 43}")
+    check(page, "invalid-link", problems, shots=False)
+    page.goto(f"{url}/no/such/page")
+    expect(page.get_by_text("Something went wrong (404)")).to_be_visible()
+    check(page, "error-404", problems, shots=False)
+    page.goto(f"{url}/expert/round")
+    expect(page.get_by_role("heading", name="Your session has ended")).to_be_visible()
+    check(page, "session-ended", problems, shots=False)
+
+    # The expert's pages: welcome, questions, review, receipt, record, guide.
+    page.goto(f"{url}/invite/{live['token']}")
+    check(page, "welcome", problems)
+    page.get_by_label("I have read how my answers are used").check()
+    page.get_by_role("button", name="Agree and start").click()
+    page.wait_for_url("**/expert/round")
+    check(page, "questions", problems)
+    page.locator(f"#q{live['binary']}-probability").fill("35")
+    page.get_by_role("button", name="Review and submit").click()
+    page.wait_for_url("**/expert/rounds/1/review")
+    check(page, "review", problems)
+    page.get_by_role("button", name="Submit round 1").click()
+    page.wait_for_url("**/expert/rounds/1/receipt")
+    check(page, "receipt", problems, table=True)
+    page.goto(f"{url}/expert/record")
+    check(page, "record", problems, table=True)
+    page.goto(f"{url}/expert/guide")
+    check(page, "guide", problems, shots=False)
+    context.close()
+    assert problems == []
+
+
+def test_the_consent_error_summary_is_focused_and_in_view_on_a_phone(live, browser):
+    context = browser.new_context(viewport=PHONE, bypass_csp=True)
+    page = context.new_page()
+    expect = sync_api.expect
+    page.goto(f"{live['url']}/invite/{live['quiet_token']}")
+    page.get_by_role("button", name="Agree and start").click()
+    page.wait_for_url("**/expert/consent")
+    summary = page.locator("#error-summary")
+    expect(summary).to_be_focused()
+    top, bottom = page.evaluate(
+        "(() => { const r = document.activeElement.getBoundingClientRect();"
+        " return [r.top, r.bottom]; })()"
+    )
+    assert 0 <= top < bottom <= PHONE["height"]
+    expect(summary.get_by_role("link")).to_have_text("Tick the box to agree before you continue.")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    agree = page.get_by_label("I have read how my answers are used")
+    expect(agree).to_be_focused()
+    expect(agree).to_be_in_viewport()
+    page.screenshot(path=str(SCREENSHOTS / "consent-refused-360.png"))
+    page.keyboard.press("Space")
+    page.get_by_role("button", name="Agree and start").click()
+    expect(page.get_by_text("No round is open at the moment.")).to_be_visible()
+    problems: list[str] = []
+    check(page, "no-round", problems, shots=False)
+    context.close()
+    assert problems == []
