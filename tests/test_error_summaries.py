@@ -174,7 +174,9 @@ def test_a_refused_submission_lands_on_the_summary_with_a_link_per_problem(clien
     )
     links = summary_links(response.text)
     assert [href for href, _ in links] == [f"#q{binary.id}-probability", f"#q{quantity.id}-q0"]
-    assert links[0][1].startswith("Question 1, “Will it happen?”: 150% is outside the allowed range: 1% to 99%")
+    assert links[0][1].startswith(
+        "Question 1, “Will it happen?”: 150% is outside the allowed range: 1% to 99%"
+    )
     reader = read(response.text)
     assert reader.ids[f"q{binary.id}-probability"]["value"] == "150"
     assert reader.ids[f"q{quantity.id}-q2"]["value"] == "1"
