@@ -31,6 +31,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pyarrow import csv as pa_csv
 
+from elicit.analysis.arrow import from_numpy, scalar, to_numpy
+
 MAX_PROBLEMS = 100
 """Problems listed at most for one file; the rest are counted ("... and N more")."""
 
@@ -360,7 +362,7 @@ def trimmed(column: pa.ChunkedArray) -> pa.ChunkedArray:
 
 def texts(column: pa.ChunkedArray, rows: np.ndarray) -> list[str]:
     """Return the text of ``column`` at ``rows``, without the spaces around it."""
-    return trimmed(column.take(pa.array(rows))).to_pylist()
+    return trimmed(column.take(from_numpy(rows))).to_pylist()
 
 
 def numbers(
@@ -387,29 +389,29 @@ def numbers(
     if pa.types.is_string(column.type):
         text = trimmed(column)
         problems.check(
-            np.asarray(pc.equal(text, "")), lambda rows: [f"{name} is empty"] * rows.size
+            to_numpy(pc.equal(text, scalar(""))), lambda rows: [f"{name} is empty"] * rows.size
         )
         if not whole:
             problems.check(
-                np.asarray(pc.match_substring_regex(text, NOT_FINITE)),
+                to_numpy(pc.match_substring_regex(text, NOT_FINITE)),
                 lambda rows: [
                     f"{name} {t!r} is not a finite number{advice}" for t in texts(column, rows)
                 ],
             )
         valid = pc.match_substring_regex(text, WHOLE if whole else NUMBER)
         problems.check(
-            ~np.asarray(valid),
+            ~to_numpy(valid),
             lambda rows: [f"{name} {t!r} is not {noun}" for t in texts(column, rows)],
         )
-        number = pc.replace_substring_regex(pc.if_else(valid, text, "0"), r"^\+", "")
+        number = pc.replace_substring_regex(pc.if_else(valid, text, scalar("0")), r"^\+", "")
         parsed = pc.cast(number, pa.int64() if whole else pa.float64())
     else:
         parsed = column
         if column.null_count:
             problems.check(
-                np.asarray(column.is_null()), lambda rows: [f"{name} is empty"] * rows.size
+                to_numpy(column.is_null()), lambda rows: [f"{name} is empty"] * rows.size
             )
-    values = np.asarray(pc.fill_null(parsed, 0) if parsed.null_count else parsed)
+    values = to_numpy(parsed, null=0)
     if not whole:
         problems.check(
             ~np.isfinite(values),
