@@ -186,6 +186,8 @@ def _factorise(column: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
     """Return each row's index into the sorted distinct texts of a dictionary column, and them.
 
     Spaces around a text are dropped first, so ``" nato"`` and ``"nato"`` are one.
+    The dictionary lists the texts in the order they first appear; when that is
+    already sorted (as in a file sorted by question), its indices are the answer.
     """
     if not column.num_chunks:
         return np.zeros(0, dtype=np.intp), strings([])
@@ -194,8 +196,10 @@ def _factorise(column: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
     text = trimmed(column.chunk(0).dictionary)
     distinct = pc.unique(text)
     distinct = distinct.take(pc.array_sort_indices(distinct))
-    remap = to_numpy(pc.index_in(text, value_set=distinct)).astype(np.intp)
-    return remap[codes], distinct
+    remap = to_numpy(pc.index_in(text, value_set=distinct))
+    if np.array_equal(remap, np.arange(remap.size)):
+        return codes.astype(np.intp), distinct
+    return remap.astype(np.intp)[codes], distinct
 
 
 def _elements(
@@ -394,12 +398,12 @@ def _key(*columns: np.ndarray) -> np.ndarray:
     dims = [int(c.max()) - low + 1 for c, low in zip(columns, lows, strict=True)]
     if math.prod(dims) >= 2**63:
         return np.unique(np.stack(columns, axis=1), axis=0, return_inverse=True)[1].reshape(-1)
-    key = columns[0].astype(np.int64)
-    key -= lows[0]
-    for column, low, size in zip(columns[1:], lows[1:], dims[1:], strict=True):
-        key *= size
-        key += column
-        key -= low
+    key = np.zeros(columns[0].size, dtype=np.int64)
+    for column, low, size in zip(columns, lows, dims, strict=True):
+        if size > 1:  # a column of one value orders nothing
+            key *= size
+            key += column
+            key -= low
     return key
 
 
