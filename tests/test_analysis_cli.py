@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -438,6 +439,56 @@ def test_the_offline_commands_import_no_numerics_until_they_run():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "Usage:" in result.stdout and result.stdout.strip().endswith("[]")
+
+
+def test_the_offline_commands_never_make_pyarrow_import_pandas(judgments, tmp_path):
+    """pyarrow imports pandas, if installed, on its first conversion to or from Python or
+    NumPy (about 0.2 s); the commands convert through the buffers instead. A stand-in
+    ``pandas`` first on the path records any attempt to import it, installed or not."""
+    stand_in = tmp_path / "path" / "pandas"
+    stand_in.mkdir(parents=True)
+    log = tmp_path / "pandas-imports.log"
+    (stand_in / "__init__.py").write_text(
+        "import traceback\n"
+        f"with open({str(log)!r}, 'a') as log:\n"
+        "    log.write(''.join(traceback.format_stack()))\n"
+        "raise ImportError('pandas is only a stand-in here')\n",
+        encoding="utf-8",
+    )
+    good, outcomes = judgments
+    quantiles = tmp_path / "quantiles.csv"
+    quantiles.write_text(HEADER + "x,E1,1,q05,1\nx,E1,1,q50,2\nx,E1,1,q95,4\n", encoding="utf-8")
+    bad = tmp_path / "bad.csv"
+    bad.write_text(HEADER + "a,E1,1,p,x\na,E1,0,zz,\n", encoding="utf-8")
+    runs = [
+        ["pool", good, "-o", tmp_path / "pooled.csv"],
+        ["pool", good, "--method", "median", "--format", "json"],
+        ["pool", bad],
+        ["score", good, outcomes],
+        ["fit", quantiles],
+    ]
+    code = (
+        "import sys\n"
+        "from elicit.cli import main\n"
+        f"for args in {[[str(a) for a in run] for run in runs]!r}:\n"
+        "    try:\n"
+        "        main(args, standalone_mode=False)\n"
+        "    except SystemExit as exit:\n"
+        "        print(args[0], 'exit', exit.code)\n"
+        "print('pandas' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(stand_in.parent)},
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "pool exit 2" in result.stdout and "nothing was computed" in result.stderr
+    assert (tmp_path / "pooled.csv").exists() and "fit,x,E1" in result.stdout.replace('"', "")
+    assert not log.exists(), log.read_text()
+    assert result.stdout.strip().endswith("False")
 
 
 def test_the_offline_commands_run_without_the_application(judgments):

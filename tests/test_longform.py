@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import numpy as np
+import pyarrow as pa
 import pytest
 
 from elicit.analysis import csvfile, longform
@@ -170,6 +171,22 @@ def test_a_byte_order_mark_spaces_and_other_columns_are_accepted(tmp_path):
     table = longform.read_judgments(path)
     assert table.questions == ["nato"] and table.experts == ["E1", "E2"]
     assert table.value.tolist() == [0.25, 0.75] and table.round.tolist() == [1, 1]
+
+
+def test_line_breaks_inside_quoted_fields_are_read_across_pyarrows_blocks(tmp_path):
+    """A file without a double quote is read faster, as one whose line breaks all end
+    records; with one, a quoted line break may fall at the edge of a block pyarrow reads
+    in parallel, and the typed, parallel reading must still succeed."""
+    header = HEADER.replace("value", "value,rationale")
+    rows = "".join(f'q{i:05d},E1,1,p,0.5,"one\ntwo\nthree"\n' for i in range(60_000))
+    path = write(tmp_path, rows, header=header)
+    source = csvfile.open_csv(path, longform.COLUMNS)
+    assert path.stat().st_size > 2**20 and source.quoted
+    typed = source.read({"question_id": pa.string(), "value": pa.float64()})
+    assert typed is not None and typed.table.num_rows == 60_000
+    assert len(longform.read_judgments(path).questions) == 60_000
+    plain = write(tmp_path, "a,E1,1,p,0.5,one\n", name="plain.csv", header=header)
+    assert not csvfile.open_csv(plain, longform.COLUMNS).quoted
 
 
 def test_q5_beside_q05_is_a_repeat(tmp_path):

@@ -24,6 +24,7 @@ from elicit.console import fail
 
 if TYPE_CHECKING:
     import numpy as np
+    import pyarrow as pa
 
     from elicit.analysis.csvfile import FormatError
     from elicit.analysis.longform import Judgments
@@ -166,6 +167,7 @@ def pool(
     import numpy as np
 
     from elicit.analysis import longform
+    from elicit.analysis.arrow import strings
     from elicit.core import aggrecat, pooling
 
     known = set(pooling.METHODS) | set(aggrecat.METHODS)
@@ -183,6 +185,7 @@ def pool(
     if points.size:
         round1 = _round_one(full, groups3, experts3)
         counts3 = np.bincount(groups3, minlength=n)
+        ids = strings(table.questions)
         for name, function in aggrecat.METHODS.items():
             if methods and name not in methods:
                 continue
@@ -195,7 +198,7 @@ def pool(
             if name in aggrecat.NEEDS_ROUND1:
                 kwargs["round1"] = round1
             pooled = function(points[:, 0], points[:, 1], points[:, 2], groups3, n, **kwargs)
-            blocks.append(_pooled(table.questions, counts3, name, parameters(function), pooled))
+            blocks.append(_pooled(ids, counts3, name, parameters(function), pooled))
     if not blocks:
         fail("no binary (p) or three-point (lower/best/upper) judgments to pool")
     _emit(blocks, fmt, output)
@@ -209,6 +212,7 @@ def _binary_pools(table: Judgments, methods: tuple[str, ...]) -> list[Block]:
     import numpy as np
 
     from elicit.analysis import longform
+    from elicit.analysis.arrow import strings
     from elicit.core import pooling
 
     values, groups, _ = longform.probabilities(table)
@@ -227,9 +231,10 @@ def _binary_pools(table: Judgments, methods: tuple[str, ...]) -> list[Block]:
         }
     counts = np.bincount(groups, minlength=n)
     order = "time column" if table.time is not None else "row order"
+    ids = strings(table.questions)
     return [
         _pooled(
-            table.questions,
+            ids,
             counts,
             name,
             parameters(pooling.METHODS[name])
@@ -259,19 +264,19 @@ def _round_one(full: Judgments, groups: np.ndarray, experts: np.ndarray) -> tupl
 
 
 def _pooled(
-    questions: list[str], counts: np.ndarray, method: str, params: dict, pooled: np.ndarray
+    questions: pa.Array, counts: np.ndarray, method: str, params: dict, pooled: np.ndarray
 ) -> Block:
-    """Return the rows of one method: one per question that has judgments."""
+    """Return the rows of one method: one per question (of the ids ``questions``) judged."""
     import numpy as np
-    import pyarrow as pa
 
+    from elicit.analysis.arrow import from_numpy
     from elicit.analysis.results import Block
 
     answered = np.flatnonzero(counts)
     return Block(
         answered.size,
         {
-            "question_id": pa.array(questions, type=pa.string()).take(answered),
+            "question_id": questions.take(from_numpy(answered)),
             "method": method,
             "parameters": params,
             "n": counts[answered],
@@ -587,9 +592,9 @@ def fit(
 ) -> None:
     """Write one row per judgment and family (parameters, error, best) and the pooled quantiles."""
     import numpy as np
-    import pyarrow as pa
 
     from elicit.analysis import longform
+    from elicit.analysis.arrow import from_numpy, strings
     from elicit.analysis.results import Block, Record
     from elicit.core import distributions
 
@@ -631,8 +636,8 @@ def fit(
         "tdf": 3.0,
         "families": list(families) or None,
     }
-    question_ids = pa.array(table.questions, type=pa.string())
-    expert_ids = pa.array(table.experts, type=pa.string())
+    question_ids = strings(table.questions)
+    expert_ids = strings(table.experts)
     blocks = []
     for f, family in enumerate(distributions.FAMILIES):
         rows = np.flatnonzero(np.isfinite(fitted.ssq[:, f]))
@@ -642,8 +647,8 @@ def fit(
                 rows.size,
                 {
                     "record": "fit",
-                    "question_id": question_ids.take(questions[rows]),
-                    "expert_id": expert_ids.take(experts[rows]),
+                    "question_id": question_ids.take(from_numpy(questions[rows])),
+                    "expert_id": expert_ids.take(from_numpy(experts[rows])),
                     "method": family,
                     "parameters": settings,
                     "fitted": Record(
@@ -662,7 +667,7 @@ def fit(
                 answered.size,
                 {
                     "record": "pool",
-                    "question_id": question_ids.take(answered),
+                    "question_id": question_ids.take(from_numpy(answered)),
                     "method": method,
                     "parameters": settings,
                     "n": counts[answered],

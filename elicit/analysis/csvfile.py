@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import codecs
 import csv
-import functools
+import mmap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +30,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from pyarrow import csv as pa_csv
+
+from elicit.analysis.arrow import from_numpy, scalar, to_numpy
 
 MAX_PROBLEMS = 100
 """Problems listed at most for one file; the rest are counted ("... and N more")."""
@@ -44,7 +46,7 @@ HEADER_BYTES = 1 << 16
 """Bytes read to find the header line."""
 
 CHUNK_BYTES = 1 << 24
-"""Bytes read at a time to check that a file is UTF-8."""
+"""Bytes decoded at a time to check that a file that is not all ASCII is UTF-8."""
 
 WHOLE = r"^[+-]?\d{1,18}$"
 """A whole number that fits a 64-bit integer."""
@@ -113,10 +115,14 @@ class CsvFile:
     path : Path
     header : list of str
         The column names, without spaces around them.
+    quoted : bool
+        Whether the file holds a double quote: without one no field is
+        quoted, so every line break ends a record, which pyarrow reads faster.
     """
 
     path: Path
     header: list[str]
+    quoted: bool
 
     @overload
     def read(self, types: dict[str, pa.DataType], *, typed: Literal[False]) -> Rows: ...
@@ -163,7 +169,7 @@ class CsvFile:
                     use_threads=typed, column_names=self.header, skip_rows=1
                 ),
                 parse_options=pa_csv.ParseOptions(
-                    newlines_in_values=True, invalid_row_handler=skip
+                    newlines_in_values=self.quoted, invalid_row_handler=skip
                 ),
                 convert_options=pa_csv.ConvertOptions(
                     column_types=convert,
@@ -216,7 +222,7 @@ def open_csv(path: Path, required: Sequence[str]) -> CsvFile:
         If the file is not UTF-8 text (naming the line and the byte), is empty,
         lacks a column of ``required`` or names a column twice.
     """
-    _check_utf8(path)
+    quoted = _check_utf8(path)
     with path.open("rb") as handle:
         head = handle.read(HEADER_BYTES)
     first = head.splitlines()[0].decode("utf-8-sig", errors="replace") if head else ""
@@ -231,36 +237,56 @@ def open_csv(path: Path, required: Sequence[str]) -> CsvFile:
     twice = sorted({name for name in header if header.count(name) > 1})
     if twice:
         raise FormatError([f"{path}:1: column(s) {', '.join(twice)} appear more than once"])
-    return CsvFile(path, header)
+    return CsvFile(path, header, quoted)
 
 
-def _check_utf8(path: Path) -> None:
+def _check_utf8(path: Path) -> bool:
     """Refuse a file that is not UTF-8 text, naming the line and byte where it stops being so.
 
-    The file is read in chunks; ASCII chunks need no decoding.
+    The file is mapped into memory, not read into Python. A file that is all
+    ASCII (one NumPy reduction finds out) needs no decoding; another is
+    decoded in chunks of :data:`CHUNK_BYTES`, ASCII chunks skipped.
+
+    Returns
+    -------
+    bool
+        Whether the file holds a double quote (``"``).
+
+    Raises
+    ------
+    FormatError
+    """
+    if not path.stat().st_size:
+        return False
+    with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        if np.frombuffer(data, dtype=np.uint8).max() >= 0x80:
+            _decode(path, data)
+        return data.find(b'"') >= 0
+
+
+def _decode(path: Path, data: mmap.mmap) -> None:
+    """Decode a file's bytes ``data`` as UTF-8 in chunks; refuse it where that fails.
 
     Raises
     ------
     FormatError
     """
     decoder = codecs.getincrementaldecoder("utf-8")()
-    with path.open("rb") as handle:
-        offset = 0
-        try:
-            for chunk in iter(functools.partial(handle.read, CHUNK_BYTES), b""):
-                start = offset - len(decoder.getstate()[0])
-                if start < offset or not chunk.isascii():
-                    decoder.decode(chunk)
-                offset += len(chunk)
+    start = 0
+    try:
+        for offset in range(0, len(data), CHUNK_BYTES):
+            chunk = data[offset : offset + CHUNK_BYTES]
             start = offset - len(decoder.getstate()[0])
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError as error:
-            byte = start + error.start
-            handle.seek(0)
-            line = handle.read(byte).count(b"\n") + 1
-            raise FormatError(
-                [f"{path}:{line}: not UTF-8 text (byte {byte} cannot be read); save it as UTF-8"]
-            ) from None
+            if start < offset or not chunk.isascii():
+                decoder.decode(chunk)
+        start = len(data) - len(decoder.getstate()[0])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError as error:
+        byte = start + error.start
+        line = data[:byte].count(b"\n") + 1
+        raise FormatError(
+            [f"{path}:{line}: not UTF-8 text (byte {byte} cannot be read); save it as UTF-8"]
+        ) from None
 
 
 class Problems:
@@ -360,7 +386,7 @@ def trimmed(column: pa.ChunkedArray) -> pa.ChunkedArray:
 
 def texts(column: pa.ChunkedArray, rows: np.ndarray) -> list[str]:
     """Return the text of ``column`` at ``rows``, without the spaces around it."""
-    return trimmed(column.take(pa.array(rows))).to_pylist()
+    return trimmed(column.take(from_numpy(rows))).to_pylist()
 
 
 def numbers(
@@ -387,29 +413,29 @@ def numbers(
     if pa.types.is_string(column.type):
         text = trimmed(column)
         problems.check(
-            np.asarray(pc.equal(text, "")), lambda rows: [f"{name} is empty"] * rows.size
+            to_numpy(pc.equal(text, scalar(""))), lambda rows: [f"{name} is empty"] * rows.size
         )
         if not whole:
             problems.check(
-                np.asarray(pc.match_substring_regex(text, NOT_FINITE)),
+                to_numpy(pc.match_substring_regex(text, NOT_FINITE)),
                 lambda rows: [
                     f"{name} {t!r} is not a finite number{advice}" for t in texts(column, rows)
                 ],
             )
         valid = pc.match_substring_regex(text, WHOLE if whole else NUMBER)
         problems.check(
-            ~np.asarray(valid),
+            ~to_numpy(valid),
             lambda rows: [f"{name} {t!r} is not {noun}" for t in texts(column, rows)],
         )
-        number = pc.replace_substring_regex(pc.if_else(valid, text, "0"), r"^\+", "")
+        number = pc.replace_substring_regex(pc.if_else(valid, text, scalar("0")), r"^\+", "")
         parsed = pc.cast(number, pa.int64() if whole else pa.float64())
     else:
         parsed = column
         if column.null_count:
             problems.check(
-                np.asarray(column.is_null()), lambda rows: [f"{name} is empty"] * rows.size
+                to_numpy(column.is_null()), lambda rows: [f"{name} is empty"] * rows.size
             )
-    values = np.asarray(pc.fill_null(parsed, 0) if parsed.null_count else parsed)
+    values = to_numpy(parsed, null=0)
     if not whole:
         problems.check(
             ~np.isfinite(values),

@@ -43,6 +43,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from elicit.analysis.arrow import from_numpy, scalar, strings, to_numpy
 from elicit.analysis.csvfile import (
     MAX_PROBLEMS,
     NUMBER,
@@ -173,27 +174,32 @@ def read_judgments(path: Path, *, percent: bool = False) -> Judgments:
 
 def _ids(problems: Problems, name: str, column: pa.ChunkedArray) -> tuple[np.ndarray, list[str]]:
     """Index each row's id, without spaces around it, into the sorted distinct ids."""
-    codes, names = _factorise(column)
+    codes, distinct = _factorise(column)
+    names = distinct.to_pylist()
     if "" in names:
         empty = codes == names.index("")
         problems.check(empty, lambda rows: [f"{name} is empty"] * rows.size)
     return codes, names
 
 
-def _factorise(column: pa.ChunkedArray) -> tuple[np.ndarray, list[str]]:
+def _factorise(column: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
     """Return each row's index into the sorted distinct texts of a dictionary column, and them.
 
     Spaces around a text are dropped first, so ``" nato"`` and ``"nato"`` are one.
+    The dictionary lists the texts in the order they first appear; when that is
+    already sorted (as in a file sorted by question), its indices are the answer.
     """
     if not column.num_chunks:
-        return np.zeros(0, dtype=np.intp), []
+        return np.zeros(0, dtype=np.intp), strings([])
     column = column.unify_dictionaries()
-    codes = np.concatenate([np.asarray(chunk.indices) for chunk in column.chunks])
+    codes = to_numpy(pa.chunked_array([chunk.indices for chunk in column.chunks]))
     text = trimmed(column.chunk(0).dictionary)
     distinct = pc.unique(text)
     distinct = distinct.take(pc.array_sort_indices(distinct))
-    remap = np.asarray(pc.index_in(text, value_set=distinct), dtype=np.intp)
-    return remap[codes], distinct.to_pylist()
+    remap = to_numpy(pc.index_in(text, value_set=distinct))
+    if np.array_equal(remap, np.arange(remap.size)):
+        return codes.astype(np.intp), distinct
+    return remap.astype(np.intp)[codes], distinct
 
 
 def _elements(
@@ -204,18 +210,17 @@ def _elements(
     ``problems`` is told of empty and unknown elements and of percentiles
     outside (0, 100).
     """
-    codes, names = _factorise(column)
-    distinct = pa.array(names, type=pa.string())
-    kind_of = np.asarray(
-        pc.fill_null(pc.index_in(distinct, value_set=pa.array(["p", *THREE_POINT])), -1),
-        dtype=np.int8,
-    )
-    quantile = np.asarray(pc.match_substring_regex(distinct, QUANTILE_ELEMENT), dtype=bool)
+    codes, distinct = _factorise(column)
+    names = distinct.to_pylist()
+    kind_of = to_numpy(
+        pc.index_in(distinct, value_set=strings(["p", *THREE_POINT])), null=-1
+    ).astype(np.int8)
+    quantile = to_numpy(pc.match_substring_regex(distinct, QUANTILE_ELEMENT))
     kind_of[quantile] = QUANTILE
     level_of = np.full(len(names), np.nan)
     if quantile.any():
-        percents = pc.utf8_slice_codeunits(distinct.filter(pa.array(quantile)), 1)
-        level_of[quantile] = np.asarray(pc.cast(percents, pa.float64())) / 100
+        percents = pc.utf8_slice_codeunits(distinct.filter(from_numpy(quantile)), 1)
+        level_of[quantile] = to_numpy(pc.cast(percents, pa.float64())) / 100
     kind, level = kind_of[codes], level_of[codes]
     empty = np.array([name == "" for name in names], dtype=bool)
     unknown = (kind_of < 0) & ~empty
@@ -289,10 +294,10 @@ def _times(problems: Problems, column: pa.ChunkedArray) -> np.ndarray:
     a mix; a date and time without a zone offset is read as UTC.
     """
     text = trimmed(column)
-    number = np.asarray(pc.match_substring_regex(text, NUMBER))
+    number = to_numpy(pc.match_substring_regex(text, NUMBER))
     if number.all():
         return numbers(problems, "time", column)
-    problems.check(np.asarray(pc.equal(text, "")), lambda rows: ["time is empty"] * rows.size)
+    problems.check(to_numpy(pc.equal(text, scalar(""))), lambda rows: ["time is empty"] * rows.size)
     problems.check(
         number,
         lambda rows: [
@@ -302,10 +307,10 @@ def _times(problems: Problems, column: pa.ChunkedArray) -> np.ndarray:
         ],
     )
     shaped = pc.match_substring_regex(text, ISO_8601)
-    day = pc.utf8_slice_codeunits(pc.if_else(shaped, text, "1970-01-01"), 0, 10)
+    day = pc.utf8_slice_codeunits(pc.if_else(shaped, text, scalar("1970-01-01")), 0, 10)
     parsed = pc.strptime(day, format="%Y-%m-%d", unit="s", error_is_null=True)
-    real = pc.fill_null(pc.equal(pc.strftime(parsed, format="%Y-%m-%d"), day), False)
-    valid = np.asarray(shaped) & np.asarray(real)
+    real = to_numpy(pc.equal(pc.strftime(parsed, format="%Y-%m-%d"), day), null=False)
+    valid = to_numpy(shaped) & real
     problems.check(
         ~valid,
         lambda rows: [
@@ -313,13 +318,13 @@ def _times(problems: Problems, column: pa.ChunkedArray) -> np.ndarray:
             for t in texts(column, rows)
         ],
     )
-    zoned = valid & np.asarray(pc.match_substring_regex(text, r"(Z|[+-]\d{2}:?\d{2})$"))
+    zoned = valid & to_numpy(pc.match_substring_regex(text, r"(Z|[+-]\d{2}:?\d{2})$"))
     naive = valid & ~zoned
     micro = np.zeros(len(text), dtype=np.int64)
     for rows, zone in ((zoned, "UTC"), (naive, None)):
         if rows.any():
-            stamps = pc.cast(text.filter(pa.array(rows)), pa.timestamp("us", tz=zone))
-            micro[rows] = np.asarray(pc.cast(stamps, pa.int64()))
+            stamps = pc.cast(text.filter(from_numpy(rows)), pa.timestamp("us", tz=zone))
+            micro[rows] = to_numpy(pc.cast(stamps, pa.int64()))
     return micro.astype(float)
 
 
@@ -393,12 +398,12 @@ def _key(*columns: np.ndarray) -> np.ndarray:
     dims = [int(c.max()) - low + 1 for c, low in zip(columns, lows, strict=True)]
     if math.prod(dims) >= 2**63:
         return np.unique(np.stack(columns, axis=1), axis=0, return_inverse=True)[1].reshape(-1)
-    key = columns[0].astype(np.int64)
-    key -= lows[0]
-    for column, low, size in zip(columns[1:], lows[1:], dims[1:], strict=True):
-        key *= size
-        key += column
-        key -= low
+    key = np.zeros(columns[0].size, dtype=np.int64)
+    for column, low, size in zip(columns, lows, dims, strict=True):
+        if size > 1:  # a column of one value orders nothing
+            key *= size
+            key += column
+            key -= low
     return key
 
 
@@ -440,24 +445,26 @@ def read_outcomes(path: Path, questions: Sequence[str]) -> Outcomes:
     table = rows.table
     problems = Problems(source, rows)
     question = trimmed(table["question_id"])
-    index = pc.index_in(question, value_set=pa.array(list(questions), type=pa.string()))
-    problems.check(np.asarray(pc.equal(question, "")), lambda r: ["question_id is empty"] * r.size)
+    index = pc.index_in(question, value_set=strings(questions))
     problems.check(
-        np.asarray(index.is_null()),
+        to_numpy(pc.equal(question, scalar(""))), lambda r: ["question_id is empty"] * r.size
+    )
+    problems.check(
+        to_numpy(index.is_null()),
         lambda r: [f"question {q!r} has no judgments" for q in texts(table["question_id"], r)],
     )
     word = pc.utf8_lower(trimmed(table["outcome"]))
     words = list(OUTCOME_WORDS)
-    which = np.asarray(pc.fill_null(pc.index_in(word, value_set=pa.array(words)), -1))
+    which = to_numpy(pc.index_in(word, value_set=strings(words)), null=-1)
     value = numbers(
         problems,
         "outcome",
-        pc.if_else(pa.chunked_array([which >= 0]), "0", table["outcome"]),
+        pc.if_else(pa.chunked_array([from_numpy(which >= 0)]), scalar("0"), table["outcome"]),
         noun="yes, no, annulled or a number",
         not_finite="leave an unresolved question out",
     )
     value = np.where(which >= 0, np.array(list(OUTCOME_WORDS.values()))[which], value)
-    at = np.asarray(pc.fill_null(index, 0), dtype=np.intp)
+    at = to_numpy(index, null=0).astype(np.intp)
     _flag_repeats(problems, at, lambda r: texts(table["question_id"], r), "question")
     problems.raise_if_any()
     outcomes = np.full(len(questions), np.nan)
@@ -482,11 +489,13 @@ def read_weights(path: Path, experts: Sequence[str]) -> np.ndarray:
     table = rows.table
     problems = Problems(source, rows)
     expert = trimmed(table["expert_id"])
-    index = pc.index_in(expert, value_set=pa.array(list(experts), type=pa.string()))
+    index = pc.index_in(expert, value_set=strings(experts))
     known = ", ".join(experts)
-    problems.check(np.asarray(pc.equal(expert, "")), lambda r: ["expert_id is empty"] * r.size)
     problems.check(
-        np.asarray(index.is_null()),
+        to_numpy(pc.equal(expert, scalar(""))), lambda r: ["expert_id is empty"] * r.size
+    )
+    problems.check(
+        to_numpy(index.is_null()),
         lambda r: [
             f"expert {e!r} is not in the study (its experts: {known})"
             for e in texts(table["expert_id"], r)
@@ -494,7 +503,7 @@ def read_weights(path: Path, experts: Sequence[str]) -> np.ndarray:
     )
     weight = numbers(problems, "weight", table["weight"])
     problems.check(weight < 0, lambda r: [f"weight {_number(w)} is negative" for w in weight[r]])
-    at = np.asarray(pc.fill_null(index, 0), dtype=np.intp)
+    at = to_numpy(index, null=0).astype(np.intp)
     _flag_repeats(problems, at, lambda r: texts(table["expert_id"], r), "expert")
     problems.raise_if_any()
     given = np.zeros(len(experts), dtype=bool)

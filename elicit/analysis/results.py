@@ -27,6 +27,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pyarrow import csv as pa_csv
 
+from elicit.analysis.arrow import from_numpy, scalar, strings
+
 
 @dataclass(frozen=True)
 class Record:
@@ -44,9 +46,10 @@ class Block:
     size : int
         The number of rows.
     columns : dict
-        Column name to its values: an array or list with one entry per row, a
-        :class:`Record`, or one value for every row (text, a number, a bool,
-        None, or a dict written as a JSON object).
+        Column name to its values: an array (NumPy numbers or booleans, or
+        Arrow) or a list of text with one entry per row, a :class:`Record`, or
+        one value for every row (text, a number, a bool, None, or a dict
+        written as a JSON object).
     """
 
     size: int
@@ -90,13 +93,13 @@ def _array(values: object, size: int) -> pa.Array:
     if isinstance(values, pa.Array):
         return values
     if isinstance(values, np.ndarray):
-        return pa.array(values, from_pandas=True)
+        return from_numpy(values, nan_is_null=True)
     if isinstance(values, list):
-        return pa.array(values)
+        return strings(values)
     value = _scalar(values)
     if value is None:
         return pa.nulls(size)
-    return pa.repeat(compact(value) if isinstance(value, dict) else value, size)
+    return pa.repeat(scalar(compact(value) if isinstance(value, dict) else value), size)
 
 
 def _scalar(value: object) -> object:
@@ -111,14 +114,14 @@ def _scalar(value: object) -> object:
 def _record_text(record: Record, size: int) -> pa.Array:
     """Compact JSON text of a record in every row, its numbers in full (non-finite as null)."""
     if not record.fields:
-        return pa.repeat("{}", size)
+        return pa.repeat(scalar("{}"), size)
     pieces: list[object] = []
     for i, (key, values) in enumerate(record.fields.items()):
         numbers = np.asarray(values, dtype=float)
-        text = pc.cast(pa.array(numbers), pa.string())
-        pieces += [("{" if i == 0 else ",") + json.dumps(key) + ":"]
-        pieces.append(pc.if_else(pa.array(np.isfinite(numbers)), text, "null"))
-    return pc.binary_join_element_wise(*pieces, "}", "")
+        text = pc.cast(from_numpy(numbers), pa.string())
+        pieces += [scalar(("{" if i == 0 else ",") + json.dumps(key) + ":")]
+        pieces.append(pc.if_else(from_numpy(np.isfinite(numbers)), text, scalar("null")))
+    return pc.binary_join_element_wise(*pieces, scalar("}"), scalar(""))
 
 
 def _json(blocks: list[Block]) -> str:
