@@ -18,5 +18,5 @@ def index():
 def favicon():
     """Serve the site's icon where browsers look for it without a ``<link rel="icon">``."""
     return send_from_directory(
-        current_app.static_folder, "favicon.ico", mimetype="image/vnd.microsoft.icon"
+        current_app.static_folder or "static", "favicon.ico", mimetype="image/vnd.microsoft.icon"
     )

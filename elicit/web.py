@@ -10,6 +10,7 @@ never a 500.
 from __future__ import annotations
 
 import re
+import time
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import gettext, lazy_gettext
@@ -72,6 +73,19 @@ def local_path(target: str | None) -> str | None:
     ):
         return target
     return None
+
+
+def retry_minutes() -> int:
+    """Say in whole minutes (at least 1) when the rate limit the request just hit lets it through.
+
+    Read from the limit itself, rounded to the nearest minute, so a page can
+    say "about a minute" rather than the limit's own "10 per 1 minute".
+    """
+    from elicit.extensions import limiter
+
+    limit = limiter.current_limit
+    seconds = limit.reset_at - time.time() if limit is not None else 60
+    return max(1, round(seconds / 60))
 
 
 def wants_json() -> bool:

@@ -171,7 +171,7 @@ def test_repeated_failures_from_one_address_are_slowed(rate_limited_client, monk
     assert 1 <= int(responses[10].headers["Retry-After"]) <= 60
     # Seen from 38 min 45 s earlier, the limit (about a minute away) is about 40 minutes away.
     earlier = time.time() - 39 * 60 + 15
-    monkeypatch.setattr("elicit.answering.entry.time", SimpleNamespace(time=lambda: earlier))
+    monkeypatch.setattr("elicit.web.time", SimpleNamespace(time=lambda: earlier))
     later = rate_limited_client.get(f"/invite/{'z' * 43}")
     assert "Too many attempts. Try again in about 40 minutes." in later.text
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
@@ -13,7 +12,7 @@ from elicit.accounts.forms import LoginForm
 from elicit.accounts.models import User
 from elicit.accounts.services import authenticate
 from elicit.extensions import db, limiter, login_manager
-from elicit.web import parse_id
+from elicit.web import parse_id, retry_minutes
 
 bp = Blueprint("accounts", __name__)
 
@@ -48,7 +47,7 @@ def login():
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
-        user = authenticate(db.session, form.email.data, form.password.data)
+        user = authenticate(db.session(), form.email.data, form.password.data)
         if user is not None:
             session.permanent = True
             login_user(user)
@@ -67,10 +66,7 @@ def _too_many_attempts(error: RateLimitExceeded) -> tuple[str, int]:
     The wait is read from the limit that was hit, to the nearest minute,
     so the page says "about a minute" rather than the limit's "10 per 1 minute".
     """
-    seconds = limiter.current_limit.reset_at - time.time()
-    page = render_template(
-        "accounts/login.html", form=LoginForm(), retry_minutes=max(1, round(seconds / 60))
-    )
+    page = render_template("accounts/login.html", form=LoginForm(), retry_minutes=retry_minutes())
     return page, 429
 
 

@@ -8,7 +8,6 @@ so revoking it ends the expert's access at once.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -24,7 +23,7 @@ from elicit.extensions import db, limiter
 from elicit.panels.models import Expert, Invitation
 from elicit.panels.services import invitation_usable, record_consent, redeem_invitation
 from elicit.rounds.services import open_round_of
-from elicit.web import NulCharacter
+from elicit.web import NulCharacter, retry_minutes
 
 SESSION_KEY = "expert"
 FAILED_INVITATIONS_LIMIT = "10 per minute; 50 per hour"
@@ -98,10 +97,7 @@ def _nul_character(error: NulCharacter) -> tuple[str, int] | tuple[Response, int
 @bp.errorhandler(RateLimitExceeded)
 def _too_many_attempts(error: RateLimitExceeded) -> tuple[str, int]:
     """Say in words when to try invitation links again, read from the limit that was hit."""
-    seconds = limiter.current_limit.reset_at - time.time()
-    page = render_template(
-        "answering/too_many_attempts.html", retry_minutes=max(1, round(seconds / 60))
-    )
+    page = render_template("answering/too_many_attempts.html", retry_minutes=retry_minutes())
     return page, 429
 
 
@@ -139,7 +135,7 @@ def redeem(token: str):
     pages already open in other tabs keep working); another expert's or a
     staff member's session on this browser is ended first.
     """
-    invitation = redeem_invitation(db.session, token) if len(token) <= 100 else None
+    invitation = redeem_invitation(db.session(), token) if len(token) <= 100 else None
     if invitation is None:
         return render_template("answering/invalid_link.html"), 404
     held = session.get(SESSION_KEY)
@@ -157,7 +153,7 @@ def home():
     expert: Expert = g.expert
     if expert.consented_at is None:
         return render_template("answering/welcome.html", study=expert.study, form=ConsentForm())
-    if open_round_of(db.session, expert.study) is None:
+    if open_round_of(db.session(), expert.study) is None:
         return render_template("answering/no_round.html", study=expert.study)
     return redirect(url_for("answering.answer"))
 
@@ -170,7 +166,7 @@ def consent():
     form = ConsentForm()
     if not form.validate_on_submit():
         return render_template("answering/welcome.html", study=expert.study, form=form), 400
-    record_consent(db.session, expert)
+    record_consent(db.session(), expert)
     return redirect(url_for("answering.home"))
 
 

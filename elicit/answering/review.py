@@ -82,26 +82,29 @@ def review_items(expert: Expert, round_: Round) -> tuple[list[ReviewItem], str]:
 
     Returns the items and the digest of what they say (see the module docstring).
     """
-    drafts = drafts_of(db.session, expert, round_)
+    drafts = drafts_of(db.session(), expert, round_)
     judgments = judgments_by_question(expert, round_)
     items, listed = [], []
-    for number, question in enumerate(round_questions(db.session, round_), start=1):
+    for number, question in enumerate(round_questions(db.session(), round_), start=1):
         draft, judgment = drafts.get(question.id), judgments.get(question.id)
-        answer, errors = None, {}
+        answer: Answer | Judgment | None = None
+        errors: dict[str, str] = {}
+        typed = None
         if draft is not None:
-            answer, errors = read_answer(question, {**parsing.empty_raw(question), **draft.fields})
-            if errors:
+            parsed, errors = read_answer(question, {**parsing.empty_raw(question), **draft.fields})
+            answer = parsed
+            if parsed is None:
                 outcome = "attention"
+                typed = parsing.fingerprint(draft.fields)
             elif judgment is None:
                 outcome = "new"
             else:
-                outcome = "unchanged" if same_answer(judgment, answer) else "changed"
+                outcome = "unchanged" if same_answer(judgment, parsed) else "changed"
         elif judgment is not None:
             answer, outcome = judgment, "unchanged"
         else:
             outcome = "skipped"
         items.append(ReviewItem(number, question, outcome, answer, judgment, errors))
-        typed = parsing.fingerprint(draft.fields) if errors else None
         listed.append([question.id, _values(answer), typed])
     digest = hashlib.sha256(json.dumps(listed).encode()).hexdigest()[:32]
     return items, digest
@@ -162,14 +165,14 @@ def submit_reviewed(number: int):
     shown = request.form.get("reviewed")
     if round_.state is RoundState.OPEN and shown != review_items(expert, round_)[1]:
         return render_review(expert, round_, problem=CHANGED, status=409)
-    asked = {question.id: question for question in round_questions(db.session, round_)}
+    asked = {question.id: question for question in round_questions(db.session(), round_)}
     raw_answers = {
         question_id: {**parsing.empty_raw(asked[question_id]), **draft.fields}
-        for question_id, draft in drafts_of(db.session, expert, round_).items()
+        for question_id, draft in drafts_of(db.session(), expert, round_).items()
         if question_id in asked
     }
     try:
-        result = submit_round(db.session, expert, round_, raw_answers)
+        result = submit_round(db.session(), expert, round_, raw_answers)
     except DomainError as error:
         refuse()
         status = 409 if error.code in LATE else 400

@@ -105,15 +105,15 @@ def question_views(
     A draft that breaks a rule carries its problems as errors, shown beside
     its fields, so a question the index says needs attention says why.
     """
-    questions = round_questions(db.session, round_)
-    drafts = drafts_of(db.session, expert, round_)
+    questions = round_questions(db.session(), round_)
+    drafts = drafts_of(db.session(), expert, round_)
     judgments = judgments_by_question(expert, round_)
-    previous = previous_round(db.session, round_)
+    previous = previous_round(db.session(), round_)
     feedback: dict[int, QuestionFeedback] = {}
     earlier: dict[int, Judgment] = {}
     if previous is not None:
         feedback = round_feedback(
-            db.session,
+            db.session(),
             previous,
             expert,
             secret=current_app.config["SECRET_KEY"].encode(),

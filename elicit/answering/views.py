@@ -42,7 +42,7 @@ def answer():
     expert = consented_expert()
     if expert is None:
         return redirect(url_for("answering.home"))
-    round_ = open_round_of(db.session, expert.study)
+    round_ = open_round_of(db.session(), expert.study)
     if round_ is None:
         return render_template("answering/no_round.html", study=expert.study)
     return render_round(expert, round_, check=bool(request.args.get("check")))
@@ -66,7 +66,7 @@ def submit(number: int):
     if expert is None:
         return redirect(url_for("answering.home"))
     round_ = round_by_number(number)
-    typed, orphaned = fields.typed_answers(db.session, round_, request.form)
+    typed, orphaned = fields.typed_answers(db.session(), round_, request.form)
     if orphaned:
         closed = "; ".join(f"“{title}”: you typed {text}" for title, text in orphaned)
         problem = (
@@ -77,14 +77,14 @@ def submit(number: int):
     action = request.form.get("action", "draft")
     try:
         if action == "submit":
-            result = submit_round(db.session, expert, round_, typed)
+            result = submit_round(db.session(), expert, round_, typed)
         else:
             changed = {
                 question_id: raw
                 for question_id, raw in typed.items()
                 if parsing.fingerprint(raw) != fields.shown(request.form, question_id)
             }
-            save_drafts(db.session, expert, round_, changed)
+            save_drafts(db.session(), expert, round_, changed)
             if action == "review":
                 return redirect(url_for("answering.review", number=number))
             return redirect(url_for("answering.answer", saved=1))
@@ -118,7 +118,7 @@ def autosave(number: int):
         payload = None
     if not isinstance(payload, dict) or not isinstance(payload.get("answers"), dict):
         abort(400, 'Send {"answers": {...}} as JSON.')
-    questions = {str(q.id): q for q in round_questions(db.session, round_)}
+    questions = {str(q.id): q for q in round_questions(db.session(), round_)}
     raw_answers, closed = {}, []
     for key, data in payload["answers"].items():
         question = questions.get(key)
@@ -130,7 +130,7 @@ def autosave(number: int):
         except ValueError as error:
             abort(400, f"Question {key}: {error}")
     try:
-        save_drafts(db.session, expert, round_, raw_answers)
+        save_drafts(db.session(), expert, round_, raw_answers)
     except DomainError as error:
         status = 409 if error.code in LATE else 400
         return jsonify({"error": {"code": error.code, "message": error.message}}), status
@@ -138,7 +138,7 @@ def autosave(number: int):
         question_id: read_answer(questions[str(question_id)], raw)[1]
         for question_id, raw in raw_answers.items()
     }
-    drafts = drafts_of(db.session, expert, round_)
+    drafts = drafts_of(db.session(), expert, round_)
     judgments = judgments_by_question(expert, round_)
     states = {
         str(question_id): question_state(
@@ -176,7 +176,7 @@ def receipt(number: int):
         study=expert.study,
         round=round_,
         judgments=judgments,
-        pending=len(drafts_of(db.session, expert, round_)),
+        pending=len(drafts_of(db.session(), expert, round_)),
     )
 
 
@@ -191,5 +191,5 @@ def record():
         "answering/record.html",
         study=expert.study,
         expert=expert,
-        records=expert_record(db.session, expert),
+        records=expert_record(db.session(), expert),
     )

@@ -89,11 +89,13 @@ def _in_words(rationale: str, question: Question, answer: Answer) -> Answer:
         figures = {"answer": middle, "low": low, "high": high}
         shown = {name: number(value, locale="en") for name, value in figures.items()}
     else:
-        best, low, high = answer.probability, answer.lower, answer.upper
+        best, lower, upper = answer.probability, answer.lower, answer.upper
+        if best is None:
+            raise ValueError(f"the simulated answer to {question.key} has no probability")
         figures = {
             "answer": best,
-            "low": best if low is None else low,
-            "high": best if high is None else high,
+            "low": best if lower is None else lower,
+            "high": best if upper is None else upper,
         }
         shown = {name: probability(value, locale="en") for name, value in figures.items()}
     answer.rationale = rationale.format(**shown)
