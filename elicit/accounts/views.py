@@ -5,6 +5,8 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_limiter import RateLimitExceeded
 from flask_login import current_user, login_user, logout_user
 
@@ -17,7 +19,8 @@ from elicit.web import parse_id, retry_minutes
 bp = Blueprint("accounts", __name__)
 
 login_manager.login_view = "accounts.login"
-login_manager.login_message = "Please log in to see that page."
+login_manager.login_message = _l("Please log in to see that page.")
+login_manager.localize_callback = str  # the lazy message, in the language of the refused request
 login_manager.session_protection = "strong"
 
 
@@ -52,7 +55,7 @@ def login():
             session.permanent = True
             login_user(user)
             return redirect(_safe_next(request.args.get("next")) or url_for("facilitating.index"))
-        form.form_errors.append("The e-mail address or password is not right.")
+        form.form_errors.append(gettext("The e-mail address or password is not right."))
         status = 401
     elif request.method == "POST":
         status = 400
@@ -74,5 +77,5 @@ def _too_many_attempts(error: RateLimitExceeded) -> tuple[str, int]:
 def logout():
     """End the staff session."""
     logout_user()
-    flash("You are logged out.")
+    flash(gettext("You are logged out."))
     return redirect(url_for("accounts.login"))
