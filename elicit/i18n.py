@@ -106,8 +106,21 @@ def _load(directory: str, locale: str) -> NullTranslations:
     return Translations.load(directory, [locale])
 
 
+def languages() -> list[tuple[str, str]]:
+    """List each offered language as (code, its name in itself): ("pl", "Polski").
+
+    The header's language buttons show these names, so a person who cannot
+    read the current language still finds their own.
+    """
+    names = []
+    for code in SUPPORTED:
+        name = Locale.parse(code).get_display_name(code) or code
+        names.append((code, name[:1].upper() + name[1:]))
+    return names
+
+
 def init_app(app: Flask) -> None:
-    """Set up Flask-Babel for ``app`` and give templates ``get_locale()``."""
+    """Set up Flask-Babel for ``app`` and give templates ``get_locale()`` and ``languages()``."""
     flask_babel.Babel(
         app,
         default_locale=DEFAULT,
@@ -115,6 +128,7 @@ def init_app(app: Flask) -> None:
         locale_selector=select_locale,
     )
     app.jinja_env.globals["get_locale"] = active_locale
+    app.jinja_env.globals["languages"] = languages
 
 
 bp = Blueprint("language", __name__)

@@ -15,7 +15,7 @@ import time
 from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import gettext, lazy_gettext
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import BadRequest, HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException, default_exceptions
 from werkzeug.routing import IntegerConverter
 
 ID_MAX = 2**31 - 1
@@ -97,6 +97,21 @@ def wants_json() -> bool:
     )
 
 
+PLAIN_ERRORS = {
+    400: lazy_gettext("This request could not be read. Go back, reload the page and try again."),
+    403: lazy_gettext("You are not allowed to open this page."),
+    404: lazy_gettext(
+        "There is no page at this address. Check the address, or start again from the front page."
+    ),
+    405: lazy_gettext("This page cannot be used that way."),
+    413: lazy_gettext("What was sent is too large to be accepted."),
+    500: lazy_gettext(
+        "Something went wrong on our side; what you saved before is kept. Try again in a moment."
+    ),
+}
+"""What an HTTP error says, in the person's language, when the code gave no reason of its own."""
+
+
 def error_response(status: int, code: str, message: str) -> tuple[Response | str, int]:
     """Answer an error as ``{"error": {"code", "message"}}`` for JSON clients, else as a page."""
     if wants_json():
@@ -141,4 +156,9 @@ def init_app(app: Flask) -> None:
     def _http(error: HTTPException) -> tuple[Response | str, int]:
         """Answer any HTTP error through :func:`error_response`."""
         code = (error.name or "error").lower().replace(" ", "_")
-        return error_response(error.code or 500, code, error.description or error.name)
+        status = error.code or 500
+        message = error.description
+        standard = default_exceptions.get(status)
+        if not message or (standard is not None and message == standard.description):
+            message = str(PLAIN_ERRORS.get(status, message or error.name))
+        return error_response(status, code, message)

@@ -1,11 +1,14 @@
 """Choosing the language: ``POST /language``, the session's choice and where it sends you back."""
 
 import html
+import re
 
 import pytest
 
 from elicit import i18n
+from elicit.panels.services import add_expert, issue_invitation
 from elicit.web import local_path
+from tests import factories
 from tests.conftest import csrf_token
 
 
@@ -111,3 +114,37 @@ def test_only_post_is_accepted(client):
 )
 def test_local_path(target, kept):
     assert local_path(target) == (target if kept else None)
+
+
+def language_form(page: str) -> str:
+    """The header's language form of ``page``."""
+    return re.search(r'<form[^>]*action="/language".*?</form>', page, re.S).group(0)
+
+
+def test_every_page_offers_the_other_language_in_its_own_name(client):
+    english = language_form(client.get("/login?next=%2Ffacilitate%2F").text)
+    assert '<button type="submit" name="locale" value="pl" class="link" lang="pl">Polski' in english
+    assert 'value="en"' not in english
+    assert 'name="next" value="/login?next=%2Ffacilitate%2F"' in english
+    polish = language_form(client.get("/login", headers={"Accept-Language": "pl"}).text)
+    assert 'lang="en">English</button>' in polish and 'value="pl"' not in polish
+
+
+def test_a_page_answering_a_form_or_holding_a_link_does_not_come_back_to_it(client):
+    refused = client.post("/login", data={"csrf_token": csrf_token(client.get("/login").text)})
+    assert refused.status_code == 400 and 'name="next"' not in language_form(refused.text)
+    invalid = client.get("/invite/" + "x" * 43)
+    assert invalid.status_code == 404
+    assert 'name="next"' not in language_form(invalid.text) and "x" * 43 not in invalid.text
+
+
+def test_the_chosen_language_survives_opening_an_invitation(client, session):
+    study = factories.study(session)
+    expert = add_expert(session, study, pseudonym="Alder", name="A", email="a@x.test")
+    token = issue_invitation(session, expert)
+    session.commit()
+    choose(client, {"locale": "pl", "next": "/"})
+    assert client.get(f"/invite/{token}").status_code == 302
+    assert chosen(client) == "pl"
+    welcome = client.get("/expert/", headers={"Accept-Language": "en"})
+    assert lang(welcome) == "pl" and "Kto co widzi" in welcome.text

@@ -122,20 +122,26 @@ def marking(app, client, markers):
 
 
 class PageText(HTMLParser):
-    """Collect a page's title, the text of its ``<main>`` and the labels in its attributes."""
+    """Collect a page's title, the text of its ``<main>`` and the labels in its attributes.
 
-    def __init__(self) -> None:
+    ``region`` names the element read instead of ``<main>`` (``body`` for the whole page).
+    """
+
+    def __init__(self, region: str = "main") -> None:
         super().__init__(convert_charrefs=True)
+        self.region = region
         self.title: list[str] = []
         self.main: list[str] = []
         self.labels: list[str] = []
         self._in_title = False
         self._in_main = False
+        self._in_script = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         """Note where the title and ``<main>`` begin, and keep ``<main>``'s labels."""
-        self._in_title = self._in_title or tag == "title"
-        self._in_main = self._in_main or tag == "main"
+        self._in_title = self._in_title or (tag == "title" and not self._in_main)
+        self._in_main = self._in_main or tag == self.region
+        self._in_script = self._in_script or tag == "script"
         if self._in_main:
             self.labels += [value for name, value in attrs if name in LABEL_ATTRIBUTES and value]
 
@@ -143,14 +149,16 @@ class PageText(HTMLParser):
         """Note where the title and ``<main>`` end."""
         if tag == "title":
             self._in_title = False
-        if tag == "main":
+        if tag == self.region:
             self._in_main = False
+        if tag == "script":
+            self._in_script = False
 
     def handle_data(self, data: str) -> None:
-        """Keep the text of the title and of ``<main>``."""
+        """Keep the text of the title and of ``<main>`` (a script's is data, not text)."""
         if self._in_title:
             self.title.append(data)
-        elif self._in_main:
+        elif self._in_main and not self._in_script:
             self.main.append(data)
 
 
@@ -170,9 +178,9 @@ def leftovers(text: str, user_data: tuple[str, ...]) -> list[str]:
     return [run for run in runs if re.search(r"[^\W\d_]", run)]
 
 
-def unmarked(page: str, *user_data: str) -> list[str]:
+def unmarked(page: str, *user_data: str, region: str = "main") -> list[str]:
     """What the page shows in English, unmarked: each leftover of its title, main and labels."""
-    reader = PageText()
+    reader = PageText(region)
     reader.feed(page)
     title = "".join(reader.title)
     assert title.endswith(BRAND), title

@@ -39,6 +39,7 @@ KEYWORDS = {**DEFAULT_KEYWORDS, "lazy_gettext": None, "_l": None}
 """What ``make translations`` extracts (``pybabel extract -k lazy_gettext -k _l``)."""
 
 EXPERT_PYTHON = (
+    "elicit/answering/*.py",
     "elicit/formatting.py",
     "elicit/i18n.py",
     "elicit/web.py",
@@ -48,14 +49,10 @@ EXPERT_PYTHON = (
     "elicit/feedback/charts.py",
     "elicit/feedback/services.py",
 )
-"""The Python modules whose messages reach an expert's pages (every message in them counts)."""
+"""The Python modules whose messages reach an expert's pages, as patterns (every message counts)."""
 
-EXPERT_TEMPLATES = ("base.html", "error.html", "answering/*.html")
-"""The templates an expert sees, as patterns under ``templates/``.
-
-Their text is not marked yet, so they add no message today; once it is, every
-message marked in them is held to the same rule without a change here.
-"""
+EXPERT_TEMPLATES = ("base.html", "_forms.html", "error.html", "answering/*.html")
+"""The templates an expert sees, as patterns under ``templates/``."""
 
 OFFERED = [code for code in i18n.SUPPORTED if code != i18n.DEFAULT]
 """The languages with a catalogue (English is the code's own)."""
@@ -64,7 +61,7 @@ OFFERED = [code for code in i18n.SUPPORTED if code != i18n.DEFAULT]
 def expert_sources() -> list[Path]:
     """Every file whose messages an expert can see."""
     templates = PROJECT_ROOT / "templates"
-    return [PROJECT_ROOT / name for name in EXPERT_PYTHON] + [
+    return [path for pattern in EXPERT_PYTHON for path in sorted(PROJECT_ROOT.glob(pattern))] + [
         path for pattern in EXPERT_TEMPLATES for path in sorted(templates.glob(pattern))
     ]
 

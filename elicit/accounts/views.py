@@ -11,7 +11,7 @@ from flask_limiter import RateLimitExceeded
 from flask_login import current_user, login_user, logout_user
 
 from elicit.accounts.forms import LoginForm
-from elicit.accounts.models import User
+from elicit.accounts.models import Role, User
 from elicit.accounts.services import authenticate
 from elicit.extensions import db, limiter, login_manager
 from elicit.web import parse_id, retry_minutes
@@ -22,6 +22,24 @@ login_manager.login_view = "accounts.login"
 login_manager.login_message = _l("Please log in to see that page.")
 login_manager.localize_callback = str  # the lazy message, in the language of the refused request
 login_manager.session_protection = "strong"
+
+
+def role_name(role: Role) -> str:
+    """Name a staff user's role in the page's language (the header shows it beside the name)."""
+    if role is Role.ADMIN:
+        # TRANSLATORS: a staff role: manages users.
+        return gettext("admin")
+    if role is Role.FACILITATOR:
+        # TRANSLATORS: a staff role: runs studies.
+        return gettext("facilitator")
+    # TRANSLATORS: a staff role: reads results.
+    return gettext("analyst")
+
+
+@bp.app_context_processor
+def _role_words() -> dict[str, object]:
+    """Give every template :func:`role_name` (the header of every page uses it)."""
+    return {"role_name": role_name}
 
 
 @login_manager.user_loader

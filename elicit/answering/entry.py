@@ -13,9 +13,11 @@ from functools import wraps
 from typing import Any
 
 from flask import Response, g, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import gettext, lazy_gettext
 from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 
+from elicit import i18n
 from elicit.answering.blueprint import bp
 from elicit.answering.fields import typed_values
 from elicit.answering.forms import ConsentForm
@@ -28,11 +30,11 @@ from elicit.web import NulCharacter, retry_minutes
 SESSION_KEY = "expert"
 FAILED_INVITATIONS_LIMIT = "10 per minute; 50 per hour"
 
-SESSION_ENDED = (
+SESSION_ENDED = lazy_gettext(
     "Your session has ended. Open your invitation link again to continue; "
     "answers saved before now are kept."
 )
-STALE_PAGE = (
+STALE_PAGE = lazy_gettext(
     "This page was opened in an earlier session, so it could not be saved from. "
     "Reload the page to continue; answers saved before now are kept."
 )
@@ -57,14 +59,16 @@ def _load_expert() -> None:
 
 
 def session_ended(
-    message: str = SESSION_ENDED, status: int = 401
+    message: str | None = None, status: int = 401
 ) -> tuple[str, int] | tuple[Response, int]:
     """Refuse an expert's request that cannot be saved, showing back anything it carried.
 
     A form that arrives without a session (it expired while the page was
     open), or that cannot be read, is not thrown away: every answer in it is
-    listed so it can be copied.
+    listed so it can be copied. ``message`` says why (by default, that the
+    session ended).
     """
+    message = message or str(SESSION_ENDED)
     if request.is_json:
         code = "session_ended" if status == 401 else "bad_request"
         return jsonify({"error": {"code": code, "message": message}}), status
@@ -85,13 +89,15 @@ def _form_refused(error: CSRFError) -> tuple[str, int] | tuple[Response, int]:
     tells the two cases apart: still signed in means the page is stale (it
     was opened in an earlier session); not signed in means the session ended.
     """
-    return session_ended(STALE_PAGE if session.get(SESSION_KEY) else SESSION_ENDED)
+    return session_ended(str(STALE_PAGE if session.get(SESSION_KEY) else SESSION_ENDED))
 
 
 @bp.errorhandler(NulCharacter)
 def _nul_character(error: NulCharacter) -> tuple[str, int] | tuple[Response, int]:
     """Answer a form with a NUL character by listing back everything it carried."""
-    return session_ended(f"{error.description} Nothing was saved.", status=400)
+    # TRANSLATORS: %(problem)s is a whole sentence saying what was wrong with the form.
+    message = gettext("%(problem)s Nothing was saved.", problem=error.description)
+    return session_ended(message, status=400)
 
 
 @bp.errorhandler(RateLimitExceeded)
@@ -133,14 +139,18 @@ def redeem(token: str):
     Unknown, revoked and expired links all get the same page and status.
     Opening the link again as the same expert keeps the session (and the
     pages already open in other tabs keep working); another expert's or a
-    staff member's session on this browser is ended first.
+    staff member's session on this browser is ended first, keeping only the
+    language chosen on this browser.
     """
     invitation = redeem_invitation(db.session(), token) if len(token) <= 100 else None
     if invitation is None:
         return render_template("answering/invalid_link.html"), 404
     held = session.get(SESSION_KEY)
     if not (isinstance(held, dict) and held.get("id") == invitation.expert_id):
+        language = session.get(i18n.SESSION_KEY)
         session.clear()
+        if language is not None:
+            session[i18n.SESSION_KEY] = language
     session.permanent = True
     session[SESSION_KEY] = {"id": invitation.expert_id, "invitation": invitation.id}
     return redirect(url_for("answering.home"))

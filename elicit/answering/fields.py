@@ -15,6 +15,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
@@ -50,7 +51,12 @@ def typed_values(form: MultiDict[str, str]) -> list[tuple[str, str]]:
         match = _ANSWER_FIELD.fullmatch(name)
         if match and value.strip():
             typed.append(
-                (f"Question {match.group(1)}, {match.group(2)}", value.replace("\x00", ""))
+                (
+                    # TRANSLATORS: names an answer box by question id and field ("probability",
+                    # "lower", "q0", "rationale", ...); the field name stays in English.
+                    gettext("Question %(id)s, %(field)s", id=match.group(1), field=match.group(2)),
+                    value.replace("\x00", ""),
+                )
             )
     return typed
 

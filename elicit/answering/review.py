@@ -23,6 +23,7 @@ from itertools import groupby
 from typing import Any
 
 from flask import redirect, render_template, request, url_for
+from flask_babel import lazy_gettext
 
 from elicit.answering.blueprint import bp
 from elicit.answering.entry import consented_expert, expert_required
@@ -40,7 +41,7 @@ from elicit.rounds.services import round_questions
 from elicit.studies.models import Question
 from elicit.unit_of_work import refuse
 
-CHANGED = (
+CHANGED = lazy_gettext(
     "Your answers changed after this page was shown (perhaps in another tab), so nothing "
     "was submitted. Check them below and submit again."
 )

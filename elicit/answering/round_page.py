@@ -16,6 +16,7 @@ from itertools import groupby
 from typing import Any
 
 from flask import current_app, render_template
+from flask_babel import gettext, lazy_gettext
 
 from elicit.answering.fields import prefix
 from elicit.extensions import db
@@ -28,7 +29,7 @@ from elicit.rounds.models import Round, RoundState
 from elicit.rounds.services import previous_round, round_questions
 from elicit.studies.models import Question
 
-NEEDS_ATTENTION = (
+NEEDS_ATTENTION = lazy_gettext(
     "Some answers need attention; nothing was submitted yet. "
     "Everything you typed is saved as a draft."
 )
@@ -151,6 +152,32 @@ def question_views(
     return views
 
 
+def script_messages() -> dict[str, str]:
+    """Return the sentences ``answer.js`` shows, in the page's language.
+
+    The page carries them as JSON, so the script holds no text of its own;
+    the script fills in each ``%(name)s``.
+    """
+    return {
+        "showFeedback": gettext("Show the panel's answers"),
+        "unsaved": gettext("Unsaved changes…"),
+        "saving": gettext("Saving…"),
+        # TRANSLATORS: %(time)s is the time of day, e.g. "14:05".
+        "saved": gettext("All changes saved as drafts (%(time)s)."),
+        "sending": gettext("Sending…"),
+        "closed": gettext(
+            "This question has closed: your text for it was not saved (it is still on this page)."
+        ),
+        # TRANSLATORS: %(reason)s is a whole sentence from the server saying why.
+        "refused": gettext("Not saved: %(reason)s Your text is still on this page."),
+        # TRANSLATORS: %(reason)s is a short clause such as "the connection failed".
+        "retrying": gettext("Not saved yet (%(reason)s); your text is still here. Trying again…"),
+        # TRANSLATORS: %(status)s is an HTTP status code such as 503.
+        "serverStatus": gettext("the server answered %(status)s"),
+        "offline": gettext("the connection failed"),
+    }
+
+
 def render_round(
     expert: Expert,
     round_: Round,
@@ -183,5 +210,6 @@ def render_round(
         flagged=flagged,
         problem=problem,
         open=round_.state is RoundState.OPEN,
+        script_messages=script_messages(),
     )
     return page, status

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, g, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext
 
 from elicit.analysis.expert_record import expert_record
 from elicit.answering import fields
@@ -68,10 +69,15 @@ def submit(number: int):
     round_ = round_by_number(number)
     typed, orphaned = fields.typed_answers(db.session(), round_, request.form)
     if orphaned:
-        closed = "; ".join(f"“{title}”: you typed {text}" for title, text in orphaned)
-        problem = (
+        # TRANSLATORS: one item of a list of closed questions and what was typed for each.
+        closed = "; ".join(
+            gettext("“%(title)s”: you typed %(text)s", title=title, text=text)
+            for title, text in orphaned
+        )
+        problem = gettext(
             "Some questions closed while this page was open, so answers to them can no longer "
-            f"be saved ({closed}). Nothing was saved; check the page and send it again."
+            "be saved (%(closed)s). Nothing was saved; check the page and send it again.",
+            closed=closed,
         )
         return render_round(expert, round_, typed=typed, problem=problem, status=409)
     action = request.form.get("action", "draft")
@@ -110,7 +116,7 @@ def autosave(number: int):
     """
     expert = consented_expert()
     if expert is None:
-        abort(403, "Consent to take part first.")
+        abort(403, gettext("Consent to take part first."))
     round_ = round_by_number(number)
     try:
         payload = request.get_json(silent=True)

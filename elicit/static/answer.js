@@ -8,6 +8,7 @@
   var saveUrl = form.getAttribute("data-autosave");
   var token = form.querySelector("input[name=csrf_token]").value;
   var statusBox = document.getElementById("save-status");
+  var messages = JSON.parse(document.getElementById("answer-messages").textContent);
   var progress = document.getElementById("progress");
   var answeredCount = document.getElementById("answered-count");
   var dirty = {};
@@ -32,6 +33,13 @@
       entry.setAttribute("data-state", state);
       entry.querySelector("[data-index-state]").textContent = stateLabel(state);
     }
+  }
+
+  // The page's sentences (round.html, in its language), with each %(name)s filled in.
+  function say(key, values) {
+    return messages[key].replace(/%\((\w+)\)s/g, function (whole, name) {
+      return values && name in values ? String(values[name]) : whole;
+    });
   }
 
   function setStatus(text, bad) {
@@ -71,7 +79,7 @@
     var button = document.createElement("button");
     button.type = "button";
     button.className = "secondary";
-    button.textContent = "Show the panel's answers";
+    button.textContent = say("showFeedback");
     button.addEventListener("click", function () {
       window.location.hash = article.id;
       window.location.reload();
@@ -88,7 +96,7 @@
     });
     dirty = {};
     saving = true;
-    setStatus("Saving…");
+    setStatus(say("saving"));
     fetch(saveUrl, {
       method: "POST",
       credentials: "same-origin",
@@ -98,7 +106,7 @@
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (body) {
         if (!response.ok) {
-          var error = new Error((body.error && body.error.message) || "the server answered " + response.status);
+          var error = new Error((body.error && body.error.message) || say("serverStatus", { status: response.status }));
           error.final = response.status >= 400 && response.status < 500 && response.status !== 429;
           throw error;
         }
@@ -118,19 +126,20 @@
       body.closed.forEach(function (id) {
         var article = form.querySelector("article[data-question='" + id + "']");
         article.querySelector("[data-status]").textContent =
-          "This question has closed: your text for it was not saved (it is still on this page).";
+          say("closed");
       });
       updateProgress();
-      var time = new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-      if (Object.keys(dirty).length) { schedule(); } else { setStatus("All changes saved as drafts (" + time + ")."); }
+      var time = new Date().toLocaleTimeString(document.documentElement.lang || [], { hour: "2-digit", minute: "2-digit" });
+      if (Object.keys(dirty).length) { schedule(); } else { setStatus(say("saved", { time: time })); }
     }).catch(function (error) {
       saving = false;
       ids.forEach(function (id) { dirty[id] = true; });
       if (error.final) {
-        setStatus("Not saved: " + error.message + " Your text is still on this page.", true);
+        setStatus(say("refused", { reason: error.message }), true);
         return;
       }
-      setStatus("Not saved yet (" + error.message + "); your text is still here. Trying again…", true);
+      var reason = error instanceof TypeError ? say("offline") : error.message;
+      setStatus(say("retrying", { reason: reason }), true);
       clearTimeout(timer);
       timer = setTimeout(save, retryDelay);
       retryDelay = Math.min(retryDelay * 2, 30000);
@@ -147,7 +156,7 @@
     if (!article || submitting) { return; }
     dirty[article.getAttribute("data-question")] = true;
     article.querySelector("[data-status]").textContent = "Unsaved changes…";
-    if (saveUrl) { setStatus("Unsaved changes…"); schedule(); }
+    if (saveUrl) { setStatus(say("unsaved")); schedule(); }
   }
 
   // A slider shows a value only once the question has one: until the expert types a
@@ -199,7 +208,7 @@
     submitting = true;
     clearTimeout(timer);
     dirty = {};
-    setStatus("Sending…");
+    setStatus(say("sending"));
     setTimeout(function () {
       form.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = true; });
     }, 0);

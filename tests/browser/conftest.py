@@ -2,7 +2,8 @@
 
 Each test module gets its own server and database (``live``), with the
 bundled question sets imported into a study whose round 1 is open, four
-experts (three have answered two questions, with reasons), the facilitator
+experts (three have answered two questions, with reasons; the first two
+have invitation links), the facilitator
 who owns it, and a second study without rounds (for the "no round open"
 page). ``make browser`` installs what this needs: the ``chromium`` Debian
 package and axe-core from the npm registry (``tests/browser/package.json``).
@@ -56,6 +57,7 @@ def live(tmp_path_factory):
                 for name in ("Alder", "Birch", "Cedar", "Elm")
             ]
             token = issue_invitation(db.session, experts[0])
+            polish_token = issue_invitation(db.session, experts[1])
             quiet = create_study(
                 db.session, slug="quiet", title="A study between rounds", owner=owner
             )
@@ -95,6 +97,7 @@ def live(tmp_path_factory):
                 "url": f"http://127.0.0.1:{server.server_port}",
                 "token": token,
                 "quiet_token": quiet_token,
+                "polish_token": polish_token,
                 **ids,
             }
         finally:

@@ -1,7 +1,8 @@
 """Every kind of page on a 360 px phone: no sideways scrolling, axe-core clean, labelled tables.
 
-One test walks the facilitator's pages and the expert's, one the consent
-page's error summary. Each page is checked at 360 px: the document is no
+One test walks the facilitator's pages and the expert's, one the expert's in
+Polish (longer words, the language buttons, the answer page's script), one the
+consent page's error summary. Each page is checked at 360 px: the document is no
 wider than the viewport, and axe-core finds no serious or critical
 violation; tables (receipt, record, study list, study page) are checked at
 640 px, where their rows are stacked, for a label on every cell. Screenshots
@@ -139,5 +140,44 @@ def test_the_consent_error_summary_is_focused_and_in_view_on_a_phone(live, brows
     expect(page.get_by_text("No round is open at the moment.")).to_be_visible()
     problems: list[str] = []
     check(page, "no-round", problems, shots=False)
+    context.close()
+    assert problems == []
+
+
+def test_an_expert_answers_in_polish_on_a_phone(live, browser):
+    """Polish from the browser's language; switching languages by keyboard; the script speaks it."""
+    context = browser.new_context(viewport=PHONE, bypass_csp=True, locale="pl-PL")
+    page = context.new_page()
+    expect = sync_api.expect
+    problems: list[str] = []
+    page.goto(f"{live['url']}/invite/{live['polish_token']}")
+    expect(page.locator("html")).to_have_attribute("lang", "pl")
+    expect(page.get_by_role("heading", name="Kto co widzi")).to_be_visible()
+    check(page, "welcome-pl", problems)
+
+    page.get_by_role("button", name="English").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Who sees what")).to_be_visible()
+    page.get_by_role("button", name="Polski").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Kto co widzi")).to_be_visible()
+
+    page.get_by_label("Przeczytałem(-am), jak moje odpowiedzi").check()
+    page.get_by_role("button", name="Zgadzam się i zaczynam").click()
+    page.wait_for_url("**/expert/round")
+    box = page.locator(f"#q{live['binary']}-probability")
+    box.fill("")
+    box.press_sequentially("40")
+    expect(page.locator("#save-status")).to_contain_text("Wszystkie zmiany zapisano jako szkice")
+    check(page, "questions-pl", problems)
+    page.get_by_role("button", name="Przejrzyj i prześlij").click()
+    page.wait_for_url("**/expert/rounds/1/review")
+    check(page, "review-pl", problems, shots=False)
+    page.get_by_role("button", name="Prześlij rundę 1").click()
+    page.wait_for_url("**/expert/rounds/1/receipt")
+    expect(page.get_by_text("Zapisano: 2 odpowiedzi.")).to_be_visible()
+    check(page, "receipt-pl", problems, table=True)
+    page.goto(f"{live['url']}/expert/record")
+    check(page, "record-pl", problems, table=True, shots=False)
     context.close()
     assert problems == []
