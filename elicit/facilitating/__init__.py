@@ -1,5 +1,11 @@
-"""The facilitator's console: blueprint ``facilitating``, under ``/facilitate``."""
+"""The facilitator's console: blueprint ``facilitating``, under ``/facilitate``.
 
-from elicit.facilitating.views import bp
+The blueprint and the words its pages use live in :mod:`.blueprint`, the
+lookups every page shares in :mod:`.lookup`, the study and round pages in
+:mod:`.views` and the rationales page in :mod:`.rationales`.
+"""
 
-__all__ = ["bp"]
+from elicit.facilitating import rationales, views
+from elicit.facilitating.blueprint import bp
+
+__all__ = ["bp", "rationales", "views"]

@@ -1,13 +1,9 @@
-"""The facilitator's console: the studies they run, their rounds, feedback and rationales.
+"""The facilitator's console: the studies they run, their rounds and feedback settings.
 
 Views parse the request, call one service and render; every rule lives in the
 services (:mod:`elicit.rounds.services`, :mod:`elicit.feedback.services`) and
 every role check in :mod:`elicit.accounts.access`. A refused action leaves the
 database as it was (:func:`elicit.unit_of_work.refuse`).
-
-A round's state and a question's kind are never shown by their stored value
-(``open``, ``binary_interval``): the templates get them in the request's
-language from the functions this blueprint gives them (:func:`_page_words`).
 """
 
 from __future__ import annotations
@@ -15,7 +11,7 @@ from __future__ import annotations
 from itertools import groupby
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext
 from flask_login import current_user
 
@@ -24,63 +20,17 @@ from elicit.accounts.models import Role
 from elicit.analysis.round_statistics import panel_summary
 from elicit.errors import DomainError
 from elicit.extensions import db
-from elicit.facilitating.forms import FeedbackSettingsForm, RationaleVisibilityForm
-from elicit.feedback.services import MIN_ANSWERS_LIMIT, set_rationale_hidden, update_settings
+from elicit.facilitating.blueprint import bp
+from elicit.facilitating.forms import FeedbackSettingsForm
+from elicit.facilitating.lookup import round_or_404, study_or_404
+from elicit.feedback.services import MIN_ANSWERS_LIMIT, update_settings
 from elicit.judgments.models import Judgment
 from elicit.panels.models import Expert
-from elicit.rounds.models import Round, RoundState
+from elicit.rounds.models import RoundState
 from elicit.rounds.services import close_round, open_next_round
-from elicit.studies.models import Question, QuestionKind, Study
+from elicit.studies.models import Study
 from elicit.studies.services import visible_studies
 from elicit.unit_of_work import refuse
-
-bp = Blueprint("facilitating", __name__, url_prefix="/facilitate")
-
-
-def round_label(round_: Round) -> str:
-    """Name ``round_`` with its state, as the study list and page show it: "Round 2: open"."""
-    number = round_.number
-    if round_.state is RoundState.OPEN:
-        # TRANSLATORS: a round of a study and its state; the round takes answers now.
-        return gettext("Round %(number)s: open", number=number)
-    if round_.state is RoundState.CLOSED:
-        # TRANSLATORS: a round of a study and its state; the round no longer takes answers.
-        return gettext("Round %(number)s: closed", number=number)
-    # TRANSLATORS: a round of a study and its state; the round is prepared but has not opened.
-    return gettext("Round %(number)s: draft", number=number)
-
-
-def round_state_sentence(round_: Round) -> str:
-    """Say in a sentence which state ``round_`` is in: "Round 2 is open."."""
-    number = round_.number
-    if round_.state is RoundState.OPEN:
-        return gettext("Round %(number)s is open.", number=number)
-    if round_.state is RoundState.CLOSED:
-        return gettext("Round %(number)s is closed.", number=number)
-    # TRANSLATORS: the round is prepared but has not opened yet.
-    return gettext("Round %(number)s is draft.", number=number)
-
-
-def kind_name(kind: QuestionKind) -> str:
-    """Name how a question is answered, in the study page's "Kind" column."""
-    if kind is QuestionKind.BINARY:
-        # TRANSLATORS: a kind of question, answered with one probability.
-        return gettext("binary")
-    if kind is QuestionKind.BINARY_INTERVAL:
-        # TRANSLATORS: a kind of question, answered with a probability and a range around it.
-        return gettext("binary interval")
-    # TRANSLATORS: a kind of question, answered with quantiles of an uncertain number.
-    return gettext("quantity")
-
-
-@bp.context_processor
-def _page_words() -> dict[str, object]:
-    """Give this blueprint's templates the words for states and kinds (see the module docstring)."""
-    return {
-        "round_label": round_label,
-        "round_state_sentence": round_state_sentence,
-        "kind_name": kind_name,
-    }
 
 
 @bp.route("/")
@@ -94,24 +44,6 @@ def index():
         ).all()
     )
     return render_template("facilitating/index.html", studies=studies, panel_sizes=panel_sizes)
-
-
-def _study_or_404(slug: str) -> Study:
-    """Return the study ``slug`` if the current user may see it, else answer 404."""
-    found = db.session.scalar(visible_studies(current_user).where(Study.slug == slug))
-    if found is None:
-        abort(404)
-    return found
-
-
-def _round_or_404(study: Study, number: int) -> Round:
-    """Return round ``number`` of ``study``, else answer 404."""
-    found = db.session.scalar(
-        sa.select(Round).where(Round.study_id == study.id, Round.number == number)
-    )
-    if found is None:
-        abort(404)
-    return found
 
 
 def _settings_form(study: Study) -> FeedbackSettingsForm:
@@ -169,7 +101,7 @@ def study(slug: str):
     panel converge (or not) from one round to the next. The study's owner (or
     an admin) also gets the round controls and the feedback settings.
     """
-    found = _study_or_404(slug)
+    found = study_or_404(slug)
     return _render_study(found, _settings_form(found))
 
 
@@ -181,8 +113,8 @@ def close(slug: str, number: int):
     The round is named in the URL, so a button on a page that has gone stale
     can never close a later round than the one it showed.
     """
-    found = _study_or_404(slug)
-    round_ = _round_or_404(found, number)
+    found = study_or_404(slug)
+    round_ = round_or_404(found, number)
     try:
         close_round(db.session(), round_, actor=actor())
     except DomainError as error:
@@ -210,7 +142,7 @@ def close(slug: str, number: int):
 @roles_required(Role.FACILITATOR)
 def open_next(slug: str):
     """Open the study's next round and go back to the study page saying what happened."""
-    found = _study_or_404(slug)
+    found = study_or_404(slug)
     try:
         round_ = open_next_round(db.session(), found, actor=actor())
     except DomainError as error:
@@ -229,7 +161,7 @@ def open_next(slug: str):
 @roles_required(Role.FACILITATOR)
 def feedback_settings(slug: str):
     """Save how the study shows feedback; on invalid input show the page again with the error."""
-    found = _study_or_404(slug)
+    found = study_or_404(slug)
     form = FeedbackSettingsForm()
     if form.validate_on_submit():
         try:
@@ -247,72 +179,3 @@ def feedback_settings(slug: str):
             flash(gettext("The feedback settings are saved."), "success")
             return redirect(url_for("facilitating.study", slug=found.slug, _anchor="feedback"))
     return _render_study(found, form, status=400)
-
-
-@bp.route("/studies/<slug>/rounds/<int:number>/rationales")
-@roles_required(Role.FACILITATOR, Role.ANALYST)
-def rationales(slug: str, number: int):
-    """List every rationale given in round ``number``, question by question.
-
-    The study's owner (or an admin) can hide each one from the panel's
-    feedback, or show it again; the answer itself still counts either way.
-    """
-    found = _study_or_404(slug)
-    round_ = _round_or_404(found, number)
-    rows = db.session.execute(
-        sa.select(Question, Judgment, Expert.pseudonym)
-        .join(Judgment, Judgment.question_id == Question.id)
-        .join(Expert, Expert.id == Judgment.expert_id)
-        .where(Judgment.round_id == round_.id, sa.func.trim(Judgment.rationale) != "")
-        .order_by(Question.position, Expert.pseudonym)
-    ).all()
-    by_question = [
-        (question, [(judgment, pseudonym) for _, judgment, pseudonym in group])
-        for question, group in groupby(rows, key=lambda row: row[0])
-    ]
-    return render_template(
-        "facilitating/rationales.html",
-        study=found,
-        round=round_,
-        by_question=by_question,
-        can_manage=can_manage(current_user),
-    )
-
-
-@bp.route("/studies/<slug>/judgments/<int:judgment_id>/rationale", methods=["POST"])
-@roles_required(Role.FACILITATOR)
-def rationale_visibility(slug: str, judgment_id: int):
-    """Hide a judgment's rationale from the panel's feedback (``hidden=1``) or show it (``0``)."""
-    found = _study_or_404(slug)
-    judgment = db.session.get(Judgment, judgment_id)
-    if judgment is None or judgment.round.study_id != found.id:
-        abort(404)
-    form = RationaleVisibilityForm()
-    if not form.validate_on_submit():
-        abort(400, gettext("Send hidden=1 to hide the rationale or hidden=0 to show it."))
-    hidden = form.hidden.data == "1"
-    set_rationale_hidden(db.session(), judgment, hidden, actor=actor())
-    who = {"expert": judgment.expert.pseudonym, "question": judgment.question.key}
-    # TRANSLATORS: %(expert)s is a pseudonym (Alder), %(question)s a question's id (q1).
-    flash(
-        gettext(
-            "%(expert)s's rationale on question %(question)s is now hidden from the panel's "
-            "feedback.",
-            **who,
-        )
-        if hidden
-        else gettext(
-            "%(expert)s's rationale on question %(question)s is shown in the panel's "
-            "feedback again.",
-            **who,
-        ),
-        "success",
-    )
-    return redirect(
-        url_for(
-            "facilitating.rationales",
-            slug=found.slug,
-            number=judgment.round.number,
-            _anchor=f"judgment-{judgment.id}",
-        )
-    )
