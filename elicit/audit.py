@@ -2,7 +2,9 @@
 
 Services call :func:`record` inside the same transaction as the change they
 describe, so an action and its audit entry are committed (or rolled back)
-together. Entries are never updated or deleted: the ORM refuses to.
+together. Entries are never updated or deleted: the ORM refuses to, with a
+clear error, and triggers in the database (migration 0003) refuse any other
+client too.
 """
 
 from __future__ import annotations

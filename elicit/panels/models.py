@@ -21,7 +21,11 @@ if TYPE_CHECKING:
 
 
 class Expert(Base):
-    """A panel member of one study, known by a study-scoped pseudonym."""
+    """A panel member of one study, known by a study-scoped pseudonym.
+
+    ``panel_group`` is an optional label ("NATO member state official") the
+    facilitator uses to see response rates by group; it is empty for none.
+    """
 
     __tablename__ = "experts"
     __table_args__ = (sa.UniqueConstraint("study_id", "pseudonym"),)
@@ -29,6 +33,7 @@ class Expert(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     study_id: Mapped[int] = mapped_column(sa.ForeignKey("studies.id", ondelete="CASCADE"))
     pseudonym: Mapped[str] = mapped_column(sa.String(40))
+    panel_group: Mapped[str] = mapped_column(sa.String(120), default="", server_default="")
     consented_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

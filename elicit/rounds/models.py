@@ -53,3 +53,21 @@ class Round(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     study: Mapped[Study] = relationship(back_populates="rounds")
+    extensions: Mapped[list[RoundExtension]] = relationship(
+        back_populates="round", cascade="all, delete-orphan"
+    )
+
+
+class RoundExtension(Base):
+    """More time in an open round for one expert: their own closing time, later than the round's."""
+
+    __tablename__ = "round_extensions"
+    __table_args__ = (sa.UniqueConstraint("round_id", "expert_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(sa.ForeignKey("rounds.id", ondelete="CASCADE"))
+    expert_id: Mapped[int] = mapped_column(sa.ForeignKey("experts.id", ondelete="CASCADE"))
+    closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    round: Mapped[Round] = relationship(back_populates="extensions")

@@ -35,6 +35,28 @@ class Scale(enum.StrEnum):
     LOG = "log"
 
 
+class Anonymity(enum.StrEnum):
+    """Who may link an expert's identity to their answers (experts never see each other's).
+
+    Fixed when round 1 opens and shown to experts before they consent.
+    Analysts and exports only ever get the study's pseudonyms, whichever is chosen.
+    """
+
+    QUASI_ANONYMOUS = "quasi_anonymous"
+    """The study's facilitators can see who gave which answer."""
+    ANONYMOUS_TO_STAFF = "anonymous_to_staff"
+    """Facilitators see each expert's progress, but no page links an identity to an answer."""
+
+
+class StudyRole(enum.StrEnum):
+    """What another staff member may do in a study its owner shared with them."""
+
+    CO_FACILITATOR = "co_facilitator"
+    """Everything the owner can, except sharing and archiving."""
+    ANALYST = "analyst"
+    """Look at the study and its results; change nothing."""
+
+
 class Outcome(enum.StrEnum):
     """How a binary question resolved. ``annulled`` means it will never be scored."""
 
@@ -51,6 +73,12 @@ class Study(Base):
     shown only if at least ``feedback_min_answers`` experts gave one, and, with
     ``hide_feedback_until_answered``, only once the expert has saved a first
     answer to it in the current round (so the group cannot anchor it).
+
+    ``anonymity`` is the study's :class:`Anonymity` model; ``time_zone`` (an
+    IANA name) is where its deadlines are shown to staff. With
+    ``prefill_previous_answers`` a new round's form starts from the expert's
+    answer in the round before. An archived study
+    (``archived_at`` set) is kept whole and read-only: studies are never deleted.
     """
 
     __tablename__ = "studies"
@@ -67,9 +95,20 @@ class Study(Base):
     hide_feedback_until_answered: Mapped[bool] = mapped_column(
         default=False, server_default=sa.false()
     )
+    anonymity: Mapped[Anonymity] = mapped_column(
+        checked_enum(Anonymity, "anonymity"),
+        default=Anonymity.QUASI_ANONYMOUS,
+        server_default=Anonymity.QUASI_ANONYMOUS.value,
+    )
+    time_zone: Mapped[str] = mapped_column(sa.String(64), default="UTC", server_default="UTC")
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    prefill_previous_answers: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     owner: Mapped[User] = relationship()
+    members: Mapped[list[StudyMember]] = relationship(
+        back_populates="study", cascade="all, delete-orphan"
+    )
     questions: Mapped[list[Question]] = relationship(
         back_populates="study", order_by="Question.position", cascade="all, delete-orphan"
     )
@@ -79,6 +118,22 @@ class Study(Base):
     experts: Mapped[list[Expert]] = relationship(
         back_populates="study", order_by="Expert.pseudonym", cascade="all, delete-orphan"
     )
+
+
+class StudyMember(Base):
+    """A staff member the owner shared a study with, and in which role."""
+
+    __tablename__ = "study_members"
+    __table_args__ = (sa.UniqueConstraint("study_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_id: Mapped[int] = mapped_column(sa.ForeignKey("studies.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[StudyRole] = mapped_column(checked_enum(StudyRole, "study_role"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    study: Mapped[Study] = relationship(back_populates="members")
+    user: Mapped[User] = relationship()
 
 
 class Source(Base):
