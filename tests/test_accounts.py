@@ -3,10 +3,11 @@
 import pytest
 import sqlalchemy as sa
 
-from elicit.accounts.models import Role, User
+from elicit.accounts.models import Role, StudyRole, User
 from elicit.accounts.passwords import verify_password
 from elicit.accounts.services import authenticate, create_user
 from elicit.errors import DomainError
+from elicit.studies.sharing import share_study
 from tests import factories
 from tests.conftest import csrf_token, login
 
@@ -136,10 +137,22 @@ def test_facilitators_see_only_their_own_studies(client, session):
     assert client.get("/facilitate/studies/theirs").status_code == 404
 
 
-def test_analysts_and_admins_see_every_study(client, session):
-    factories.study(session, factories.user(session), slug="mine")
-    factories.user(session, email="ana@example.org", role=Role.ANALYST)
+def test_analysts_see_only_the_studies_shared_with_them(client, session):
+    shared = factories.study(session, factories.user(session), slug="shared")
+    factories.study(session, shared.owner, slug="private")
+    analyst = factories.user(session, email="ana@example.org", role=Role.ANALYST)
+    share_study(session, shared, analyst.email, StudyRole.ANALYST)
     login(client, "ana@example.org", factories.PASSWORD)
+    index = client.get("/facilitate/").text
+    assert "Study shared" in index and "Study private" not in index
+    assert client.get("/facilitate/studies/shared").status_code == 200
+    assert client.get("/facilitate/studies/private").status_code == 404
+
+
+def test_admins_see_every_study(client, session):
+    factories.study(session, factories.user(session), slug="mine")
+    factories.user(session, email="admin@example.org", role=Role.ADMIN)
+    login(client, "admin@example.org", factories.PASSWORD)
     assert client.get("/facilitate/studies/mine").status_code == 200
 
 

@@ -6,7 +6,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from elicit.accounts.models import Role
+from elicit.accounts.models import Role, StudyRole
 from elicit.audit import AuditEvent
 from elicit.errors import DomainError
 from elicit.judgments.models import Judgment
@@ -17,6 +17,7 @@ from elicit.rounds import services as round_services
 from elicit.rounds.models import Round, RoundState
 from elicit.rounds.services import close_round, create_round, open_round
 from elicit.studies.models import Study
+from elicit.studies.sharing import share_study
 from tests import factories
 from tests.conftest import csrf_token, login
 
@@ -349,7 +350,10 @@ def test_another_facilitators_study_is_404(session, study, answered, client):
 
 
 def test_an_analyst_may_look_but_every_change_is_403(session, study, answered, client):
-    factories.user(session, email="ana@example.org", role=Role.ANALYST, name="Ana Analyst")
+    analyst = factories.user(
+        session, email="ana@example.org", role=Role.ANALYST, name="Ana Analyst"
+    )
+    share_study(session, study, analyst.email, StudyRole.ANALYST)
     alder = answered[1][("Alder", "q1")]
     login(client, "ana@example.org", factories.PASSWORD)
 

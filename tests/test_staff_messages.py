@@ -28,13 +28,14 @@ from babel.messages.mofile import write_mo
 from flask import Flask
 
 from elicit import PROJECT_ROOT, formatting
-from elicit.accounts.models import Role
+from elicit.accounts.models import Role, StudyRole
 from elicit.feedback.services import set_rationale_hidden, update_settings
 from elicit.judgments.rules import Answer
 from elicit.judgments.submission import record_judgment
 from elicit.panels.services import add_expert
 from elicit.rounds.services import close_round, create_round, open_round
 from elicit.studies.models import QuestionKind, Scale
+from elicit.studies.sharing import share_study
 from tests import factories
 from tests.conftest import csrf_token, login
 
@@ -214,19 +215,23 @@ def test_the_reader_finds_unmarked_text():
 
 @pytest.fixture
 def scene(session):
-    """Two studies of one facilitator, with every state a round can be in, and an analyst.
+    """Studies of one facilitator, with every state a round can be in, shared with an analyst.
 
     ``ceasefire`` has round 1 closed (three experts answered, with rationales,
     one of them hidden) and round 2 open; ``budget`` has a draft round only,
     ``drills`` no round at all.
     """
     owner = factories.user(session)
-    factories.user(session, email="ana@example.org", role=Role.ANALYST, name="Ann Analyst")
+    analyst = factories.user(
+        session, email="ana@example.org", role=Role.ANALYST, name="Ann Analyst"
+    )
     study = factories.study(session, owner=owner, slug="ceasefire")
     study.title, study.description = "Ceasefire outlook", "Forecasts for the spring talks."
     draft_only = factories.study(session, owner=owner, slug="budget")
     draft_only.title = "Budget watch"
     factories.study(session, owner=owner, slug="drills").title = "Drills archive"
+    for shared in (study, draft_only):
+        share_study(session, shared, analyst.email, StudyRole.ANALYST)
     binary = factories.question(session, study, key="b", title="Will the ceasefire hold?")
     quantity = factories.question(
         session,

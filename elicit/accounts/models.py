@@ -1,4 +1,4 @@
-"""The staff user: someone who logs in with a password to run or analyse studies."""
+"""Staff users, who log in with a password, and the studies shared with them."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask_login import UserMixin
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from elicit.db import Base, UTCDateTime, checked_enum, utcnow
 
@@ -18,6 +18,15 @@ class Role(enum.StrEnum):
     ADMIN = "admin"
     FACILITATOR = "facilitator"
     ANALYST = "analyst"
+
+
+class StudyRole(enum.StrEnum):
+    """What another staff member may do in a study its owner shared with them."""
+
+    CO_FACILITATOR = "co_facilitator"
+    """Everything the owner can, except sharing and archiving."""
+    ANALYST = "analyst"
+    """Look at the study and its results; change nothing."""
 
 
 class User(UserMixin, Base):
@@ -40,3 +49,23 @@ class User(UserMixin, Base):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email} {self.role.value}>"
+
+
+class StudyMember(Base):
+    """A staff member the owner shared a study with, and in which role.
+
+    It lives with the accounts, not the studies, so that the one access module
+    (:mod:`elicit.accounts.access`) can decide who may do what in a study
+    without importing the study domain.
+    """
+
+    __tablename__ = "study_members"
+    __table_args__ = (sa.UniqueConstraint("study_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_id: Mapped[int] = mapped_column(sa.ForeignKey("studies.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[StudyRole] = mapped_column(checked_enum(StudyRole, "study_role"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship()

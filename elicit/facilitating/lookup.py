@@ -1,27 +1,35 @@
 """Find what a facilitator's URL names, or answer 404: one rule for every console page.
 
 A study the current user may not see is answered exactly like one that does
-not exist, so an id or slug in a URL never tells who runs what.
+not exist, so a slug or id in a URL never tells who runs what. A study the user
+may see but not change answers 403 to a change.
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import abort
-from flask_login import current_user
 
+from elicit.accounts.access import StudyAccess, actor, study_access
 from elicit.extensions import db
 from elicit.rounds.models import Round
 from elicit.studies.models import Study
-from elicit.studies.services import visible_studies
+from elicit.studies.services import find_study
 
 
-def study_or_404(slug: str) -> Study:
-    """Return the study ``slug`` if the current user may see it, else answer 404."""
-    found = db.session.scalar(visible_studies(current_user).where(Study.slug == slug))
-    if found is None:
+def study_or_404(slug: str, need: StudyAccess = StudyAccess.VIEW) -> tuple[Study, StudyAccess]:
+    """Return the study ``slug`` and what the current user may do with it.
+
+    Answers 404 if the study does not exist or the user may not see it, and
+    403 if the user may see it but ``need`` more than they have.
+    """
+    found = find_study(db.session(), slug)
+    access = StudyAccess.NONE if found is None else study_access(db.session(), actor(), found)
+    if found is None or access is StudyAccess.NONE:
         abort(404)
-    return found
+    if access < need:
+        abort(403)
+    return found, access
 
 
 def round_or_404(study: Study, number: int) -> Round:

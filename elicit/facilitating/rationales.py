@@ -7,9 +7,8 @@ from itertools import groupby
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext
-from flask_login import current_user
 
-from elicit.accounts.access import actor, can_manage, roles_required
+from elicit.accounts.access import StudyAccess, actor, roles_required
 from elicit.accounts.models import Role
 from elicit.extensions import db
 from elicit.facilitating.blueprint import bp
@@ -26,10 +25,10 @@ from elicit.studies.models import Question
 def rationales(slug: str, number: int):
     """List every rationale given in round ``number``, question by question.
 
-    The study's owner (or an admin) can hide each one from the panel's
-    feedback, or show it again; the answer itself still counts either way.
+    Whoever may run the study can hide each one from the panel's feedback, or
+    show it again; the answer itself still counts either way.
     """
-    found = study_or_404(slug)
+    found, access = study_or_404(slug)
     round_ = round_or_404(found, number)
     rows = db.session.execute(
         sa.select(Question, Judgment, Expert.pseudonym)
@@ -47,15 +46,15 @@ def rationales(slug: str, number: int):
         study=found,
         round=round_,
         by_question=by_question,
-        can_manage=can_manage(current_user),
+        can_run=access >= StudyAccess.RUN,
     )
 
 
 @bp.route("/studies/<slug>/judgments/<int:judgment_id>/rationale", methods=["POST"])
-@roles_required(Role.FACILITATOR)
+@roles_required(Role.FACILITATOR, Role.ANALYST)
 def rationale_visibility(slug: str, judgment_id: int):
     """Hide a judgment's rationale from the panel's feedback (``hidden=1``) or show it (``0``)."""
-    found = study_or_404(slug)
+    found, _ = study_or_404(slug, need=StudyAccess.RUN)
     judgment = db.session.get(Judgment, judgment_id)
     if judgment is None or judgment.round.study_id != found.id:
         abort(404)

@@ -15,7 +15,7 @@ from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext
 from flask_login import current_user
 
-from elicit.accounts.access import actor, can_manage, roles_required
+from elicit.accounts.access import StudyAccess, actor, roles_required
 from elicit.accounts.models import Role
 from elicit.analysis.round_statistics import panel_summary
 from elicit.errors import DomainError
@@ -56,7 +56,9 @@ def _settings_form(study: Study) -> FeedbackSettingsForm:
     )
 
 
-def _render_study(found: Study, settings_form: FeedbackSettingsForm, status: int = 200):
+def _render_study(
+    found: Study, access: StudyAccess, settings_form: FeedbackSettingsForm, status: int = 200
+):
     """Render the study page with ``settings_form`` as given (its errors included)."""
     summaries = [
         (round_, panel_summary(db.session(), round_))
@@ -84,7 +86,8 @@ def _render_study(found: Study, settings_form: FeedbackSettingsForm, status: int
         summaries=summaries,
         answers_per_round=answers_per_round,
         panel_size=len(found.experts),
-        can_manage=can_manage(current_user),
+        can_run=access >= StudyAccess.RUN,
+        can_share=access >= StudyAccess.OWN,
         open_round=open_now,
         next_number=next_number,
         settings_form=settings_form,
@@ -98,22 +101,22 @@ def study(slug: str):
     """Show a study's rounds and questions, with the panel's answers round by round.
 
     Every round that has opened gets a column, so the facilitator can watch the
-    panel converge (or not) from one round to the next. The study's owner (or
-    an admin) also gets the round controls and the feedback settings.
+    panel converge (or not) from one round to the next. Whoever may run the
+    study also gets the round controls and the feedback settings.
     """
-    found = study_or_404(slug)
-    return _render_study(found, _settings_form(found))
+    found, access = study_or_404(slug)
+    return _render_study(found, access, _settings_form(found))
 
 
 @bp.route("/studies/<slug>/rounds/<int:number>/close", methods=["POST"])
-@roles_required(Role.FACILITATOR)
+@roles_required(Role.FACILITATOR, Role.ANALYST)
 def close(slug: str, number: int):
     """Close round ``number`` and go back to the study page saying what happened.
 
     The round is named in the URL, so a button on a page that has gone stale
     can never close a later round than the one it showed.
     """
-    found = study_or_404(slug)
+    found, _ = study_or_404(slug, need=StudyAccess.RUN)
     round_ = round_or_404(found, number)
     try:
         close_round(db.session(), round_, actor=actor())
@@ -139,10 +142,10 @@ def close(slug: str, number: int):
 
 
 @bp.route("/studies/<slug>/rounds/open-next", methods=["POST"])
-@roles_required(Role.FACILITATOR)
+@roles_required(Role.FACILITATOR, Role.ANALYST)
 def open_next(slug: str):
     """Open the study's next round and go back to the study page saying what happened."""
-    found = study_or_404(slug)
+    found, _ = study_or_404(slug, need=StudyAccess.RUN)
     try:
         round_ = open_next_round(db.session(), found, actor=actor())
     except DomainError as error:
@@ -158,10 +161,10 @@ def open_next(slug: str):
 
 
 @bp.route("/studies/<slug>/feedback-settings", methods=["POST"])
-@roles_required(Role.FACILITATOR)
+@roles_required(Role.FACILITATOR, Role.ANALYST)
 def feedback_settings(slug: str):
     """Save how the study shows feedback; on invalid input show the page again with the error."""
-    found = study_or_404(slug)
+    found, access = study_or_404(slug, need=StudyAccess.RUN)
     form = FeedbackSettingsForm()
     if form.validate_on_submit():
         try:
@@ -178,4 +181,4 @@ def feedback_settings(slug: str):
         else:
             flash(gettext("The feedback settings are saved."), "success")
             return redirect(url_for("facilitating.study", slug=found.slug, _anchor="feedback"))
-    return _render_study(found, form, status=400)
+    return _render_study(found, access, form, status=400)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from elicit.db import Base, UTCDateTime, checked_enum, utcnow
 
 if TYPE_CHECKING:
-    from elicit.accounts.models import User
+    from elicit.accounts.models import StudyMember, User
     from elicit.panels.models import Expert
     from elicit.rounds.models import Round
 
@@ -46,15 +46,6 @@ class Anonymity(enum.StrEnum):
     """The study's facilitators can see who gave which answer."""
     ANONYMOUS_TO_STAFF = "anonymous_to_staff"
     """Facilitators see each expert's progress, but no page links an identity to an answer."""
-
-
-class StudyRole(enum.StrEnum):
-    """What another staff member may do in a study its owner shared with them."""
-
-    CO_FACILITATOR = "co_facilitator"
-    """Everything the owner can, except sharing and archiving."""
-    ANALYST = "analyst"
-    """Look at the study and its results; change nothing."""
 
 
 class Outcome(enum.StrEnum):
@@ -107,7 +98,7 @@ class Study(Base):
 
     owner: Mapped[User] = relationship()
     members: Mapped[list[StudyMember]] = relationship(
-        back_populates="study", cascade="all, delete-orphan"
+        order_by="StudyMember.created_at", cascade="all, delete-orphan"
     )
     questions: Mapped[list[Question]] = relationship(
         back_populates="study", order_by="Question.position", cascade="all, delete-orphan"
@@ -118,22 +109,6 @@ class Study(Base):
     experts: Mapped[list[Expert]] = relationship(
         back_populates="study", order_by="Expert.pseudonym", cascade="all, delete-orphan"
     )
-
-
-class StudyMember(Base):
-    """A staff member the owner shared a study with, and in which role."""
-
-    __tablename__ = "study_members"
-    __table_args__ = (sa.UniqueConstraint("study_id", "user_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    study_id: Mapped[int] = mapped_column(sa.ForeignKey("studies.id", ondelete="CASCADE"))
-    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    role: Mapped[StudyRole] = mapped_column(checked_enum(StudyRole, "study_role"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    study: Mapped[Study] = relationship(back_populates="members")
-    user: Mapped[User] = relationship()
 
 
 class Source(Base):

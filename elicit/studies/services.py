@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from elicit import audit
+from elicit.accounts.access import visible_study_ids
 from elicit.accounts.models import Role, User
 from elicit.errors import DomainError
 from elicit.studies.models import Outcome, Question, QuestionKind, Resolution, Source, Study
@@ -23,12 +24,14 @@ def find_study(session: Session, slug: str) -> Study | None:
 def visible_studies(user: User) -> sa.Select[Study]:
     """Return a query for the studies ``user`` may see, newest first.
 
-    Facilitators see the studies they own; admins and analysts see all.
+    Admins see every study; everyone else the studies they own and those
+    shared with them (:mod:`elicit.accounts.access`).
     """
-    query = sa.select(Study).order_by(Study.created_at.desc())
-    if user.role is Role.FACILITATOR:
-        query = query.where(Study.owner_id == user.id)
-    return query
+    return (
+        sa.select(Study)
+        .where(visible_study_ids(user, Study.id, Study.owner_id))
+        .order_by(Study.created_at.desc())
+    )
 
 
 def create_study(
