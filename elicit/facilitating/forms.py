@@ -1,4 +1,4 @@
-"""The facilitator's forms: they only parse; the services in :mod:`elicit.feedback` decide.
+"""The facilitator's forms: they only parse; the services (:mod:`elicit.feedback`, ...) decide.
 
 Labels and messages are lazy translations: the forms are defined at import,
 and each is shown in the language of the request that renders it.
@@ -7,10 +7,12 @@ and each is shown in the language of the request that renders it.
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, IntegerField
+from wtforms import BooleanField, HiddenField, IntegerField, RadioField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, InputRequired, NumberRange, StopValidation
 
 from elicit.feedback.services import MIN_ANSWERS_LIMIT
+from elicit.studies.models import Anonymity
 
 MIN_ANSWERS_MESSAGE = _l("Enter a whole number from 1 to %(limit)s.", limit=MIN_ANSWERS_LIMIT)
 
@@ -49,6 +51,39 @@ class FeedbackSettingsForm(FlaskForm):
     )
     hide_until_answered = BooleanField(
         _l("Show an expert the feedback on a question only after they have answered it this round")
+    )
+
+
+ANONYMITY_MESSAGE = _l("Choose one of the two anonymity models.")
+ANONYMITY_CHOICES = [
+    SelectChoice(
+        Anonymity.QUASI_ANONYMOUS.value,
+        _l(
+            "Quasi-anonymous: experts are anonymous to each other; the study's facilitators "
+            "can see who gave which answer."
+        ),
+    ),
+    SelectChoice(
+        Anonymity.ANONYMOUS_TO_STAFF.value,
+        _l(
+            "Anonymous to staff: facilitators see who is on the panel and whether each expert "
+            "has answered, but no page links a person to an answer."
+        ),
+    ),
+]
+
+
+class AnonymityForm(FlaskForm):
+    """The study's anonymity model, chosen before round 1 opens."""
+
+    anonymity = RadioField(
+        _l("Anonymity model"),
+        choices=ANONYMITY_CHOICES,
+        validate_choice=False,
+        validators=[
+            InputRequired(ANONYMITY_MESSAGE),
+            AnyOf([choice.value for choice in ANONYMITY_CHOICES], message=ANONYMITY_MESSAGE),
+        ],
     )
 
 

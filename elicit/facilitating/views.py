@@ -21,7 +21,7 @@ from elicit.analysis.round_statistics import panel_summary
 from elicit.errors import DomainError
 from elicit.extensions import db
 from elicit.facilitating.blueprint import bp
-from elicit.facilitating.forms import FeedbackSettingsForm
+from elicit.facilitating.forms import AnonymityForm, FeedbackSettingsForm
 from elicit.facilitating.lookup import round_or_404, study_or_404
 from elicit.feedback.services import MIN_ANSWERS_LIMIT, update_settings
 from elicit.judgments.models import Judgment
@@ -29,7 +29,7 @@ from elicit.panels.models import Expert
 from elicit.rounds.models import RoundState
 from elicit.rounds.services import close_round, open_next_round
 from elicit.studies.models import Study
-from elicit.studies.services import visible_studies
+from elicit.studies.services import anonymity_fixed, visible_studies
 from elicit.unit_of_work import refuse
 
 
@@ -56,10 +56,15 @@ def _settings_form(study: Study) -> FeedbackSettingsForm:
     )
 
 
-def _render_study(
-    found: Study, access: StudyAccess, settings_form: FeedbackSettingsForm, status: int = 200
+def render_study(
+    found: Study,
+    access: StudyAccess,
+    *,
+    settings_form: FeedbackSettingsForm | None = None,
+    anonymity_form: AnonymityForm | None = None,
+    status: int = 200,
 ):
-    """Render the study page with ``settings_form`` as given (its errors included)."""
+    """Render the study page; a form given (a refused one, with errors) replaces the saved one."""
     summaries = [
         (round_, panel_summary(db.session(), round_))
         for round_ in found.rounds
@@ -90,7 +95,9 @@ def _render_study(
         can_share=access >= StudyAccess.OWN,
         open_round=open_now,
         next_number=next_number,
-        settings_form=settings_form,
+        settings_form=settings_form or _settings_form(found),
+        anonymity_form=anonymity_form or AnonymityForm(data={"anonymity": found.anonymity.value}),
+        anonymity_fixed=anonymity_fixed(found),
         min_answers_limit=MIN_ANSWERS_LIMIT,
     ), status
 
@@ -105,7 +112,7 @@ def study(slug: str):
     study also gets the round controls and the feedback settings.
     """
     found, access = study_or_404(slug)
-    return _render_study(found, access, _settings_form(found))
+    return render_study(found, access)
 
 
 @bp.route("/studies/<slug>/rounds/<int:number>/close", methods=["POST"])
@@ -181,4 +188,4 @@ def feedback_settings(slug: str):
         else:
             flash(gettext("The feedback settings are saved."), "success")
             return redirect(url_for("facilitating.study", slug=found.slug, _anchor="feedback"))
-    return _render_study(found, access, form, status=400)
+    return render_study(found, access, settings_form=form, status=400)

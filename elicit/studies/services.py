@@ -6,13 +6,22 @@ import math
 from datetime import date
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from sqlalchemy.orm import Session
 
 from elicit import audit
 from elicit.accounts.access import visible_study_ids
 from elicit.accounts.models import Role, User
 from elicit.errors import DomainError
-from elicit.studies.models import Outcome, Question, QuestionKind, Resolution, Source, Study
+from elicit.studies.models import (
+    Anonymity,
+    Outcome,
+    Question,
+    QuestionKind,
+    Resolution,
+    Source,
+    Study,
+)
 from elicit.studies.question_sets import SLUG, QuestionSet, SourceDocument
 
 
@@ -55,6 +64,43 @@ def create_study(
     session.flush()
     audit.record(session, "study.create", actor=owner, study_id=study.id, target=slug)
     return study
+
+
+def anonymity_fixed(study: Study) -> bool:
+    """Whether ``study``'s anonymity model can no longer change: round 1 has opened.
+
+    Experts consent under the model they were shown, so it is fixed from the
+    moment any of them can answer.
+    """
+    return any(round_.opened_at is not None for round_ in study.rounds)
+
+
+def set_anonymity(
+    session: Session, study: Study, anonymity: Anonymity, *, actor: User | None = None
+) -> None:
+    """Choose who may link an expert to their answers in ``study`` (see :class:`Anonymity`).
+
+    Raises
+    ------
+    DomainError
+        ``anonymity_fixed`` once round 1 has opened.
+    """
+    if anonymity_fixed(study):
+        raise DomainError(
+            "anonymity_fixed",
+            gettext("the anonymity model was fixed when round 1 opened and cannot change"),
+        )
+    before = study.anonymity
+    study.anonymity = anonymity
+    session.flush()
+    audit.record(
+        session,
+        "study.anonymity",
+        actor=actor,
+        study_id=study.id,
+        target=study.slug,
+        details={"before": before.value, "after": anonymity.value},
+    )
 
 
 def _upsert_source(session: Session, document: SourceDocument) -> Source:
