@@ -225,7 +225,6 @@ def test_quantiles_must_increase(tmp_path):
         ({"scale": "log"}, "how-many: lower_bound: 0 must be positive on a log scale"),
         ({"scale": "cubic"}, "how-many: scale: 'cubic' is not linear or log"),
         ({"calibration": None}, "how-many: realization: is only allowed on a calibration question"),
-        ({"realization": None}, "how-many: realization: is required for a calibration question"),
         ({"unit": None}, "how-many: unit: is required"),
         (
             {"resolution_criterion": "The realization is 23 (allies)."},

@@ -128,7 +128,7 @@ def test_an_empty_source_is_refused(session, study, source):
     question = factories.question(session, study)
     with pytest.raises(DomainError, match=r"say where the resolution comes from") as caught:
         resolve(session, question, outcome=Outcome.YES, source=source)
-    assert caught.value.code == "invalid_resolution"
+    assert caught.value.code == "missing_source"
     assert count(session, Resolution) == 0
 
 

@@ -7,12 +7,13 @@ and each is shown in the language of the request that renders it.
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, IntegerField, RadioField
+from wtforms import BooleanField, DateField, HiddenField, IntegerField, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import AnyOf, InputRequired, NumberRange, StopValidation
+from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, Optional, StopValidation
 
 from elicit.feedback.services import MIN_ANSWERS_LIMIT
-from elicit.studies.models import Anonymity
+from elicit.judgments.parsing import parse_number
+from elicit.studies.models import Anonymity, Outcome
 
 MIN_ANSWERS_MESSAGE = _l("Enter a whole number from 1 to %(limit)s.", limit=MIN_ANSWERS_LIMIT)
 
@@ -91,3 +92,72 @@ class RationaleVisibilityForm(FlaskForm):
     """Whether to hide a rationale from the panel's feedback (``1``) or show it again (``0``)."""
 
     hidden = HiddenField(validators=[InputRequired(), AnyOf(["0", "1"])])
+
+
+OUTCOME_MESSAGE = _l("Choose yes, no or annulled.")
+NUMBER_MESSAGE = _l("Enter a number, such as 12.5.")
+SOURCE_MESSAGE = _l("Say where the resolution comes from: a link or a citation.")
+DATE_MESSAGE = _l("Enter the date as year-month-day, such as 2027-03-31.")
+
+
+class NumberText(StringField):
+    """A number typed by a person (decimal comma and spaced thousands accepted), or ``None``."""
+
+    number: float | None = None
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        """Keep the typed text (it is shown again on error) and read the number from it."""
+        super().process_formdata(valuelist)
+        self.number = parse_number(self.data or "") if self.data else None
+
+    def pre_validate(self, form: FlaskForm) -> None:
+        """Refuse typed text that is not a number."""
+        if self.data and self.number is None:
+            raise StopValidation(str(NUMBER_MESSAGE))
+
+
+class DayField(DateField):
+    """A date typed as year-month-day, refused in this module's words."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        """Parse the date, explaining any text that is not one with :data:`DATE_MESSAGE`."""
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as error:
+            raise ValueError(str(DATE_MESSAGE)) from error
+
+    def pre_validate(self, form: FlaskForm) -> None:
+        """Skip the required check when the text was not a date (one message is enough)."""
+        if self.process_errors:
+            raise StopValidation()
+
+
+class ResolveForm(FlaskForm):
+    """How one question turned out: an outcome (binary kinds) or a value (quantities).
+
+    Which of the two is required depends on the question, so the view checks
+    that through the service; the form only parses what was typed.
+    """
+
+    outcome = RadioField(
+        _l("Outcome"),
+        choices=[
+            SelectChoice(Outcome.YES.value, _l("Yes: it happened")),
+            SelectChoice(Outcome.NO.value, _l("No: it did not happen")),
+            SelectChoice(Outcome.ANNULLED.value, _l("Annulled: it can never be scored")),
+        ],
+        validate_choice=False,
+        validators=[Optional(), AnyOf([o.value for o in Outcome], message=OUTCOME_MESSAGE)],
+    )
+    value = NumberText(_l("Value"))
+    source = StringField(
+        _l("Source"),
+        validators=[InputRequired(SOURCE_MESSAGE), Length(max=2000)],
+    )
+    resolved_on = DayField(_l("Resolved on"), validators=[InputRequired(DATE_MESSAGE)])
+
+
+class RealizationForm(FlaskForm):
+    """The known answer of a calibration question created without it."""
+
+    realization = NumberText(_l("Realization"), validators=[InputRequired(NUMBER_MESSAGE)])

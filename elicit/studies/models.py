@@ -143,9 +143,6 @@ class Question(Base):
             "lower_bound IS NULL OR upper_bound IS NULL OR lower_bound < upper_bound",
             name="bounds_in_order",
         ),
-        sa.CheckConstraint(
-            "NOT calibration OR realization IS NOT NULL", name="calibration_realized"
-        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -401,9 +401,7 @@ def _question(
 
     realization = check.number(data, "realization", qid)
     given = data.get("realization") is not None
-    if spec["calibration"] and not given:
-        check.problem(qid, "realization", "is required for a calibration question")
-    elif given and not spec["calibration"]:
+    if given and not spec["calibration"]:
         check.problem(qid, "realization", "is only allowed on a calibration question")
 
     extra: dict[str, Any] = {}

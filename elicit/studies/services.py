@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
 from flask_babel import gettext
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
-from elicit import audit
+from elicit import audit, formatting
 from elicit.accounts.access import visible_study_ids
 from elicit.accounts.models import Role, User
 from elicit.errors import DomainError
@@ -223,30 +224,41 @@ def resolve_question(
 
     A binary question takes an ``outcome`` (yes, no or annulled), a quantity a
     ``value`` within its bounds. ``source`` says where the answer was found.
+    Whether the study's rounds are over does not matter: a question resolved
+    long after the study ended is scored like any other.
 
     Raises
     ------
     DomainError
-        If ``actor`` is not a facilitator or admin, the question already
-        resolved, the wrong kind of answer is given, the
-        value is outside the bounds, or the source is empty.
+        ``forbidden`` if ``actor`` is not a facilitator or admin,
+        ``already_resolved``, ``invalid_resolution`` for the wrong kind of
+        answer or a value outside the bounds, ``missing_source``. Messages
+        are clauses, shown beside the field on the resolution page.
     """
     if actor.role not in (Role.ADMIN, Role.FACILITATOR):
         raise DomainError(
-            "forbidden", f"{actor.email} is an {actor.role.value} and cannot resolve questions"
+            "forbidden",
+            gettext(
+                "%(email)s has an analyst's account and cannot resolve questions", email=actor.email
+            ),
         )
     if question.resolution is not None:
-        raise DomainError("already_resolved", f"question {question.key} has already resolved")
+        raise DomainError(
+            "already_resolved", gettext("question %(key)s has already resolved", key=question.key)
+        )
     if not source.strip():
-        raise DomainError("invalid_resolution", "say where the resolution comes from (source)")
+        raise DomainError("missing_source", gettext("say where the resolution comes from (source)"))
     if question.kind is QuestionKind.QUANTITY:
         if outcome is not None or value is None or not math.isfinite(value):
-            raise DomainError("invalid_resolution", f"{question.key} resolves to a number")
-        low, high = question.lower_bound, question.upper_bound
-        if (low is not None and value < low) or (high is not None and value > high):
-            raise DomainError("invalid_resolution", f"{value:g} is outside the question's bounds")
+            raise DomainError(
+                "invalid_resolution", gettext("%(key)s resolves to a number", key=question.key)
+            )
+        _check_bounds(question, value)
     elif value is not None or outcome is None:
-        raise DomainError("invalid_resolution", f"{question.key} resolves to yes, no or annulled")
+        raise DomainError(
+            "invalid_resolution",
+            gettext("%(key)s resolves to yes, no or annulled", key=question.key),
+        )
     resolution = Resolution(
         question=question,
         outcome=outcome,
@@ -266,3 +278,103 @@ def resolve_question(
         details={"outcome": outcome.value if outcome else None, "value": value},
     )
     return resolution
+
+
+def _check_bounds(question: Question, value: float) -> None:
+    """Refuse a resolved or realized ``value`` outside the question's bounds."""
+    low, high = question.lower_bound, question.upper_bound
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise DomainError(
+            "invalid_resolution",
+            gettext("%(value)s is outside the question's bounds", value=formatting.number(value)),
+        )
+
+
+def record_realization(session: Session, question: Question, value: float, *, actor: User) -> None:
+    """Record the known answer of a calibration question that was created without it.
+
+    From then on the question scores the experts like the others (Cooke's
+    calibration). A binary calibration question realizes as 0 or 1, a quantity
+    as a number within its bounds; a realization once recorded is not changed.
+
+    Raises
+    ------
+    DomainError
+        ``not_calibration``, ``already_realized``, ``invalid_resolution`` or
+        ``forbidden`` (an analyst's account).
+    """
+    if actor.role not in (Role.ADMIN, Role.FACILITATOR):
+        raise DomainError(
+            "forbidden",
+            gettext(
+                "%(email)s has an analyst's account and cannot resolve questions", email=actor.email
+            ),
+        )
+    if not question.calibration:
+        raise DomainError(
+            "not_calibration",
+            gettext("%(key)s is not a calibration question; resolve it instead", key=question.key),
+        )
+    if question.realization is not None:
+        raise DomainError(
+            "already_realized",
+            gettext("the realization of %(key)s is already recorded", key=question.key),
+        )
+    if not math.isfinite(value):
+        raise DomainError(
+            "invalid_resolution", gettext("%(key)s resolves to a number", key=question.key)
+        )
+    if question.is_binary and value not in (0.0, 1.0):
+        raise DomainError(
+            "invalid_resolution",
+            gettext("%(key)s is realized as 1 (it happened) or 0 (it did not)", key=question.key),
+        )
+    _check_bounds(question, value)
+    question.realization = value
+    session.flush()
+    audit.record(
+        session,
+        "question.realize",
+        actor=actor,
+        study_id=question.study_id,
+        target=question.key,
+        details={"before": None, "after": value},
+    )
+
+
+@dataclass(frozen=True)
+class ResolutionQueue:
+    """A study's questions as the resolution page lists them.
+
+    ``due``: unresolved questions past their resolve-by date, oldest first;
+    ``upcoming``: the other unresolved ones (an event may settle early);
+    ``unrealized``: calibration questions still waiting for their realization;
+    ``resolved``: questions with a recorded resolution, latest first.
+    """
+
+    due: list[Question]
+    upcoming: list[Question]
+    unrealized: list[Question]
+    resolved: list[Question]
+
+
+def resolution_queue(session: Session, study: Study, today: date) -> ResolutionQueue:
+    """Sort ``study``'s questions into the resolution page's lists, as of ``today``."""
+    questions = list(
+        session.scalars(
+            sa.select(Question)
+            .where(Question.study_id == study.id)
+            .options(selectinload(Question.resolution))
+            .order_by(Question.resolve_by, Question.position)
+        )
+    )
+    forecasts = [q for q in questions if not q.calibration]
+    open_ones = [q for q in forecasts if q.resolution is None]
+    resolved = [q for q in forecasts if q.resolution is not None]
+    resolved.sort(key=lambda q: (q.resolution.resolved_on, q.resolution.id), reverse=True)  # type: ignore[union-attr]
+    return ResolutionQueue(
+        due=[q for q in open_ones if q.resolve_by <= today],
+        upcoming=[q for q in open_ones if q.resolve_by > today],
+        unrealized=[q for q in questions if q.calibration and q.realization is None],
+        resolved=resolved,
+    )
