@@ -59,6 +59,7 @@ def _register_models() -> None:
     from elicit.judgments import models as _judgments  # noqa: F401
     from elicit.panels import models as _panels  # noqa: F401
     from elicit.rounds import models as _rounds  # noqa: F401
+    from elicit.stopping import models as _stopping  # noqa: F401
     from elicit.studies import models as _studies  # noqa: F401
 
 

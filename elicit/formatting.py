@@ -434,6 +434,35 @@ def interval(
     return probability_interval(low, high, locale=locale)
 
 
+def spread(value: Number, question: Any, *, locale: str | Locale | None = None) -> str:
+    r"""Show a width or a change of ``question``'s answers: probability points, or its unit.
+
+    For an interquartile range, a band around the median or a mean change:
+    unsigned, unlike :func:`points`.
+
+    >>> class Binary: kind, unit = "binary", None
+    >>> spread(0.12, Binary, locale="en")
+    '12\xa0pp'
+    """
+    if question.kind == "quantity":
+        return quantity(value, question.unit, locale=locale)
+    return points(abs(float(value)), locale=locale).lstrip("+")
+
+
+def p_value(p: Number, *, locale: str | Locale | None = None) -> str:
+    """Show a test's p-value: three decimals, or "p < 0.001" below that.
+
+    >>> p_value(0.0321, locale="en"), p_value(0.00004, locale="en"), p_value(1, locale="pl")
+    ('p = 0.032', 'p < 0.001', 'p = 1,000')
+    """
+    loc = _locale(locale)
+    if float(p) < 0.001:
+        # TRANSLATORS: a p-value below the smallest one shown.
+        return gettext("p < %(p)s", locale=loc, p=score(0.001, locale=loc))
+    # TRANSLATORS: a test's p-value.
+    return gettext("p = %(p)s", locale=loc, p=score(p, locale=loc))
+
+
 def answer(values: Any, question: Any, *, locale: str | Locale | None = None) -> str:
     """Show a recorded answer to ``question`` exactly as stored (see :func:`typed_probability`).
 
@@ -488,6 +517,8 @@ FILTERS = {
     "figure": figure,
     "interval": interval,
     "answer": answer,
+    "spread": spread,
+    "p_value": p_value,
 }
 """Jinja filter name -> display function; none replaces a Jinja built-in."""
 

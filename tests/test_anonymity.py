@@ -11,7 +11,7 @@ from elicit.errors import DomainError
 from elicit.panels.services import add_expert, issue_invitation
 from elicit.rounds.services import open_next_round
 from elicit.studies.models import Anonymity, Study
-from elicit.studies.services import anonymity_fixed, set_anonymity
+from elicit.studies.services import set_anonymity, study_has_opened
 from elicit.studies.sharing import share_study
 from tests import factories
 from tests.conftest import csrf_token, login
@@ -42,7 +42,7 @@ def post(client, data):
 
 def test_a_new_study_is_quasi_anonymous(study):
     assert study.anonymity is Anonymity.QUASI_ANONYMOUS
-    assert not anonymity_fixed(study)
+    assert not study_has_opened(study)
 
 
 def test_the_model_changes_before_round_1_and_is_audited(session, study):
@@ -57,7 +57,7 @@ def test_the_model_changes_before_round_1_and_is_audited(session, study):
 
 def test_the_model_is_fixed_once_round_1_opens(session, study):
     open_next_round(session, study)
-    assert anonymity_fixed(study)
+    assert study_has_opened(study)
     with pytest.raises(DomainError) as refused:
         set_anonymity(session, study, Anonymity.ANONYMOUS_TO_STAFF)
     assert refused.value.code == "anonymity_fixed"

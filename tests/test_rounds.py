@@ -37,7 +37,12 @@ def test_a_round_goes_draft_open_closed_with_timestamps_and_audit(session, study
     close_round(session, round_)
     assert round_.state is RoundState.CLOSED and round_.closed_at >= round_.opened_at
     actions = session.scalars(sa.select(AuditEvent.action).order_by(AuditEvent.id)).all()
-    assert actions[-3:] == ["round.create", "round.open", "round.close"]
+    assert actions[-4:] == [
+        "round.create",
+        "stopping_rules.register",
+        "round.open",
+        "round.close",
+    ]
 
 
 @pytest.mark.parametrize(

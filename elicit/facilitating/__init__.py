@@ -3,10 +3,11 @@
 The blueprint and the words its pages use live in :mod:`.blueprint`, the
 lookups every page shares in :mod:`.lookup`, the study and round pages in
 :mod:`.views`, the anonymity model in :mod:`.anonymity` and the rationales
-page in :mod:`.rationales`, and resolving questions in :mod:`.resolution`.
+page in :mod:`.rationales`, resolving questions in :mod:`.resolution` and the stopping rules in
+:mod:`.stopping`.
 """
 
-from elicit.facilitating import anonymity, rationales, resolution, views
+from elicit.facilitating import anonymity, rationales, resolution, stopping, views
 from elicit.facilitating.blueprint import bp
 
-__all__ = ["anonymity", "bp", "rationales", "resolution", "views"]
+__all__ = ["anonymity", "bp", "rationales", "resolution", "stopping", "views"]

@@ -7,12 +7,21 @@ and each is shown in the language of the request that renders it.
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, HiddenField, IntegerField, RadioField, StringField
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, Optional, StopValidation
 
 from elicit.feedback.services import MIN_ANSWERS_LIMIT
 from elicit.judgments.parsing import parse_number
+from elicit.stopping.models import RuleKind
 from elicit.studies.models import Anonymity, Outcome
 
 MIN_ANSWERS_MESSAGE = _l("Enter a whole number from 1 to %(limit)s.", limit=MIN_ANSWERS_LIMIT)
@@ -161,3 +170,42 @@ class RealizationForm(FlaskForm):
     """The known answer of a calibration question created without it."""
 
     realization = NumberText(_l("Realization"), validators=[InputRequired(NUMBER_MESSAGE)])
+
+
+RULE_KIND_CHOICES = [
+    SelectChoice(RuleKind.IQR.value, _l("Interquartile range at most the threshold")),
+    SelectChoice(RuleKind.CV.value, _l("Coefficient of variation at most the threshold")),
+    SelectChoice(
+        RuleKind.SHARE_WITHIN.value,
+        _l("At least the threshold's percentage of answers within the band around the median"),
+    ),
+    SelectChoice(
+        RuleKind.WILCOXON.value,
+        _l("Stable: Wilcoxon signed-rank test finds no change (p-value at least the threshold)"),
+    ),
+    SelectChoice(
+        RuleKind.MEAN_CHANGE.value,
+        _l("Stable: mean absolute change from the round before at most the threshold"),
+    ),
+]
+RULE_KIND_MESSAGE = _l("Choose one of the listed rules.")
+QUESTION_MESSAGE = _l("Choose a question of this study.")
+
+
+class StoppingRuleForm(FlaskForm):
+    """One stopping rule for one question; the view fills in the question choices."""
+
+    question = SelectField(
+        _l("Question"), validate_choice=False, validators=[InputRequired(QUESTION_MESSAGE)]
+    )
+    kind = SelectField(
+        _l("Rule"),
+        choices=RULE_KIND_CHOICES,
+        validate_choice=False,
+        validators=[
+            InputRequired(RULE_KIND_MESSAGE),
+            AnyOf([choice.value for choice in RULE_KIND_CHOICES], message=RULE_KIND_MESSAGE),
+        ],
+    )
+    threshold = NumberText(_l("Threshold"), validators=[InputRequired(NUMBER_MESSAGE)])
+    band = NumberText(_l("Band around the median (share-within rule only)"))

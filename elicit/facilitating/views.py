@@ -29,7 +29,7 @@ from elicit.panels.models import Expert
 from elicit.rounds.models import RoundState
 from elicit.rounds.services import close_round, open_next_round
 from elicit.studies.models import Study
-from elicit.studies.services import anonymity_fixed, visible_studies
+from elicit.studies.services import study_has_opened, visible_studies
 from elicit.unit_of_work import refuse
 
 
@@ -97,7 +97,7 @@ def render_study(
         next_number=next_number,
         settings_form=settings_form or _settings_form(found),
         anonymity_form=anonymity_form or AnonymityForm(data={"anonymity": found.anonymity.value}),
-        anonymity_fixed=anonymity_fixed(found),
+        anonymity_fixed=study_has_opened(found),
         min_answers_limit=MIN_ANSWERS_LIMIT,
     ), status
 

@@ -22,6 +22,8 @@ from elicit.accounts.models import User
 from elicit.db import utcnow
 from elicit.errors import DomainError
 from elicit.rounds.models import Round, RoundState
+from elicit.stopping.models import SettledQuestion
+from elicit.stopping.services import register_rules
 from elicit.studies.models import Question, Resolution, Study
 
 TRANSITIONS: dict[RoundState, frozenset[RoundState]] = {
@@ -85,6 +87,8 @@ def transition(
                 ),
             )
         round_.opened_at = utcnow()
+        if round_.number == 1:
+            register_rules(session, round_.study, actor=actor)
     else:
         round_.closed_at = utcnow()
     previous = round_.state
@@ -174,10 +178,14 @@ def previous_round(session: Session, round_: Round) -> Round | None:
 def round_questions(session: Session, round_: Round, today: date | None = None) -> list[Question]:
     """Return the questions ``round_`` asks, in the study's order.
 
-    A round asks every question of its study that has not resolved and whose
-    close date has not passed (``today`` defaults to the current UTC date).
+    A round asks every question of its study that has not resolved, whose
+    close date has not passed (``today`` defaults to the current UTC date) and
+    that was not settled by its stopping rules in an earlier round.
     """
     today = today or utcnow().date()
+    settled = sa.select(SettledQuestion.question_id).where(
+        SettledQuestion.round_number < round_.number
+    )
     return list(
         session.scalars(
             sa.select(Question)
@@ -186,6 +194,7 @@ def round_questions(session: Session, round_: Round, today: date | None = None) 
                 Question.study_id == round_.study_id,
                 Question.close_date >= today,
                 Resolution.id.is_(None),
+                Question.id.not_in(settled),
             )
             .order_by(Question.position)
         )

@@ -67,7 +67,7 @@ def create_study(
     return study
 
 
-def anonymity_fixed(study: Study) -> bool:
+def study_has_opened(study: Study) -> bool:
     """Whether ``study``'s anonymity model can no longer change: round 1 has opened.
 
     Experts consent under the model they were shown, so it is fixed from the
@@ -86,7 +86,7 @@ def set_anonymity(
     DomainError
         ``anonymity_fixed`` once round 1 has opened.
     """
-    if anonymity_fixed(study):
+    if study_has_opened(study):
         raise DomainError(
             "anonymity_fixed",
             gettext("the anonymity model was fixed when round 1 opened and cannot change"),
