@@ -185,9 +185,11 @@ def transition(
         The current time. A round closed after its closing time has passed is
         recorded as closed at that closing time, not at ``now``.
     """
-    now = _moment(now)
     _lock_study(session, round_.study_id)
     _lock_round(session, round_)
+    # Read the clock once the locks are held: a close that waited for a submission
+    # is recorded after the answers that submission stored.
+    now = _moment(now)
     if target not in TRANSITIONS[round_.state]:
         raise DomainError("invalid_transition", _refused_transition(round_, target))
     details: dict[str, str | None] = {"from": round_.state.value, "to": target.value}
