@@ -432,7 +432,7 @@ def moment(value: dt.datetime, time_zone: str, *, locale: str | Locale | None = 
         zone, time_zone = dt.UTC, "UTC"
     local = value.astimezone(zone)
     shown = (
-        dates.get_datetime_format("medium", locale=loc)
+        str(dates.get_datetime_format("medium", locale=loc))
         .replace("{1}", dates.format_date(local, "long", locale=loc))
         .replace("{0}", dates.format_time(local, "short", tzinfo=zone, locale=loc))
     )

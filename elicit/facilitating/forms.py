@@ -7,6 +7,8 @@ Labels and messages are lazy translations: the forms are defined at import,
 and each is shown in the language of the request that renders it.
 """
 
+from datetime import datetime
+
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -71,6 +73,8 @@ class LocalDateTimeField(DateTimeLocalField):
     Left blank it is ``None``; text that is not a date and time is refused
     with one message in the page's language.
     """
+
+    data: datetime | None
 
     def __init__(self, label: str | LazyString, **kwargs) -> None:
         super().__init__(

@@ -167,7 +167,7 @@ def extend(slug: str):
     """Move the open round's closing time later for everyone (or give it one)."""
     found, access = study_or_404(slug, need=StudyAccess.RUN)
     form = ExtendRoundForm()
-    if form.validate_on_submit():
+    if form.validate_on_submit() and form.extend_to.data is not None:
         try:
             round_ = _open_round(found)
             extend_round(db.session(), round_, to_utc(found, form.extend_to.data), actor=actor())
@@ -192,7 +192,7 @@ def extend_expert(slug: str):
     """Give one expert, named by pseudonym, until a later closing time in the open round."""
     found, access = study_or_404(slug, need=StudyAccess.RUN)
     form = ExtendExpertForm()
-    if form.validate_on_submit():
+    if form.validate_on_submit() and form.expert_until.data is not None:
         pseudonym = form.pseudonym.data.strip()
         expert = db.session.scalar(
             sa.select(Expert).where(Expert.study_id == found.id, Expert.pseudonym == pseudonym)
