@@ -39,6 +39,10 @@ COMMANDS: dict[str, Entry] = {
     "users": Entry(
         "elicit.accounts.cli:users", "Manage staff accounts (admins, facilitators, analysts)."
     ),
+    "rounds": Entry(
+        "elicit.rounds.cli:rounds",
+        "Record round closings that are due: `elicit rounds tick`, for cron.",
+    ),
     "questions": Entry(
         "elicit.studies.cli:questions",
         "Validate and import question sets (see question_sets/README.md).",

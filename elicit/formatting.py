@@ -57,6 +57,7 @@ import datetime as dt
 import math
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, dates, numbers
 
@@ -411,6 +412,34 @@ def datetime(
     return dates.format_datetime(value, "long", tzinfo=tzinfo, locale=_locale(locale))
 
 
+def moment(value: dt.datetime, time_zone: str, *, locale: str | Locale | None = None) -> str:
+    """Show a deadline to the minute in the IANA zone ``time_zone``, naming the zone.
+
+    A round's closing time is shown in its study's time zone, whose name is
+    given so nobody has to guess it (the expert's page then rewrites it in
+    the browser's own zone, where the browser says which that is). A zone
+    that is not known is taken to be UTC.
+
+    >>> moment(dt.datetime(2026, 3, 7, 13, 5, tzinfo=dt.UTC), "Europe/Warsaw", locale="en")
+    'March 7, 2026, 2:05\u202fPM (Europe/Warsaw)'
+    >>> moment(dt.datetime(2026, 3, 7, 13, 5, tzinfo=dt.UTC), "Europe/Warsaw", locale="pl")
+    '7 marca 2026, 14:05 (Europe/Warsaw)'
+    """
+    loc = _locale(locale)
+    try:
+        zone: dt.tzinfo = ZoneInfo(time_zone)
+    except (ValueError, ZoneInfoNotFoundError):
+        zone, time_zone = dt.UTC, "UTC"
+    local = value.astimezone(zone)
+    shown = (
+        str(dates.get_datetime_format("medium", locale=loc))
+        .replace("{1}", dates.format_date(local, "long", locale=loc))
+        .replace("{0}", dates.format_time(local, "short", tzinfo=zone, locale=loc))
+    )
+    # TRANSLATORS: a date and time, then the name of its time zone, e.g. "Europe/Warsaw".
+    return gettext("%(moment)s (%(zone)s)", locale=loc, moment=shown, zone=time_zone)
+
+
 # One question's figures (duck-typed on a Question: ``kind``, ``unit``, ``quantiles``)
 
 
@@ -514,6 +543,7 @@ FILTERS = {
     "percentile": percentile,
     "date": date,
     "datetime": datetime,
+    "moment": moment,
     "figure": figure,
     "interval": interval,
     "answer": answer,

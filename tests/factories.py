@@ -22,6 +22,15 @@ def study(session, owner=None, slug="study"):
     return create_study(session, slug=slug, title=f"Study {slug}", owner=owner or user(session))
 
 
+def expert(session, study, pseudonym="Alder"):
+    """Add an expert called ``pseudonym`` to ``study``'s panel (a round opens only with one)."""
+    from elicit.panels.services import add_expert
+
+    return add_expert(
+        session, study, pseudonym=pseudonym, name=f"Person {pseudonym}", email=f"{pseudonym}@x.test"
+    )
+
+
 def question(session, study, key="q1", kind=QuestionKind.BINARY, **fields):
     """Add a question of ``kind`` to ``study`` with sensible defaults."""
     source = session.query(Source).filter_by(key="src").one_or_none()

@@ -27,11 +27,14 @@ def test_study_page_shows_sections_questions_and_panel_medians(client, session):
         title="How many allies?",
         section="Spending",
     )
+    probabilities = [0.1, 0.2, 0.35, 0.8]
+    experts = [
+        add_expert(session, study, pseudonym=f"E{i}", name="n", email=f"e{i}@example.org")
+        for i in range(len(probabilities))
+    ]
     round_ = create_round(session, study)
     open_round(session, round_)
-    probabilities = [0.1, 0.2, 0.35, 0.8]
-    for i, p in enumerate(probabilities):
-        expert = add_expert(session, study, pseudonym=f"E{i}", name="n", email=f"e{i}@example.org")
+    for i, (expert, p) in enumerate(zip(experts, probabilities, strict=True)):
         record_judgment(session, expert, binary, round_, Answer(probability=p))
         record_judgment(
             session, expert, quantity, round_, Answer(quantile_values=[10 + i, 20 + i, 30 + i])

@@ -77,7 +77,9 @@ def owner(session):
 
 @pytest.fixture
 def study(session, owner):
-    return factories.study(session, owner=owner)
+    found = factories.study(session, owner=owner)
+    factories.expert(session, found, "Willow")
+    return found
 
 
 @pytest.fixture
@@ -85,12 +87,12 @@ def answered(session, study):
     """Round 1 of ``study`` open on two questions; Alder and Birch gave rationales, Cedar none."""
     first = factories.question(session, study, key="q1", title="Will the ceasefire hold?")
     second = factories.question(session, study, key="q2", title="Will talks resume?")
-    round_ = create_round(session, study)
-    open_round(session, round_)
     experts = {
         name: add_expert(session, study, pseudonym=name, name="n", email=f"{name}@example.org")
         for name in ("Alder", "Birch", "Cedar")
     }
+    round_ = create_round(session, study)
+    open_round(session, round_)
     record_judgment(
         session, experts["Alder"], first, round_, Answer(probability=0.3, rationale="Base rates.")
     )

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from elicit import audit
 from elicit.db import Base
 from elicit.errors import DomainError
+from elicit.facilitating import rounds as facilitating_rounds
 from elicit.facilitating import views as facilitating_views
 from elicit.judgments.rules import Answer
 from elicit.judgments.submission import record_judgment
@@ -85,7 +86,7 @@ def _flush_then_refuse(session):
 def test_a_refused_round_action_commits_nothing_a_service_flushed(
     session, staff, monkeypatch, name, url
 ):
-    monkeypatch.setattr(facilitating_views, name, _flush_then_refuse(session))
+    monkeypatch.setattr(facilitating_rounds, name, _flush_then_refuse(session))
     before = snapshot(session)
     response = _post(staff, url)
     assert response.status_code == 302

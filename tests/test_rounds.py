@@ -24,7 +24,9 @@ def current_round(session, study):
 
 @pytest.fixture
 def study(session):
-    return factories.study(session)
+    found = factories.study(session)
+    factories.expert(session, found)
+    return found
 
 
 def test_a_round_goes_draft_open_closed_with_timestamps_and_audit(session, study):
@@ -89,6 +91,7 @@ def test_the_next_round_opens_only_after_the_previous_closed(session, study):
 
 def test_rounds_of_other_studies_do_not_block(session, study):
     other = factories.study(session, study.owner, slug="other")
+    factories.expert(session, other)
     open_round(session, create_round(session, study))
     open_round(session, create_round(session, other))
     assert current_round(session, other).study is other

@@ -19,12 +19,13 @@ from flask_wtf.csrf import CSRFError
 
 from elicit import i18n
 from elicit.answering.blueprint import bp
+from elicit.answering.closed import render_closed
 from elicit.answering.fields import typed_values
 from elicit.answering.forms import ConsentForm
 from elicit.extensions import db, limiter
 from elicit.panels.models import Expert, Invitation
 from elicit.panels.services import invitation_usable, record_consent, redeem_invitation
-from elicit.rounds.services import open_round_of
+from elicit.rounds.services import open_round_of, takes_answers
 from elicit.web import NulCharacter, retry_minutes
 
 SESSION_KEY = "expert"
@@ -159,12 +160,13 @@ def redeem(token: str):
 @bp.route("/expert/")
 @expert_required
 def home():
-    """Welcome a new expert (consent first); send one who consented to the open round."""
+    """Welcome a new expert (consent first); send one who consented to the round taking answers."""
     expert: Expert = g.expert
     if expert.consented_at is None:
         return render_template("answering/welcome.html", study=expert.study, form=ConsentForm())
-    if open_round_of(db.session(), expert.study) is None:
-        return render_template("answering/no_round.html", study=expert.study)
+    round_ = open_round_of(db.session(), expert.study)
+    if round_ is None or not takes_answers(db.session(), round_, expert.id):
+        return render_closed(expert, round_)
     return redirect(url_for("answering.answer"))
 
 

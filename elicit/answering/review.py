@@ -36,8 +36,8 @@ from elicit.judgments.models import Judgment
 from elicit.judgments.rules import Answer, same_answer
 from elicit.judgments.submission import drafts_of, read_answer, submit_round
 from elicit.panels.models import Expert
-from elicit.rounds.models import Round, RoundState
-from elicit.rounds.services import round_questions
+from elicit.rounds.models import Round
+from elicit.rounds.services import closing_time, round_questions, takes_answers
 from elicit.studies.models import Question
 from elicit.unit_of_work import refuse
 
@@ -131,7 +131,8 @@ def render_review(
         counts=counts,
         digest=digest,
         problem=problem,
-        open=round_.state is RoundState.OPEN,
+        open=takes_answers(db.session(), round_, expert.id),
+        closes_at=closing_time(db.session(), round_, expert.id),
     )
     return page, status
 
@@ -144,7 +145,7 @@ def review(number: int):
     if expert is None:
         return redirect(url_for("answering.home"))
     round_ = round_by_number(number)
-    if round_.state is not RoundState.OPEN:
+    if not takes_answers(db.session(), round_, expert.id):
         return redirect(url_for("answering.receipt", number=number))
     return render_review(expert, round_)
 
@@ -164,7 +165,7 @@ def submit_reviewed(number: int):
         return redirect(url_for("answering.home"))
     round_ = round_by_number(number)
     shown = request.form.get("reviewed")
-    if round_.state is RoundState.OPEN and shown != review_items(expert, round_)[1]:
+    if takes_answers(db.session(), round_, expert.id) and shown != review_items(expert, round_)[1]:
         return render_review(expert, round_, problem=CHANGED, status=409)
     asked = {question.id: question for question in round_questions(db.session(), round_)}
     raw_answers = {

@@ -1,7 +1,11 @@
 """Building a round's answer page: each question with its inputs, state, errors and feedback.
 
 What each input shows, in order of precedence: what was just typed (a
-refused submission), the saved draft, the recorded judgment, else nothing.
+refused submission), the saved draft, the recorded judgment, the expert's
+answer in the round before if the study pre-fills answers
+(``Study.prefill_previous_answers``), else nothing. A pre-filled answer is
+not saved until the expert saves or submits the page: it counts as a change
+from an empty question, so "Save draft" and "Review and submit" keep it.
 
 Each question is in one of four states, shown in the page's question index
 and beside the question (the template words them): ``submitted`` (recorded,
@@ -25,8 +29,8 @@ from elicit.judgments import parsing
 from elicit.judgments.models import Judgment, JudgmentDraft
 from elicit.judgments.submission import drafts_of, read_answer
 from elicit.panels.models import Expert
-from elicit.rounds.models import Round, RoundState
-from elicit.rounds.services import previous_round, round_questions
+from elicit.rounds.models import Round
+from elicit.rounds.services import closing_time, previous_round, round_questions, takes_answers
 from elicit.studies.models import Question
 
 NEEDS_ATTENTION = lazy_gettext(
@@ -63,6 +67,7 @@ class QuestionView:
     feedback_hidden: bool
     previous: Judgment | None
     answered: bool
+    prefilled: bool = False
 
     @property
     def prefix(self) -> str:
@@ -71,8 +76,11 @@ class QuestionView:
 
     @property
     def fingerprint(self) -> str:
-        """Digest of what the inputs show, so a "Save draft" can skip questions left as shown."""
-        return parsing.fingerprint(self.raw)
+        """Digest of what the inputs show, so a "Save draft" can skip questions left as shown.
+
+        A pre-filled question is digested as empty, so its answer is saved even if left as shown.
+        """
+        return parsing.fingerprint(parsing.empty_raw(self.question) if self.prefilled else self.raw)
 
     @property
     def slider_value(self) -> float | None:
@@ -122,15 +130,20 @@ def question_views(
         )
         earlier = judgments_by_question(expert, previous)
     views = []
+    prefill = expert.study.prefill_previous_answers
     for number, question in enumerate(questions, start=1):
         judgment = judgments.get(question.id)
         draft = drafts.get(question.id)
+        before = earlier.get(question.id)
+        prefilled = False
         if typed and question.id in typed:
             raw = typed[question.id]
         elif draft is not None:
             raw = {**parsing.empty_raw(question), **draft.fields}
         elif judgment is not None:
             raw = parsing.raw_from_values(question, judgment)
+        elif prefill and before is not None:
+            raw, prefilled = parsing.raw_from_values(question, before), True
         else:
             raw = parsing.empty_raw(question)
         problems = read_answer(question, raw)[1] if draft is not None else {}
@@ -145,8 +158,9 @@ def question_views(
                 errors=problems,
                 feedback=feedback.get(question.id),
                 feedback_hidden=expert.study.hide_feedback_until_answered and not answered,
-                previous=earlier.get(question.id),
+                previous=before,
                 answered=answered,
+                prefilled=prefilled,
             )
         )
     return views
@@ -209,7 +223,8 @@ def render_round(
         total=len(views),
         flagged=flagged,
         problem=problem,
-        open=round_.state is RoundState.OPEN,
+        open=takes_answers(db.session(), round_, expert.id),
+        closes_at=closing_time(db.session(), round_, expert.id),
         script_messages=script_messages(),
     )
     return page, status

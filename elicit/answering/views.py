@@ -8,6 +8,7 @@ from flask_babel import gettext
 from elicit.analysis.expert_record import expert_record
 from elicit.answering import fields
 from elicit.answering.blueprint import bp
+from elicit.answering.closed import render_closed
 from elicit.answering.entry import consented_expert, expert_required
 from elicit.answering.round_page import judgments_by_question, question_state, render_round
 from elicit.errors import DomainError
@@ -16,7 +17,7 @@ from elicit.judgments import parsing
 from elicit.judgments.models import Judgment
 from elicit.judgments.submission import drafts_of, read_answer, save_drafts, submit_round
 from elicit.rounds.models import Round
-from elicit.rounds.services import open_round_of, round_questions
+from elicit.rounds.services import open_round_of, round_questions, takes_answers
 from elicit.studies.models import Question
 from elicit.unit_of_work import refuse
 
@@ -38,14 +39,16 @@ def answer():
     """Show the open round's questions, with drafts, recorded answers and the panel's feedback.
 
     With ``?check=1`` (where a refused submission lands) each draft that breaks
-    a rule has its problems shown beside its fields.
+    a rule has its problems shown beside its fields. Once the round takes no
+    more of the expert's answers (closed, or their closing time passed), the
+    page says so instead (:mod:`elicit.answering.closed`).
     """
     expert = consented_expert()
     if expert is None:
         return redirect(url_for("answering.home"))
     round_ = open_round_of(db.session(), expert.study)
-    if round_ is None:
-        return render_template("answering/no_round.html", study=expert.study)
+    if round_ is None or not takes_answers(db.session(), round_, expert.id):
+        return render_closed(expert, round_)
     return render_round(expert, round_, check=bool(request.args.get("check")))
 
 
@@ -183,6 +186,7 @@ def receipt(number: int):
         round=round_,
         judgments=judgments,
         pending=len(drafts_of(db.session(), expert, round_)),
+        open=takes_answers(db.session(), round_, expert.id),
     )
 
 

@@ -1,13 +1,31 @@
 """The facilitator's console: blueprint ``facilitating``, under ``/facilitate``.
 
 The blueprint and the words its pages use live in :mod:`.blueprint`, the
-lookups every page shares in :mod:`.lookup`, the study and round pages in
-:mod:`.views`, the anonymity model in :mod:`.anonymity` and the rationales
-page in :mod:`.rationales`, resolving questions in :mod:`.resolution` and the stopping rules in
-:mod:`.stopping`.
+lookups every page shares in :mod:`.lookup`, the study page in :mod:`.views`,
+the round controls (opening, closing times, closing) in :mod:`.rounds`, the
+study's round settings in :mod:`.round_settings`, the anonymity model in
+:mod:`.anonymity`, the rationales page in :mod:`.rationales`, resolving
+questions in :mod:`.resolution` and the stopping rules in :mod:`.stopping`.
 """
 
-from elicit.facilitating import anonymity, rationales, resolution, stopping, views
+from elicit.facilitating import (
+    anonymity,
+    rationales,
+    resolution,
+    round_settings,
+    rounds,
+    stopping,
+    views,
+)
 from elicit.facilitating.blueprint import bp
 
-__all__ = ["anonymity", "bp", "rationales", "resolution", "stopping", "views"]
+__all__ = [
+    "anonymity",
+    "bp",
+    "rationales",
+    "resolution",
+    "round_settings",
+    "rounds",
+    "stopping",
+    "views",
+]

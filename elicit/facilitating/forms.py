@@ -1,8 +1,14 @@
-"""The facilitator's forms: they only parse; the services (:mod:`elicit.feedback`, ...) decide.
+"""The facilitator's forms: they only parse; the services decide.
+
+The services are :mod:`elicit.feedback.services`, :mod:`elicit.rounds.services`,
+:mod:`elicit.studies.round_settings`, :mod:`elicit.studies.services` and
+:mod:`elicit.stopping.services`.
 
 Labels and messages are lazy translations: the forms are defined at import,
 and each is shown in the language of the request that renders it.
 """
+
+from datetime import datetime
 
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
@@ -10,6 +16,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
+    DateTimeLocalField,
     HiddenField,
     IntegerField,
     RadioField,
@@ -17,7 +24,15 @@ from wtforms import (
     StringField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, Optional, StopValidation
+from wtforms.validators import (
+    AnyOf,
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    StopValidation,
+)
 
 from elicit.feedback.services import MIN_ANSWERS_LIMIT
 from elicit.judgments.parsing import parse_number
@@ -137,6 +152,39 @@ class DayField(DateField):
 
     def pre_validate(self, form: FlaskForm) -> None:
         """Skip the required check when the text was not a date (one message is enough)."""
+
+
+DATE_TIME_MESSAGE = _l("Enter a date and time such as 2026-03-07 17:00.")
+DATE_TIME_REQUIRED = _l("Enter the new closing time.")
+
+
+class LocalDateTimeField(DateTimeLocalField):
+    """A wall-clock date and time (no zone), as a browser's date-time input or typed by hand.
+
+    Left blank it is ``None``; text that is not a date and time is refused
+    with one message in the page's language.
+    """
+
+    data: datetime | None
+
+    def __init__(self, label: str | LazyString, **kwargs) -> None:
+        super().__init__(
+            label,
+            format=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"],
+            invalid_value_message=DATE_TIME_MESSAGE,
+            **kwargs,
+        )
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        """Parse the text; blank is ``None``; surrounding spaces are ignored."""
+        text = " ".join(valuelist).strip() if valuelist else ""
+        if not text:
+            self.data = None
+            return
+        super().process_formdata([text])
+
+    def pre_validate(self, form: FlaskForm) -> None:
+        """Skip further checks when the text was not a date and time (one message is enough)."""
         if self.process_errors:
             raise StopValidation()
 
@@ -209,3 +257,41 @@ class StoppingRuleForm(FlaskForm):
     )
     threshold = NumberText(_l("Threshold"), validators=[InputRequired(NUMBER_MESSAGE)])
     band = NumberText(_l("Band around the median (share-within rule only)"))
+
+
+class OpenRoundForm(FlaskForm):
+    """Open the next round, with an optional closing time in the study's time zone."""
+
+    closes_at = LocalDateTimeField(_l("Closing time (optional)"))
+
+
+class ExtendRoundForm(FlaskForm):
+    """Move the open round's closing time later for everyone (or set one)."""
+
+    extend_to = LocalDateTimeField(
+        _l("New closing time"), validators=[DataRequired(DATE_TIME_REQUIRED)]
+    )
+
+
+class ExtendExpertForm(FlaskForm):
+    """Give one expert, named by pseudonym, until a later closing time."""
+
+    pseudonym = StringField(
+        _l("Expert"), validators=[DataRequired(_l("Choose the expert to give more time."))]
+    )
+    expert_until = LocalDateTimeField(
+        _l("Their closing time"), validators=[DataRequired(DATE_TIME_REQUIRED)]
+    )
+
+
+class RoundSettingsForm(FlaskForm):
+    """The study's time zone and whether new rounds start from the previous answers."""
+
+    time_zone = StringField(
+        _l("Time zone of the study's closing times"),
+        validators=[DataRequired(_l("Enter a time zone name such as Europe/Warsaw."))],
+        render_kw={"autocomplete": "off", "spellcheck": "false", "maxlength": 64},
+    )
+    prefill_previous_answers = BooleanField(
+        _l("Start each new round's answers from the expert's answers in the round before")
+    )

@@ -3,7 +3,9 @@
 Views parse the request, call one service and render; every rule lives in the
 services (:mod:`elicit.rounds.services`, :mod:`elicit.feedback.services`) and
 every role check in :mod:`elicit.accounts.access`. A refused action leaves the
-database as it was (:func:`elicit.unit_of_work.refuse`).
+database as it was (:func:`elicit.unit_of_work.refuse`). The round controls
+(opening, closing, deadlines) are in :mod:`.rounds`; they show this page again
+when their input is refused (:func:`render_study`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from itertools import groupby
 import sqlalchemy as sa
 from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_wtf import FlaskForm
 
 from elicit.accounts.access import StudyAccess, actor, roles_required
 from elicit.accounts.models import Role
@@ -21,16 +25,34 @@ from elicit.analysis.round_statistics import panel_summary
 from elicit.errors import DomainError
 from elicit.extensions import db
 from elicit.facilitating.blueprint import bp
-from elicit.facilitating.forms import AnonymityForm, FeedbackSettingsForm
-from elicit.facilitating.lookup import round_or_404, study_or_404
+from elicit.facilitating.forms import (
+    AnonymityForm,
+    ExtendExpertForm,
+    ExtendRoundForm,
+    FeedbackSettingsForm,
+    OpenRoundForm,
+    RoundSettingsForm,
+)
+from elicit.facilitating.lookup import study_or_404
 from elicit.feedback.services import MIN_ANSWERS_LIMIT, update_settings
 from elicit.judgments.models import Judgment
 from elicit.panels.models import Expert
-from elicit.rounds.models import RoundState
-from elicit.rounds.services import close_round, open_next_round
+from elicit.rounds.models import RoundExtension, RoundState
+from elicit.rounds.services import closing_due
 from elicit.studies.models import Study
+from elicit.studies.round_settings import time_zone_names
 from elicit.studies.services import study_has_opened, visible_studies
 from elicit.unit_of_work import refuse
+
+FORM_TITLES = {
+    "settings_form": _l("The feedback settings were not saved"),
+    "round_settings_form": _l("The round settings were not saved"),
+    "anonymity_form": _l("The anonymity model was not saved"),
+    "open_form": _l("No new round was opened"),
+    "extend_form": _l("The closing time was not changed"),
+    "expert_form": _l("No extension was given"),
+}
+"""Each form of the study page, and what the error summary says when it was refused."""
 
 
 @bp.route("/")
@@ -46,25 +68,34 @@ def index():
     return render_template("facilitating/index.html", studies=studies, panel_sizes=panel_sizes)
 
 
-def _settings_form(study: Study) -> FeedbackSettingsForm:
-    """Return the feedback-settings form filled in with ``study``'s current settings."""
-    return FeedbackSettingsForm(
-        data={
-            "min_answers": study.feedback_min_answers,
-            "hide_until_answered": study.hide_feedback_until_answered,
-        }
-    )
+def _default_forms(study: Study) -> dict[str, FlaskForm]:
+    """Return every form of the study page, filled in with ``study``'s current settings."""
+    return {
+        "settings_form": FeedbackSettingsForm(
+            formdata=None,
+            data={
+                "min_answers": study.feedback_min_answers,
+                "hide_until_answered": study.hide_feedback_until_answered,
+            },
+        ),
+        "round_settings_form": RoundSettingsForm(
+            formdata=None,
+            data={
+                "time_zone": study.time_zone,
+                "prefill_previous_answers": study.prefill_previous_answers,
+            },
+        ),
+        "anonymity_form": AnonymityForm(formdata=None, data={"anonymity": study.anonymity.value}),
+        "open_form": OpenRoundForm(formdata=None),
+        "extend_form": ExtendRoundForm(formdata=None),
+        "expert_form": ExtendExpertForm(formdata=None),
+    }
 
 
-def render_study(
-    found: Study,
-    access: StudyAccess,
-    *,
-    settings_form: FeedbackSettingsForm | None = None,
-    anonymity_form: AnonymityForm | None = None,
-    status: int = 200,
-):
-    """Render the study page; a form given (a refused one, with errors) replaces the saved one."""
+def render_study(found: Study, access: StudyAccess, status: int = 200, **forms: FlaskForm):
+    """Render the study page; a form passed in ``forms`` is shown as given, its errors included."""
+    forms = {**_default_forms(found), **forms}
+    refused = next((name for name in FORM_TITLES if name in forms and forms[name].errors), None)
     summaries = [
         (round_, panel_summary(db.session(), round_))
         for round_ in found.rounds
@@ -84,6 +115,16 @@ def render_study(
     open_now = next((r for r in found.rounds if r.state is RoundState.OPEN), None)
     draft = next((r for r in found.rounds if r.state is RoundState.DRAFT), None)
     next_number = draft.number if draft else max((r.number for r in found.rounds), default=0) + 1
+    extensions = (
+        db.session.execute(
+            sa.select(Expert.pseudonym, RoundExtension.closes_at)
+            .join(Expert, Expert.id == RoundExtension.expert_id)
+            .where(RoundExtension.round_id == open_now.id)
+            .order_by(Expert.pseudonym)
+        ).all()
+        if open_now is not None
+        else []
+    )
     return render_template(
         "facilitating/study.html",
         study=found,
@@ -94,11 +135,15 @@ def render_study(
         can_run=access >= StudyAccess.RUN,
         can_share=access >= StudyAccess.OWN,
         open_round=open_now,
+        closing_due=open_now is not None and closing_due(db.session(), open_now),
+        extensions=extensions,
         next_number=next_number,
-        settings_form=settings_form or _settings_form(found),
-        anonymity_form=anonymity_form or AnonymityForm(data={"anonymity": found.anonymity.value}),
         anonymity_fixed=study_has_opened(found),
+        refused=forms[refused] if refused else None,
+        refused_title=FORM_TITLES[refused] if refused else None,
         min_answers_limit=MIN_ANSWERS_LIMIT,
+        time_zone_names=time_zone_names(),
+        **forms,
     ), status
 
 
@@ -113,58 +158,6 @@ def study(slug: str):
     """
     found, access = study_or_404(slug)
     return render_study(found, access)
-
-
-@bp.route("/studies/<slug>/rounds/<int:number>/close", methods=["POST"])
-@roles_required(Role.FACILITATOR, Role.ANALYST)
-def close(slug: str, number: int):
-    """Close round ``number`` and go back to the study page saying what happened.
-
-    The round is named in the URL, so a button on a page that has gone stale
-    can never close a later round than the one it showed.
-    """
-    found, _ = study_or_404(slug, need=StudyAccess.RUN)
-    round_ = round_or_404(found, number)
-    try:
-        close_round(db.session(), round_, actor=actor())
-    except DomainError as error:
-        refuse()
-        # TRANSLATORS: %(reason)s is a clause in lower case without a full stop.
-        flash(
-            gettext(
-                "Round %(number)s was not closed: %(reason)s.", number=number, reason=error.message
-            ),
-            "error",
-        )
-    else:
-        flash(
-            gettext(
-                "Round %(number)s is closed: experts can no longer answer in it, and its answers "
-                "are the feedback for the next round.",
-                number=number,
-            ),
-            "success",
-        )
-    return redirect(url_for("facilitating.study", slug=found.slug))
-
-
-@bp.route("/studies/<slug>/rounds/open-next", methods=["POST"])
-@roles_required(Role.FACILITATOR, Role.ANALYST)
-def open_next(slug: str):
-    """Open the study's next round and go back to the study page saying what happened."""
-    found, _ = study_or_404(slug, need=StudyAccess.RUN)
-    try:
-        round_ = open_next_round(db.session(), found, actor=actor())
-    except DomainError as error:
-        refuse()
-        # TRANSLATORS: %(reason)s is a clause in lower case without a full stop.
-        flash(gettext("No new round was opened: %(reason)s.", reason=error.message), "error")
-    else:
-        flash(
-            gettext("Round %(number)s is open: experts can answer now.", number=round_.number),
-            "success",
-        )
-    return redirect(url_for("facilitating.study", slug=found.slug))
 
 
 @bp.route("/studies/<slug>/feedback-settings", methods=["POST"])
@@ -188,4 +181,4 @@ def feedback_settings(slug: str):
         else:
             flash(gettext("The feedback settings are saved."), "success")
             return redirect(url_for("facilitating.study", slug=found.slug, _anchor="feedback"))
-    return render_study(found, access, settings_form=form, status=400)
+    return render_study(found, access, status=400, settings_form=form)

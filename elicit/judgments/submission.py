@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,7 +26,7 @@ from elicit.judgments.models import Judgment, JudgmentDraft, JudgmentRevision
 from elicit.judgments.rules import Answer, AnswerErrors, check_answer, same_answer
 from elicit.panels.models import Expert
 from elicit.rounds.models import Round, RoundState
-from elicit.rounds.services import round_questions
+from elicit.rounds.services import hold_round, round_questions, takes_answers
 from elicit.studies.models import Question
 
 RawAnswers = Mapping[int, Mapping[str, Any]]
@@ -41,10 +42,17 @@ class Submission:
     errors: dict[int, dict[str, str]] = field(default_factory=dict)
 
 
-def _begin(session: Session, expert: Expert, round_: Round) -> dict[int, Question]:
-    """Serialise the expert's writes, check the round takes answers, return its questions by id."""
+def _begin(
+    session: Session, expert: Expert, round_: Round, now: datetime | None = None
+) -> dict[int, Question]:
+    """Serialise the expert's writes, check the round takes answers, return its questions by id.
+
+    The round's row is held until the transaction ends (:func:`hold_round`),
+    so it cannot close between this check and the commit: a submission racing
+    a close is stored in the open round or refused, never stored after it closed.
+    """
     session.execute(sa.select(Expert.id).where(Expert.id == expert.id).with_for_update())
-    session.refresh(round_)
+    hold_round(session, round_)
     if round_.study_id != expert.study_id:
         raise DomainError("wrong_study", gettext("This round is not in your study."))
     if round_.state is RoundState.DRAFT:
@@ -52,7 +60,7 @@ def _begin(session: Session, expert: Expert, round_: Round) -> dict[int, Questio
             "round_not_open",
             gettext("Round %(number)s has not opened yet.", number=round_.number),
         )
-    if round_.state is not RoundState.OPEN:
+    if not takes_answers(session, round_, expert.id, now=now):
         raise DomainError(
             "round_closed",
             gettext(
@@ -142,20 +150,33 @@ def _store_drafts(
     session.flush()
 
 
-def save_drafts(session: Session, expert: Expert, round_: Round, raw_answers: RawAnswers) -> None:
+def save_drafts(
+    session: Session,
+    expert: Expert,
+    round_: Round,
+    raw_answers: RawAnswers,
+    *,
+    now: datetime | None = None,
+) -> None:
     """Keep what the expert typed for some questions of ``round_``, valid or not.
 
     Raises
     ------
     DomainError
-        If the round is not open or a question is not asked in it.
+        If the round does not take the expert's answers at ``now`` (default:
+        the current time) or a question is not asked in it.
     """
-    questions = _begin(session, expert, round_)
+    questions = _begin(session, expert, round_, now)
     _store_drafts(session, expert, round_, questions, raw_answers)
 
 
 def submit_round(
-    session: Session, expert: Expert, round_: Round, raw_answers: RawAnswers
+    session: Session,
+    expert: Expert,
+    round_: Round,
+    raw_answers: RawAnswers,
+    *,
+    now: datetime | None = None,
 ) -> Submission:
     """Record the expert's answers to ``round_``: all of them, or none if any breaks a rule.
 
@@ -168,9 +189,10 @@ def submit_round(
     Raises
     ------
     DomainError
-        If the round is not open (``round_closed``) or a question is not asked in it.
+        If the round does not take the expert's answers at ``now`` (default:
+        the current time; ``round_closed``) or a question is not asked in it.
     """
-    questions = _begin(session, expert, round_)
+    questions = _begin(session, expert, round_, now)
     _store_drafts(session, expert, round_, questions, raw_answers)
     result = Submission()
     answers: dict[int, Answer] = {}

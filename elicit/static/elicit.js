@@ -1,3 +1,23 @@
+// elicit, every page: show each deadline in the browser's own time zone (the server wrote it in
+// the study's, naming the zone, which stays if this cannot run).
+(function () {
+  "use strict";
+  if (!window.Intl || !Intl.DateTimeFormat) { return; }
+  var format;
+  try {
+    format = new Intl.DateTimeFormat(document.documentElement.lang || undefined, {
+      year: "numeric", month: "long", day: "numeric",
+      hour: "numeric", minute: "2-digit", timeZoneName: "short"
+    });
+  } catch (error) { return; }
+  document.querySelectorAll("time[data-local-time]").forEach(function (node) {
+    var moment = new Date(node.getAttribute("datetime"));
+    if (isNaN(moment.getTime())) { return; }
+    node.title = node.textContent;
+    node.textContent = format.format(moment);
+  });
+}());
+
 // elicit, every page: focus the error summary of refused input, and make each of its
 // links move the focus to the field it names, with the field's label in view.
 (function () {
