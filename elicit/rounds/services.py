@@ -174,7 +174,9 @@ def previous_round(session: Session, round_: Round) -> Round | None:
 def round_questions(session: Session, round_: Round, today: date | None = None) -> list[Question]:
     """Return the questions ``round_`` asks, in the study's order.
 
-    A round asks every question of its study that has not resolved and whose
+    A round asks every question of its study that has not resolved, has not
+    been withdrawn, is first asked in this round or earlier (a corrected
+    question added once rounds had opened waits for the next one), and whose
     close date has not passed (``today`` defaults to the current UTC date).
     """
     today = today or utcnow().date()
@@ -185,6 +187,8 @@ def round_questions(session: Session, round_: Round, today: date | None = None) 
             .where(
                 Question.study_id == round_.study_id,
                 Question.close_date >= today,
+                Question.first_round <= round_.number,
+                Question.withdrawn_at.is_(None),
                 Resolution.id.is_(None),
             )
             .order_by(Question.position)

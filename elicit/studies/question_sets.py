@@ -341,7 +341,7 @@ def _probability_levels(check: _Checker, data: dict, qid: str) -> list[float]:
     return [float(level) for level in levels] if good else []
 
 
-def _states_number(text: str, value: float) -> bool:
+def states_number(text: str, value: float) -> bool:
     """Whether ``text`` writes ``value`` as a number of its own (``23``, ``696,410``, ``64.1``).
 
     Experts read a question's title, background and resolution criterion, so
@@ -436,7 +436,7 @@ def _question(
                     qid, "realization", f"{realization:g} must be positive on a log scale"
                 )
             for name in ("title", "background", "resolution_criterion"):
-                if _states_number(spec[name] or "", realization):
+                if states_number(spec[name] or "", realization):
                     check.problem(
                         qid, name, f"gives away the realization {realization:g} to experts"
                     )
