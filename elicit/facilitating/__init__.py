@@ -2,11 +2,11 @@
 
 The blueprint and the words its pages use live in :mod:`.blueprint`, the
 lookups every page shares in :mod:`.lookup`, the study and round pages in
-:mod:`.views`, the anonymity model in :mod:`.anonymity` and the rationales
-page in :mod:`.rationales`.
+:mod:`.views`, the anonymity model in :mod:`.anonymity`, the rationales
+page in :mod:`.rationales` and the new-study page in :mod:`.new_study`.
 """
 
-from elicit.facilitating import anonymity, rationales, views
+from elicit.facilitating import anonymity, new_study, rationales, views
 from elicit.facilitating.blueprint import bp
 
-__all__ = ["anonymity", "bp", "rationales", "views"]
+__all__ = ["anonymity", "bp", "new_study", "rationales", "views"]

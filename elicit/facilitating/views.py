@@ -36,14 +36,23 @@ from elicit.unit_of_work import refuse
 @bp.route("/")
 @roles_required(Role.FACILITATOR, Role.ANALYST)
 def index():
-    """List the studies the user may see, with their panel size and round states."""
+    """List the studies the user may see, with their panel size and round states.
+
+    Archived studies are listed apart, after the others.
+    """
     studies = db.session.scalars(visible_studies(current_user)).all()
     panel_sizes = dict(
         db.session.execute(
             sa.select(Expert.study_id, sa.func.count()).group_by(Expert.study_id)
         ).all()
     )
-    return render_template("facilitating/index.html", studies=studies, panel_sizes=panel_sizes)
+    return render_template(
+        "facilitating/index.html",
+        studies=[s for s in studies if s.archived_at is None],
+        archived=[s for s in studies if s.archived_at is not None],
+        panel_sizes=panel_sizes,
+        can_create=current_user.role in (Role.ADMIN, Role.FACILITATOR),
+    )
 
 
 def _settings_form(study: Study) -> FeedbackSettingsForm:

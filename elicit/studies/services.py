@@ -50,8 +50,12 @@ def visible_studies(user: User) -> sa.Select[Study]:
 
 @cache
 def time_zones() -> frozenset[str]:
-    """Return the IANA time-zone names a study may be shown in (read once per process)."""
-    return frozenset(available_timezones())
+    """Return the IANA time-zone names a study may be shown in (read once per process).
+
+    Only ``Area/Place`` names and ``UTC``: the old aliases (``GB``, ``Poland``)
+    and the system's ``localtime`` name no fixed place.
+    """
+    return frozenset(zone for zone in available_timezones() if "/" in zone) | {"UTC"}
 
 
 def create_study(
