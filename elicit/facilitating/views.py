@@ -9,6 +9,7 @@ database as it was (:func:`elicit.unit_of_work.refuse`).
 from __future__ import annotations
 
 from itertools import groupby
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import flash, redirect, render_template, url_for
@@ -23,11 +24,13 @@ from elicit.extensions import db
 from elicit.facilitating.blueprint import bp
 from elicit.facilitating.forms import AnonymityForm, FeedbackSettingsForm
 from elicit.facilitating.lookup import round_or_404, study_or_404
+from elicit.facilitating.study_forms import CloneForm
 from elicit.feedback.services import MIN_ANSWERS_LIMIT, update_settings
 from elicit.judgments.models import Judgment
 from elicit.panels.models import Expert
 from elicit.rounds.models import RoundState
 from elicit.rounds.services import close_round, open_next_round
+from elicit.studies.editing import first_asked_in
 from elicit.studies.models import Study
 from elicit.studies.services import anonymity_fixed, visible_studies
 from elicit.unit_of_work import refuse
@@ -71,6 +74,7 @@ def render_study(
     *,
     settings_form: FeedbackSettingsForm | None = None,
     anonymity_form: AnonymityForm | None = None,
+    clone_form: CloneForm | None = None,
     status: int = 200,
 ):
     """Render the study page; a form given (a refused one, with errors) replaces the saved one."""
@@ -101,7 +105,12 @@ def render_study(
         answers_per_round=answers_per_round,
         panel_size=len(found.experts),
         can_run=access >= StudyAccess.RUN,
+        can_change=access >= StudyAccess.RUN and found.archived_at is None,
         can_share=access >= StudyAccess.OWN,
+        first_asked={q.id: first_asked_in(q) for q in found.questions},
+        study_zone=ZoneInfo(found.time_zone),
+        clone_form=clone_form
+        or CloneForm(prefix="clone", data={"slug": f"{found.slug}-copy"[:80]}),
         open_round=open_now,
         next_number=next_number,
         settings_form=settings_form or _settings_form(found),
