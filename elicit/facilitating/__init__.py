@@ -2,19 +2,24 @@
 
 The blueprint and the words its pages use live in :mod:`.blueprint`, the
 lookups every page shares in :mod:`.lookup`, the study page in :mod:`.views`,
-the round controls (opening, closing times, closing) in :mod:`.rounds`, the
-study's round settings in :mod:`.round_settings`, the anonymity model in
+the new-study page in :mod:`.new_study`, cloning and archiving in
+:mod:`.study_admin`, a question's page in :mod:`.questions`, the round
+controls (opening, closing times, closing) in :mod:`.rounds`, the study's
+round settings in :mod:`.round_settings`, the anonymity model in
 :mod:`.anonymity`, the rationales page in :mod:`.rationales`, resolving
 questions in :mod:`.resolution` and the stopping rules in :mod:`.stopping`.
 """
 
 from elicit.facilitating import (
     anonymity,
+    new_study,
+    questions,
     rationales,
     resolution,
     round_settings,
     rounds,
     stopping,
+    study_admin,
     views,
 )
 from elicit.facilitating.blueprint import bp
@@ -22,10 +27,13 @@ from elicit.facilitating.blueprint import bp
 __all__ = [
     "anonymity",
     "bp",
+    "new_study",
+    "questions",
     "rationales",
     "resolution",
     "round_settings",
     "rounds",
     "stopping",
+    "study_admin",
     "views",
 ]

@@ -11,6 +11,7 @@ when their input is refused (:func:`render_study`).
 from __future__ import annotations
 
 from itertools import groupby
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import flash, redirect, render_template, url_for
@@ -34,11 +35,13 @@ from elicit.facilitating.forms import (
     RoundSettingsForm,
 )
 from elicit.facilitating.lookup import study_or_404
+from elicit.facilitating.study_forms import CloneForm
 from elicit.feedback.services import MIN_ANSWERS_LIMIT, update_settings
 from elicit.judgments.models import Judgment
 from elicit.panels.models import Expert
 from elicit.rounds.models import RoundExtension, RoundState
 from elicit.rounds.services import closing_due
+from elicit.studies.editing import first_asked_in
 from elicit.studies.models import Study
 from elicit.studies.round_settings import time_zone_names
 from elicit.studies.services import study_has_opened, visible_studies
@@ -51,6 +54,7 @@ FORM_TITLES = {
     "open_form": _l("No new round was opened"),
     "extend_form": _l("The closing time was not changed"),
     "expert_form": _l("No extension was given"),
+    "clone_form": _l("The study was not copied"),
 }
 """Each form of the study page, and what the error summary says when it was refused."""
 
@@ -58,14 +62,23 @@ FORM_TITLES = {
 @bp.route("/")
 @roles_required(Role.FACILITATOR, Role.ANALYST)
 def index():
-    """List the studies the user may see, with their panel size and round states."""
+    """List the studies the user may see, with their panel size and round states.
+
+    Archived studies are listed apart, after the others.
+    """
     studies = db.session.scalars(visible_studies(current_user)).all()
     panel_sizes = dict(
         db.session.execute(
             sa.select(Expert.study_id, sa.func.count()).group_by(Expert.study_id)
         ).all()
     )
-    return render_template("facilitating/index.html", studies=studies, panel_sizes=panel_sizes)
+    return render_template(
+        "facilitating/index.html",
+        studies=[s for s in studies if s.archived_at is None],
+        archived=[s for s in studies if s.archived_at is not None],
+        panel_sizes=panel_sizes,
+        can_create=current_user.role in (Role.ADMIN, Role.FACILITATOR),
+    )
 
 
 def _default_forms(study: Study) -> dict[str, FlaskForm]:
@@ -89,6 +102,9 @@ def _default_forms(study: Study) -> dict[str, FlaskForm]:
         "open_form": OpenRoundForm(formdata=None),
         "extend_form": ExtendRoundForm(formdata=None),
         "expert_form": ExtendExpertForm(formdata=None),
+        "clone_form": CloneForm(
+            formdata=None, prefix="clone", data={"slug": f"{study.slug}-copy"[:80]}
+        ),
     }
 
 
@@ -133,7 +149,10 @@ def render_study(found: Study, access: StudyAccess, status: int = 200, **forms: 
         answers_per_round=answers_per_round,
         panel_size=len(found.experts),
         can_run=access >= StudyAccess.RUN,
+        can_change=access >= StudyAccess.RUN and found.archived_at is None,
         can_share=access >= StudyAccess.OWN,
+        first_asked={q.id: first_asked_in(q) for q in found.questions},
+        study_zone=ZoneInfo(found.time_zone),
         open_round=open_now,
         closing_due=open_now is not None and closing_due(db.session(), open_now),
         extensions=extensions,

@@ -518,9 +518,11 @@ def previous_round(session: Session, round_: Round) -> Round | None:
 def round_questions(session: Session, round_: Round, today: date | None = None) -> list[Question]:
     """Return the questions ``round_`` asks, in the study's order.
 
-    A round asks every question of its study that has not resolved, whose
-    close date has not passed (``today`` defaults to the current UTC date) and
-    that was not settled by its stopping rules in an earlier round.
+    A round asks every question of its study that has not resolved, has not
+    been withdrawn, is first asked in this round or earlier (a corrected
+    question added once rounds had opened waits for the next one), was not
+    settled by its stopping rules in an earlier round, and whose close date
+    has not passed (``today`` defaults to the current UTC date).
     """
     today = today or utcnow().date()
     settled = sa.select(SettledQuestion.question_id).where(
@@ -533,6 +535,8 @@ def round_questions(session: Session, round_: Round, today: date | None = None) 
             .where(
                 Question.study_id == round_.study_id,
                 Question.close_date >= today,
+                Question.first_round <= round_.number,
+                Question.withdrawn_at.is_(None),
                 Resolution.id.is_(None),
                 Question.id.not_in(settled),
             )

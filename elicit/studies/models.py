@@ -133,6 +133,13 @@ class Question(Base):
     ``quantiles``, ``lower_bound``, ``upper_bound`` and ``scale`` for
     quantities. ``realization`` is the known answer of a calibration (seed)
     question; experts are never shown it.
+
+    ``first_round`` is the number of the first round that asks the question:
+    1 for a question the study started with, later for a corrected question
+    added once rounds had opened. A question whose first round has opened can
+    no longer be edited, only withdrawn: ``withdrawn_at`` and
+    ``withdrawn_reason`` say when and why. A withdrawn question keeps its
+    answers but is asked in no round from then on.
     """
 
     __tablename__ = "questions"
@@ -142,6 +149,10 @@ class Question(Base):
         sa.CheckConstraint(
             "lower_bound IS NULL OR upper_bound IS NULL OR lower_bound < upper_bound",
             name="bounds_in_order",
+        ),
+        sa.CheckConstraint("first_round >= 1", name="first_round_positive"),
+        sa.CheckConstraint(
+            "(withdrawn_at IS NULL) = (withdrawn_reason IS NULL)", name="withdrawn_with_reason"
         ),
     )
 
@@ -169,6 +180,9 @@ class Question(Base):
     lower_bound: Mapped[float | None]
     upper_bound: Mapped[float | None]
     scale: Mapped[Scale | None] = mapped_column(checked_enum(Scale, "scale"))
+    first_round: Mapped[int] = mapped_column(default=1, server_default="1")
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_reason: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     study: Mapped[Study] = relationship(back_populates="questions")

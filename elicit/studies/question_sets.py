@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+import tempfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -51,6 +52,8 @@ KIND_FIELDS = {
 SOURCE_LIMITS = {"title": 300, "author": 200, "publisher": 200, "url": 500}
 """Lengths of the columns that store a source's citation."""
 SOURCE_FIELDS = {"key", "title", "author", "publisher", "published", "url", "file", "sha256"}
+UPLOAD_LIMIT = 512 * 1024
+"""The largest question-set file accepted from a browser, in bytes (the bundled ones are ~40 KB)."""
 
 
 @dataclass(frozen=True)
@@ -341,7 +344,7 @@ def _probability_levels(check: _Checker, data: dict, qid: str) -> list[float]:
     return [float(level) for level in levels] if good else []
 
 
-def _states_number(text: str, value: float) -> bool:
+def states_number(text: str, value: float) -> bool:
     """Whether ``text`` writes ``value`` as a number of its own (``23``, ``696,410``, ``64.1``).
 
     Experts read a question's title, background and resolution criterion, so
@@ -434,7 +437,7 @@ def _question(
                     qid, "realization", f"{realization:g} must be positive on a log scale"
                 )
             for name in ("title", "background", "resolution_criterion"):
-                if _states_number(spec[name] or "", realization):
+                if states_number(spec[name] or "", realization):
                     check.problem(
                         qid, name, f"gives away the realization {realization:g} to experts"
                     )
@@ -623,4 +626,49 @@ def load(
         _check_quotes(sets, sources, texts_dir, problems)
     if problems:
         raise QuestionSetError(problems)
+    return sets, sources
+
+
+def load_upload(
+    data: bytes, name: str, *, sources_dir: Path
+) -> tuple[list[QuestionSet], dict[str, SourceDocument]]:
+    """Validate one question-set file sent from a browser, as :func:`load` validates a file.
+
+    Parameters
+    ----------
+    data
+        The file's bytes: at most :data:`UPLOAD_LIMIT`, UTF-8 text.
+    name
+        The file's name as the facilitator knows it; every problem names it.
+    sources_dir
+        The catalogue of sources the set may cite (the bundled ``question_sets/sources``).
+
+    Raises
+    ------
+    QuestionSetError
+        Listing every problem found, each under ``name``.
+    """
+    shown = Path(name).name or "upload.yaml"
+    if len(data) > UPLOAD_LIMIT:
+        reason = f"the file has {len(data)} bytes; at most {UPLOAD_LIMIT} are accepted"
+        raise QuestionSetError([Problem(shown, "-", "-", reason)])
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        reason = f"not UTF-8 text (byte {error.start + 1} cannot be read)"
+        raise QuestionSetError([Problem(shown, "-", "-", reason)]) from error
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "upload.yaml"
+        path.write_bytes(data)
+        try:
+            sets, sources = load(path, sources_dir=sources_dir)
+        except QuestionSetError as error:
+            raise QuestionSetError(
+                [
+                    Problem(shown if p.file == str(path) else p.file, p.question, p.field, p.reason)
+                    for p in error.problems
+                ]
+            ) from None
+    for question_set in sets:
+        question_set.path = Path(shown)
     return sets, sources

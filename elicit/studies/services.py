@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
+from copy import copy
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
+from zoneinfo import available_timezones
 
 import sqlalchemy as sa
 from flask_babel import gettext
@@ -13,6 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 from elicit import audit, formatting
 from elicit.accounts.access import visible_study_ids
 from elicit.accounts.models import Role, User
+from elicit.db import utcnow
 from elicit.errors import DomainError
 from elicit.studies.models import (
     Anonymity,
@@ -44,27 +49,220 @@ def visible_studies(user: User) -> sa.Select[Study]:
     )
 
 
+@cache
+def time_zones() -> frozenset[str]:
+    """Return the IANA time-zone names a study may be shown in (read once per process).
+
+    Only ``Area/Place`` names and ``UTC``: the old aliases (``GB``, ``Poland``)
+    and the system's ``localtime`` name no fixed place.
+    """
+    return frozenset(zone for zone in available_timezones() if "/" in zone) | {"UTC"}
+
+
 def create_study(
-    session: Session, *, slug: str, title: str, owner: User, description: str = ""
+    session: Session,
+    *,
+    slug: str,
+    title: str,
+    owner: User,
+    description: str = "",
+    anonymity: Anonymity = Anonymity.QUASI_ANONYMOUS,
+    time_zone: str = "UTC",
 ) -> Study:
-    """Add a study owned by a facilitator or admin; its ``slug`` names it in URLs and commands."""
+    """Add a study owned by a facilitator or admin; its ``slug`` names it in URLs and commands.
+
+    Parameters
+    ----------
+    session
+        Where the study is added (flushed, not committed).
+    slug
+        The study's short name: 3-80 lower-case letters, digits or '-'.
+    title
+        Its title (the slug if blank).
+    owner
+        A facilitator or admin, who gets every right to the study.
+    description
+        What experts read before they consent.
+    anonymity
+        The study's :class:`Anonymity` model (it can change until round 1 opens).
+    time_zone
+        An IANA name (``Europe/Warsaw``): where deadlines are shown to staff.
+
+    Raises
+    ------
+    DomainError
+        ``invalid_slug``, ``forbidden`` (an analyst as owner), ``invalid_title``,
+        ``invalid_time_zone`` or ``duplicate_study``.
+    """
     if not SLUG.match(slug):
         raise DomainError(
-            "invalid_slug", f"{slug!r} must be 3-80 lower-case letters, digits or '-'"
+            "invalid_slug",
+            gettext(
+                "'%(slug)s' must be 3-80 lower-case letters, digits or '-', starting with a "
+                "letter or digit",
+                slug=slug,
+            ),
         )
     if owner.role not in (Role.ADMIN, Role.FACILITATOR):
         raise DomainError(
-            "forbidden", f"{owner.email} is an {owner.role.value} and cannot own a study"
+            "forbidden",
+            gettext(
+                "%(email)s is an %(role)s and cannot own a study",
+                email=owner.email,
+                role=owner.role.value,
+            ),
         )
     if len(title.strip()) > 200:
-        raise DomainError("invalid_title", "a study title must be at most 200 characters")
+        raise DomainError("invalid_title", gettext("a study title must be at most 200 characters"))
+    if time_zone not in time_zones():
+        raise DomainError(
+            "invalid_time_zone",
+            gettext("%(zone)s is not a time zone name such as Europe/Warsaw", zone=time_zone),
+        )
     if find_study(session, slug) is not None:
-        raise DomainError("duplicate_study", f"a study called {slug!r} already exists")
-    study = Study(slug=slug, title=title.strip() or slug, description=description, owner=owner)
+        raise DomainError(
+            "duplicate_study", gettext("a study called '%(slug)s' already exists", slug=slug)
+        )
+    study = Study(
+        slug=slug,
+        title=title.strip() or slug,
+        description=description.strip(),
+        owner=owner,
+        anonymity=anonymity,
+        time_zone=time_zone,
+    )
     session.add(study)
     session.flush()
-    audit.record(session, "study.create", actor=owner, study_id=study.id, target=slug)
+    audit.record(
+        session,
+        "study.create",
+        actor=owner,
+        study_id=study.id,
+        target=slug,
+        details={"after": {"anonymity": anonymity.value, "time_zone": time_zone}},
+    )
     return study
+
+
+def ensure_not_archived(study: Study) -> None:
+    """Refuse any change to an archived study: it is kept whole and read-only.
+
+    Raises
+    ------
+    DomainError
+        ``archived`` if ``study`` is archived.
+    """
+    if study.archived_at is not None:
+        raise DomainError(
+            "archived",
+            gettext("the study is archived and cannot change; its owner can unarchive it"),
+        )
+
+
+def archive_study(session: Session, study: Study, *, actor: User | None = None) -> None:
+    """Make ``study`` read-only and list it under "Archived". Studies are never deleted.
+
+    Raises
+    ------
+    DomainError
+        ``archived`` if it already is, ``round_open`` while a round takes answers.
+    """
+    ensure_not_archived(study)
+    open_now = [r.number for r in study.rounds if r.opened_at and r.closed_at is None]
+    if open_now:
+        raise DomainError(
+            "round_open",
+            gettext("round %(number)s is still open; close it first", number=open_now[0]),
+        )
+    study.archived_at = utcnow()
+    session.flush()
+    audit.record(
+        session,
+        "study.archive",
+        actor=actor,
+        study_id=study.id,
+        target=study.slug,
+        details={"before": None, "after": study.archived_at.isoformat()},
+    )
+
+
+def unarchive_study(session: Session, study: Study, *, actor: User | None = None) -> None:
+    """Make an archived ``study`` changeable again.
+
+    Raises
+    ------
+    DomainError
+        ``not_archived`` if it is not archived.
+    """
+    if study.archived_at is None:
+        raise DomainError("not_archived", gettext("the study is not archived"))
+    before = study.archived_at.isoformat()
+    study.archived_at = None
+    session.flush()
+    audit.record(
+        session,
+        "study.unarchive",
+        actor=actor,
+        study_id=study.id,
+        target=study.slug,
+        details={"before": before, "after": None},
+    )
+
+
+CLONED_SETTINGS = (
+    "feedback_min_answers",
+    "hide_feedback_until_answered",
+    "prefill_previous_answers",
+)
+"""Study settings a clone copies besides its description, anonymity model and time zone."""
+
+NOT_CLONED = {"id", "study_id", "first_round", "withdrawn_at", "withdrawn_reason", "created_at"}
+"""Question columns a clone does not copy: the clone's questions start afresh in round 1."""
+
+
+def clone_study(session: Session, study: Study, *, slug: str, title: str, actor: User) -> Study:
+    """Copy ``study``'s settings and questions into a new study owned by ``actor``.
+
+    The clone has no experts, rounds, answers or resolutions, and leaves out
+    withdrawn questions; its questions keep their ids and order. An archived
+    study may be cloned: cloning changes nothing in it.
+
+    Raises
+    ------
+    DomainError
+        Whatever :func:`create_study` refuses for the new slug, title or owner.
+    """
+    clone = create_study(
+        session,
+        slug=slug,
+        title=title,
+        owner=actor,
+        description=study.description,
+        anonymity=study.anonymity,
+        time_zone=study.time_zone,
+    )
+    for name in CLONED_SETTINGS:
+        setattr(clone, name, getattr(study, name))
+    columns = [c.key for c in Question.__table__.columns if c.key not in NOT_CLONED]
+    kept = [q for q in study.questions if q.withdrawn_at is None]
+    for position, question in enumerate(kept, start=1):
+        values = {name: copy(getattr(question, name)) for name in columns}
+        session.add(Question(study=clone, **(values | {"position": position})))
+    session.flush()
+    audit.record(
+        session,
+        "study.clone",
+        actor=actor,
+        study_id=clone.id,
+        target=slug,
+        details={"from": study.slug, "questions": len(kept)},
+    )
+    return clone
+
+
+def next_round_number(study: Study) -> int:
+    """Return the number of the first round of ``study`` that has not opened yet."""
+    return max((r.number for r in study.rounds if r.opened_at is not None), default=0) + 1
 
 
 def study_has_opened(study: Study) -> bool:
@@ -84,8 +282,9 @@ def set_anonymity(
     Raises
     ------
     DomainError
-        ``anonymity_fixed`` once round 1 has opened.
+        ``anonymity_fixed`` once round 1 has opened, ``archived`` for an archived study.
     """
+    ensure_not_archived(study)
     if study_has_opened(study):
         raise DomainError(
             "anonymity_fixed",
@@ -138,19 +337,45 @@ def import_question_sets(
     sources: dict[str, SourceDocument],
     *,
     actor: User | None = None,
+    only: Collection[str] | None = None,
 ) -> list[Question]:
-    """Add every question of ``sets`` to ``study``, or none of them.
+    """Add every question of ``sets`` (or those whose ids are in ``only``) to ``study``, or none.
 
-    Raises :class:`DomainError` if any question id is already used in the
-    study; the caller's transaction then rolls back whatever was added.
+    Questions added once rounds have opened are first asked in the next round.
+    The caller's transaction rolls back whatever was added if this refuses.
+
+    Raises
+    ------
+    DomainError
+        ``archived`` for an archived study; ``no_questions`` if ``only`` is
+        given but empty; ``unknown_question`` if it names a question the sets
+        do not have; ``duplicate_question`` if a question id is already used
+        in the study.
     """
+    ensure_not_archived(study)
+    offered = {q.key for s in sets for q in s.questions}
+    if only is not None:
+        if not only:
+            raise DomainError("no_questions", gettext("choose at least one question"))
+        unknown = sorted(set(only) - offered)
+        if unknown:
+            raise DomainError(
+                "unknown_question",
+                gettext("the question set has no question %(keys)s", keys=", ".join(unknown)),
+            )
+    chosen = offered if only is None else set(only)
     existing = set(session.scalars(sa.select(Question.key).where(Question.study_id == study.id)))
-    clashes = sorted(existing & {q.key for s in sets for q in s.questions})
+    clashes = sorted(existing & chosen)
     if clashes:
         raise DomainError(
             "duplicate_question",
-            f"study {study.slug!r} already has questions {', '.join(clashes)}",
+            gettext(
+                "study '%(slug)s' already has questions %(keys)s",
+                slug=study.slug,
+                keys=", ".join(clashes),
+            ),
         )
+    first_round = next_round_number(study)
     position = (
         session.scalar(
             sa.select(sa.func.max(Question.position)).where(Question.study_id == study.id)
@@ -161,6 +386,8 @@ def import_question_sets(
     added: list[Question] = []
     for question_set in sets:
         for spec in question_set.questions:
+            if spec.key not in chosen:
+                continue
             if spec.source not in stored_sources:
                 stored_sources[spec.source] = _upsert_source(session, sources[spec.source])
             position += 1
@@ -188,6 +415,7 @@ def import_question_sets(
                 lower_bound=spec.lower_bound,
                 upper_bound=spec.upper_bound,
                 scale=spec.scale,
+                first_round=first_round,
             )
             session.add(question)
             added.append(question)
@@ -198,7 +426,11 @@ def import_question_sets(
         actor=actor,
         study_id=study.id,
         target=study.slug,
-        details={"sets": [s.id for s in sets], "questions": len(added)},
+        details={
+            "sets": [s.id for s in sets],
+            "questions": len(added),
+            "left_out": sorted(offered - chosen),
+        },
     )
     return added
 
