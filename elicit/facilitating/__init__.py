@@ -7,7 +7,8 @@ the new-study page in :mod:`.new_study`, cloning and archiving in
 controls (opening, closing times, closing) in :mod:`.rounds`, the study's
 round settings in :mod:`.round_settings`, the anonymity model in
 :mod:`.anonymity`, the rationales page in :mod:`.rationales`, resolving
-questions in :mod:`.resolution` and the stopping rules in :mod:`.stopping`.
+questions in :mod:`.resolution`, the stopping rules in :mod:`.stopping`, the
+sharing page in :mod:`.sharing` and the admins' staff page in :mod:`.staff`.
 """
 
 from elicit.facilitating import (
@@ -18,6 +19,8 @@ from elicit.facilitating import (
     resolution,
     round_settings,
     rounds,
+    sharing,
+    staff,
     stopping,
     study_admin,
     views,
@@ -33,6 +36,8 @@ __all__ = [
     "resolution",
     "round_settings",
     "rounds",
+    "sharing",
+    "staff",
     "stopping",
     "study_admin",
     "views",
