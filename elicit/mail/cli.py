@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import click
@@ -27,7 +28,14 @@ def mail() -> None:
     default=None,
     help="Keep running, sending the queue every this many seconds (what `make run` uses).",
 )
-def send(every: float | None) -> None:
+@click.option(
+    "--while-running",
+    "parent",
+    type=int,
+    default=None,
+    help="With --every: stop once the process with this id has ended (`make run` passes its own).",
+)
+def send(every: float | None, parent: int | None) -> None:
     """Run the sender over the queue once, or in a loop with ``--every``."""
     settings = SmtpSettings.from_config(current_app.config)
     if settings is None:
@@ -48,3 +56,16 @@ def send(every: float | None) -> None:
             return
         db.session.remove()
         time.sleep(every)
+        if parent is not None and not _running(parent):
+            return
+
+
+def _running(pid: int) -> bool:
+    """Whether the process ``pid`` still exists."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -8,8 +8,6 @@ Delivery happens later, outside the request (:mod:`elicit.mail.sender`).
 
 from __future__ import annotations
 
-import re
-
 import sqlalchemy as sa
 from flask_babel import gettext
 from sqlalchemy.orm import Session
@@ -18,10 +16,10 @@ from elicit import audit
 from elicit.accounts.models import User
 from elicit.errors import DomainError
 from elicit.judgments.progress import pending_experts
+from elicit.mail import jobs
 from elicit.mail.models import MessageKind, OutboxMessage
 from elicit.panels.models import Expert
 from elicit.panels.services import (
-    INVITATION_PATH,
     has_working_link,
     invitation_url,
     issue_invitation,
@@ -29,14 +27,6 @@ from elicit.panels.services import (
 )
 from elicit.rounds.services import open_round_of
 from elicit.studies.models import Study
-
-_LINK = re.compile(r"\S*" + re.escape(INVITATION_PATH) + r"\S+")
-
-
-def erase_links(body: str) -> str:
-    """Return ``body`` with every invitation link replaced by a note that it was erased."""
-    # TRANSLATORS: stands where an invitation link was in a stored e-mail, after it was sent.
-    return _LINK.sub(gettext("[link erased after sending]"), body)
 
 
 def _write(
@@ -61,6 +51,7 @@ def _write(
     )
     session.add(message)
     session.flush()
+    jobs.hand_over_after_commit(session, message.id)
     audit.record(
         session,
         f"mail.{kind.value}",

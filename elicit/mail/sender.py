@@ -14,6 +14,7 @@ in the queue until it has had :data:`MAX_ATTEMPTS`.
 
 from __future__ import annotations
 
+import re
 import smtplib
 import ssl
 from collections.abc import Collection, Mapping
@@ -22,16 +23,25 @@ from email.message import EmailMessage
 from typing import Any, Protocol
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from sqlalchemy.orm import Session
 
 from elicit.db import utcnow
 from elicit.mail.models import MessageState, OutboxMessage
-from elicit.mail.outbox import erase_links
+from elicit.panels.services import INVITATION_PATH
 
 MAX_ATTEMPTS = 3
 """How many times a message is tried before it is marked failed for good."""
 
 SMTP_TIMEOUT_SECONDS = 30
+
+_LINK = re.compile(r"\S*" + re.escape(INVITATION_PATH) + r"\S+")
+
+
+def erase_links(body: str) -> str:
+    """Return ``body`` with every invitation link replaced by a note that it was erased."""
+    # TRANSLATORS: stands where an invitation link was in a stored e-mail, after it was sent.
+    return _LINK.sub(gettext("[link erased after sending]"), body)
 
 
 class Mailer(Protocol):
@@ -187,6 +197,14 @@ def deliver(session: Session, message: OutboxMessage, mailer: Mailer) -> Message
         message.body_erased_at = utcnow()
     session.commit()
     return message.state
+
+
+def deliver_one(session: Session, message_id: int, mailer: Mailer) -> MessageState | None:
+    """Claim and deliver message ``message_id``; ``None`` if another sender claimed it first."""
+    if not claim(session, message_id):
+        return None
+    message = session.get(OutboxMessage, message_id)
+    return deliver(session, message, mailer) if message is not None else None
 
 
 def send_queued(session: Session, mailer: Mailer, limit: int | None = None) -> Report:
