@@ -42,9 +42,12 @@ install: $(VENV)/.installed  ## the application and its runtime dependencies
 
 dev: $(VENV)/.dev-installed  ## plus pytest, hypothesis, ruff, mypy, import-linter and pre-commit
 
+# Without ELICIT_REDIS_URL, a sender beside the server delivers the outbox every 5 seconds
+# (when SMTP is configured) and stops once make, and with it the server, has ended.
 run: install  ## migrate, load the question sets and demo study, print the login, serve
 	$(BIN)/elicit db upgrade
 	ELICIT_BASE_URL='$(ELICIT_BASE_URL)' $(BIN)/elicit demo
+	[ -n "$$ELICIT_REDIS_URL" ] || $(BIN)/elicit mail send --every 5 --while-running $$PPID &
 	ELICIT_BASE_URL='$(ELICIT_BASE_URL)' $(BIN)/elicit run --host $(HOST) --port $(PORT)
 
 browser: $(CHROMIUM) tests/browser/node_modules/axe-core/axe.min.js  ## chromium and axe-core

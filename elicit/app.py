@@ -57,6 +57,7 @@ def _register_models() -> None:
     from elicit import audit  # noqa: F401
     from elicit.accounts import models as _accounts  # noqa: F401
     from elicit.judgments import models as _judgments  # noqa: F401
+    from elicit.mail import models as _mail  # noqa: F401
     from elicit.panels import models as _panels  # noqa: F401
     from elicit.rounds import models as _rounds  # noqa: F401
     from elicit.stopping import models as _stopping  # noqa: F401

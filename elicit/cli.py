@@ -53,6 +53,10 @@ COMMANDS: dict[str, Entry] = {
         "12-expert panel with round 1 closed and round 2 open) and print the login and an "
         "invitation link.",
     ),
+    "mail": Entry(
+        "elicit.mail.cli:mail",
+        "Deliver queued invitations and reminders over SMTP (`elicit mail send`, for cron).",
+    ),
     "pool": Entry(
         "elicit.analysis.cli:pool",
         "Pool binary and three-point judgments, every method or those named.",

@@ -74,6 +74,16 @@ def load(instance_path: Path) -> dict:
     ``ELICIT_RATELIMIT_STORAGE_URL``
         Where rate-limit counters live, e.g. ``redis://127.0.0.1:6379/0``
         (default: in memory, per process).
+    ``ELICIT_SMTP_HOST``, ``_PORT``, ``_USER``, ``_PASSWORD``, ``_STARTTLS``, ``_FROM``
+        The SMTP server invitations and reminders are sent through. Without a
+        host nothing is sent: messages wait in each study's outbox page. The
+        port defaults to 587; ``STARTTLS`` (default ``true``) upgrades the
+        connection before logging in; ``FROM`` (required with a host) is the
+        sender's address, e.g. ``Elicit <elicit@example.org>``.
+    ``ELICIT_REDIS_URL``
+        With it, each queued e-mail is handed to an RQ worker on this Redis
+        (``rq worker elicit-mail``); without it, ``make run`` runs a sender
+        loop beside the server, and ``elicit mail send`` works from cron.
     """
     database_url = _env("DATABASE_URL") or f"sqlite:///{instance_path / 'elicit.sqlite3'}"
     base_url = (_env("BASE_URL") or "http://127.0.0.1:5000").rstrip("/")
@@ -85,6 +95,7 @@ def load(instance_path: Path) -> dict:
         raise ValueError(f"{PREFIX}SESSION_LIFETIME_HOURS must be a number: {error}") from None
     secure = base_url.startswith("https://")
     return {
+        **_smtp(),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SECRET_KEY": _secret_key(instance_path),
         "BASE_URL": base_url,
@@ -102,4 +113,40 @@ def load(instance_path: Path) -> dict:
         "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,
         "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URL") or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
+        # A panel file of up to 1 MB is carried from its preview to the confirmation
+        # in a form field, which Werkzeug would otherwise refuse above 500 kB.
+        "MAX_FORM_MEMORY_SIZE": 2 * 1024 * 1024,
+        "REDIS_URL": _env("REDIS_URL"),
+    }
+
+
+def _flag(name: str, default: bool) -> bool:
+    """Read ``ELICIT_<name>`` as yes or no (``true``/``false``, ``1``/``0``, ``yes``/``no``)."""
+    value = (_env(name) or "").lower()
+    if not value:
+        return default
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(f"{PREFIX}{name} must be true or false, got {value!r}")
+
+
+def _smtp() -> dict:
+    """Read the ``ELICIT_SMTP_*`` settings (see :func:`load`)."""
+    host = _env("SMTP_HOST")
+    sender = _env("SMTP_FROM")
+    if host and not sender:
+        raise ValueError(f"{PREFIX}SMTP_FROM is required when {PREFIX}SMTP_HOST is set")
+    try:
+        port = int(_env("SMTP_PORT") or 587)
+    except ValueError as error:
+        raise ValueError(f"{PREFIX}SMTP_PORT must be a whole number: {error}") from None
+    return {
+        "SMTP_HOST": host,
+        "SMTP_PORT": port,
+        "SMTP_USER": _env("SMTP_USER"),
+        "SMTP_PASSWORD": _env("SMTP_PASSWORD"),
+        "SMTP_STARTTLS": _flag("SMTP_STARTTLS", True),
+        "SMTP_FROM": sender,
     }

@@ -131,21 +131,23 @@ def test_a_link_starts_a_session_and_drops_the_token_from_the_address(client, pa
     assert session.scalar(used) is not None
 
 
-def test_unknown_revoked_and_expired_links_get_the_same_page(client, panel, session):
+def test_unknown_and_expired_links_get_the_same_page_and_a_withdrawn_one_says_so(
+    client, panel, session
+):
     experts, tokens = panel["experts"], panel["tokens"]
     revoke_invitation(session, experts[1].invitations[0])
     experts[2].invitations[0].expires_at = utcnow() - timedelta(minutes=1)
     session.commit()
-    pages = [
-        client.get(f"/invite/{token}")
-        for token in ("x" * 43, tokens[1], tokens[2], "short", "y" * 500)
-    ]
+    pages = [client.get(f"/invite/{token}") for token in ("x" * 43, tokens[2], "short", "y" * 500)]
     assert {page.status_code for page in pages} == {404}
     # the same page, but for the header's language form (its CSRF token carries a time)
     texts = {re.sub(r'name="csrf_token" value="[^"]*"', "", page.text) for page in pages}
     assert len(texts) == 1
     assert "This link does not open a study" in pages[0].text
-    assert not any(token in page.text for token in tokens for page in pages)
+    withdrawn = client.get(f"/invite/{tokens[1]}")
+    assert withdrawn.status_code == 410
+    assert "This link has been withdrawn" in withdrawn.text
+    assert not any(token in page.text for token in tokens for page in [*pages, withdrawn])
     assert client.get("/expert/round").status_code == 401
 
 

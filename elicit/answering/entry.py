@@ -24,7 +24,12 @@ from elicit.answering.fields import typed_values
 from elicit.answering.forms import ConsentForm
 from elicit.extensions import db, limiter
 from elicit.panels.models import Expert, Invitation
-from elicit.panels.services import invitation_usable, record_consent, redeem_invitation
+from elicit.panels.services import (
+    invitation_usable,
+    link_withdrawn,
+    record_consent,
+    redeem_invitation,
+)
 from elicit.rounds.services import open_round_of, takes_answers
 from elicit.web import NulCharacter, retry_minutes
 
@@ -137,7 +142,9 @@ def _after_redemption_limit(response: Response) -> bool:
 def redeem(token: str):
     """Enter the study from an invitation link, then drop the token from the address bar.
 
-    Unknown, revoked and expired links all get the same page and status.
+    Unknown and expired links get the same page and status. A withdrawn
+    (revoked) link says so: only someone holding the link can learn that, and
+    they were given it.
     Opening the link again as the same expert keeps the session (and the
     pages already open in other tabs keep working); another expert's or a
     staff member's session on this browser is ended first, keeping only the
@@ -145,6 +152,8 @@ def redeem(token: str):
     """
     invitation = redeem_invitation(db.session(), token) if len(token) <= 100 else None
     if invitation is None:
+        if len(token) <= 100 and link_withdrawn(db.session(), token):
+            return render_template("answering/withdrawn_link.html"), 410
         return render_template("answering/invalid_link.html"), 404
     held = session.get(SESSION_KEY)
     if not (isinstance(held, dict) and held.get("id") == invitation.expert_id):

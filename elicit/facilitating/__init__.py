@@ -8,12 +8,18 @@ controls (opening, closing times, closing) in :mod:`.rounds`, the study's
 round settings in :mod:`.round_settings`, the anonymity model in
 :mod:`.anonymity`, the rationales page in :mod:`.rationales`, resolving
 questions in :mod:`.resolution`, the stopping rules in :mod:`.stopping`, the
-sharing page in :mod:`.sharing` and the admins' staff page in :mod:`.staff`.
+sharing page in :mod:`.sharing`, the admins' staff page in :mod:`.staff`, the
+panel page in :mod:`.panel` (its file upload in :mod:`.panel_upload`, its links
+and e-mail in :mod:`.invitations`) and the outbox page in :mod:`.outbox`.
 """
 
 from elicit.facilitating import (
     anonymity,
+    invitations,
     new_study,
+    outbox,
+    panel,
+    panel_upload,
     questions,
     rationales,
     resolution,
@@ -30,7 +36,11 @@ from elicit.facilitating.blueprint import bp
 __all__ = [
     "anonymity",
     "bp",
+    "invitations",
     "new_study",
+    "outbox",
+    "panel",
+    "panel_upload",
     "questions",
     "rationales",
     "resolution",

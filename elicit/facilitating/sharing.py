@@ -38,6 +38,7 @@ def _render(found: Study, access: StudyAccess, form: ShareForm, status: int = 20
         "facilitating/sharing.html",
         study=found,
         members=members(db.session(), found),
+        can_run=access >= StudyAccess.RUN,
         can_share=access >= StudyAccess.OWN,
         form=form,
         study_role_name=study_role_name,

@@ -7,6 +7,7 @@ import secrets
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from sqlalchemy.orm import Session
 
 from elicit import audit
@@ -44,9 +45,10 @@ def add_expert(
     name: str,
     email: str,
     affiliation: str = "",
+    panel_group: str = "",
     actor: User | None = None,
 ) -> Expert:
-    """Add an expert to ``study``'s panel, contact details apart."""
+    """Add an expert to ``study``'s panel, contact details apart, in ``panel_group`` if given."""
     pseudonym = pseudonym.strip()
     if not pseudonym or len(pseudonym) > 40:
         raise DomainError("invalid_pseudonym", "a pseudonym of 1 to 40 characters is required")
@@ -54,12 +56,14 @@ def add_expert(
         raise DomainError(
             "invalid_contact", "name and affiliation take at most 200 characters, e-mail 254"
         )
+    if len(panel_group.strip()) > 120:
+        raise DomainError("invalid_group", gettext("a group takes at most 120 characters"))
     taken = session.scalar(
         sa.select(Expert.id).where(Expert.study_id == study.id, Expert.pseudonym == pseudonym)
     )
     if taken is not None:
         raise DomainError("duplicate_pseudonym", f"pseudonym {pseudonym!r} is taken in this study")
-    expert = Expert(study=study, pseudonym=pseudonym)
+    expert = Expert(study=study, pseudonym=pseudonym, panel_group=panel_group.strip())
     expert.contact = ExpertContact(name=name.strip(), email=email.strip(), affiliation=affiliation)
     session.add(expert)
     session.flush()
@@ -130,3 +134,66 @@ def record_consent(session: Session, expert: Expert) -> None:
         expert.consented_at = utcnow()
         session.flush()
         audit.record(session, "expert.consent", study_id=expert.study_id, target=expert.pseudonym)
+
+
+def active_invitations(session: Session, expert: Expert) -> list[Invitation]:
+    """Return ``expert``'s invitations that still let them in, oldest first."""
+    invitations = session.scalars(
+        sa.select(Invitation)
+        .where(Invitation.expert_id == expert.id, Invitation.revoked_at.is_(None))
+        .order_by(Invitation.id)
+    ).all()
+    return [invitation for invitation in invitations if invitation_usable(invitation)]
+
+
+def revoke_links(session: Session, expert: Expert, *, actor: User | None = None) -> int:
+    """Withdraw every link of ``expert`` that still works; return how many were withdrawn.
+
+    Raises
+    ------
+    DomainError
+        ``no_link`` if the expert has no working link to withdraw.
+    """
+    invitations = active_invitations(session, expert)
+    if not invitations:
+        raise DomainError("no_link", gettext("this expert has no working link to withdraw"))
+    for invitation in invitations:
+        revoke_invitation(session, invitation, actor=actor)
+    return len(invitations)
+
+
+def reissue_invitation(session: Session, expert: Expert, *, actor: User | None = None) -> str:
+    """Withdraw ``expert``'s working links and issue a new one; return the new token.
+
+    The expert's open sessions end with the old links (see :func:`revoke_invitation`).
+    """
+    for invitation in active_invitations(session, expert):
+        revoke_invitation(session, invitation, actor=actor)
+    return issue_invitation(session, expert, actor=actor)
+
+
+def link_withdrawn(session: Session, token: str) -> bool:
+    """Whether ``token`` is a link that was issued and then withdrawn (revoked).
+
+    Called only after :func:`redeem_invitation` refused ``token``. Saying so
+    tells nothing to someone who does not already hold the link: only its
+    hash matches, and a guessed token matches nothing.
+    """
+    revoked = session.scalar(
+        sa.select(Invitation.revoked_at).where(Invitation.token_hash == hash_token(token))
+    )
+    return revoked is not None
+
+
+def has_working_link(now: datetime | None = None) -> sa.ColumnElement[bool]:
+    """Return the condition "this expert has a working link", for queries on :class:`Expert`."""
+    now = now or utcnow()
+    return (
+        sa.select(Invitation.id)
+        .where(
+            Invitation.expert_id == Expert.id,
+            Invitation.revoked_at.is_(None),
+            sa.or_(Invitation.expires_at.is_(None), Invitation.expires_at > now),
+        )
+        .exists()
+    )
