@@ -6,13 +6,7 @@ import click
 from flask.cli import AppGroup
 
 from elicit.accounts.models import Role
-from elicit.accounts.services import (
-    create_user,
-    find_user,
-    normalise_email,
-    set_active,
-    staff,
-)
+from elicit.accounts.services import create_user
 from elicit.console import fail
 from elicit.errors import DomainError
 from elicit.unit_of_work import transaction
@@ -44,50 +38,3 @@ def create(email: str, name: str, role: str, password: str) -> None:
     except DomainError as error:
         fail(error.message)
     click.echo(f"Created {user.role.value} {user.email}.")
-
-
-@users.command("list", help="List every staff account: e-mail, name, role and whether active.")
-def list_users() -> None:
-    """Print the staff accounts as a table, active ones first."""
-    with transaction() as session:
-        rows = [
-            (user.email, user.name, user.role.value, "yes" if user.active else "no")
-            for user in staff(session)
-        ]
-    header = ("E-MAIL", "NAME", "ROLE", "ACTIVE")
-    widths = [max(len(row[column]) for row in [header, *rows]) for column in range(len(header))]
-    for row in [header, *rows]:
-        click.echo(
-            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-        )
-
-
-def _change_active(email: str, active: bool) -> None:
-    """Set whether the account ``email`` is active, or exit with status 2 explaining why not."""
-    try:
-        with transaction() as session:
-            user = find_user(session, email)
-            if user is None:
-                fail(f"no staff account has the address {normalise_email(email)}")
-            was_active = user.active
-            set_active(session, user, active)
-    except DomainError as error:
-        fail(error.message)
-    if was_active == active:
-        click.echo(f"{user.email} was already {'active' if active else 'deactivated'}.")
-    else:
-        click.echo(f"{'Activated' if active else 'Deactivated'} {user.role.value} {user.email}.")
-
-
-@users.command("deactivate", help="Deactivate a staff account: it can no longer log in.")
-@click.argument("email")
-def deactivate(email: str) -> None:
-    """Deactivate the account ``email``; its sessions end on their next request."""
-    _change_active(email, False)
-
-
-@users.command("activate", help="Make a deactivated staff account active again.")
-@click.argument("email")
-def activate(email: str) -> None:
-    """Reactivate the account ``email``: it logs in with its old password."""
-    _change_active(email, True)

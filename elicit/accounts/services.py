@@ -1,21 +1,15 @@
-"""Staff accounts: creating them, checking their passwords, deactivating them, changing roles.
-
-Refusals are :class:`DomainError` with a message marked for translation: the
-staff page shows them beside the field, ``elicit users`` prints them (in
-English, outside a request).
-"""
+"""Creating staff users and checking their passwords."""
 
 from __future__ import annotations
 
 import re
 
 import sqlalchemy as sa
-from flask_babel import gettext
 from sqlalchemy.orm import Session
 
 from elicit import audit
 from elicit.accounts.models import Role, User
-from elicit.accounts.passwords import MIN_LENGTH, hash_password, needs_rehash, verify_password
+from elicit.accounts.passwords import hash_password, needs_rehash, verify_password
 from elicit.errors import DomainError
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -43,30 +37,20 @@ def create_user(
     """Add a staff user; raise :class:`DomainError` for bad or duplicate details."""
     email = normalise_email(email)
     if not _EMAIL.match(email) or len(email) > 254:
-        raise DomainError(
-            "invalid_email", gettext("%(email)s is not an e-mail address", email=repr(email))
-        )
+        raise DomainError("invalid_email", f"{email!r} is not an e-mail address")
     try:
         role = Role(role)
     except ValueError:
         choices = ", ".join(r.value for r in Role)
-        raise DomainError(
-            "invalid_role",
-            gettext("role must be one of %(choices)s, not %(role)s", choices=choices, role=role),
-        ) from None
+        raise DomainError("invalid_role", f"role must be one of {choices}, not {role!r}") from None
     if not name.strip() or len(name.strip()) > 120:
-        raise DomainError("invalid_name", gettext("a name of 1 to 120 characters is required"))
+        raise DomainError("invalid_name", "a name of 1 to 120 characters is required")
     if find_user(session, email) is not None:
-        raise DomainError(
-            "duplicate_user", gettext("a user with e-mail %(email)s already exists", email=email)
-        )
+        raise DomainError("duplicate_user", f"a user with e-mail {email} already exists")
     try:
         password_hash = hash_password(password)
-    except ValueError:
-        raise DomainError(
-            "weak_password",
-            gettext("a password needs at least %(count)s characters", count=MIN_LENGTH),
-        ) from None
+    except ValueError as error:
+        raise DomainError("weak_password", str(error)) from None
     user = User(email=email, name=name.strip(), role=role, password_hash=password_hash)
     session.add(user)
     session.flush()
@@ -88,94 +72,3 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
         user.password_hash = hash_password(password)
         session.flush()
     return user
-
-
-def _refuse_losing_the_last_admin(session: Session, user: User) -> None:
-    """Refuse to take the last active admin away: nobody could manage accounts any more."""
-    if user.role is not Role.ADMIN or not user.active:
-        return
-    others = session.scalar(
-        sa.select(sa.func.count())
-        .select_from(User)
-        .where(User.role == Role.ADMIN, User.active, User.id != user.id)
-    )
-    if not others:
-        raise DomainError(
-            "last_admin",
-            gettext(
-                "%(email)s is the only active admin; make another admin first", email=user.email
-            ),
-        )
-
-
-def set_active(session: Session, user: User, active: bool, *, actor: User | None = None) -> None:
-    """Deactivate ``user`` (``active=False``) or reactivate them; a no-op records nothing.
-
-    A deactivated user cannot log in, and a session they already have ends on
-    their next request (the login manager loads only active users).
-
-    Raises
-    ------
-    DomainError
-        ``own_account`` for an admin deactivating themselves, ``last_admin``
-        to deactivate the only active admin.
-    """
-    if user.active == active:
-        return
-    if not active:
-        if actor is not None and actor.id == user.id:
-            raise DomainError("own_account", gettext("you cannot deactivate your own account"))
-        _refuse_losing_the_last_admin(session, user)
-    user.active = active
-    session.flush()
-    audit.record(
-        session,
-        "user.activate" if active else "user.deactivate",
-        actor=actor,
-        study_id=None,
-        target=user.email,
-        details={"before": {"active": not active}, "after": {"active": active}},
-    )
-
-
-def set_role(session: Session, user: User, role: Role | str, *, actor: User | None = None) -> None:
-    """Give ``user`` another staff role; the same role again records nothing.
-
-    Raises
-    ------
-    DomainError
-        ``invalid_role`` for a role that does not exist, ``own_account`` for an
-        admin changing their own role, ``last_admin`` to take the role from the
-        only active admin.
-    """
-    try:
-        role = Role(role)
-    except ValueError:
-        choices = ", ".join(r.value for r in Role)
-        raise DomainError(
-            "invalid_role",
-            gettext("role must be one of %(choices)s, not %(role)s", choices=choices, role=role),
-        ) from None
-    if user.role is role:
-        return
-    if actor is not None and actor.id == user.id:
-        raise DomainError("own_account", gettext("you cannot change your own role"))
-    _refuse_losing_the_last_admin(session, user)
-    before = user.role
-    user.role = role
-    session.flush()
-    audit.record(
-        session,
-        "user.role",
-        actor=actor,
-        study_id=None,
-        target=user.email,
-        details={"before": {"role": before.value}, "after": {"role": role.value}},
-    )
-
-
-def staff(session: Session) -> list[User]:
-    """Return every staff account, active ones first, then by name and e-mail."""
-    return list(
-        session.scalars(sa.select(User).order_by(User.active.desc(), User.name, User.email))
-    )

@@ -44,14 +44,9 @@ def _role_words() -> dict[str, object]:
 
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
-    """Return the logged-in user from the id Flask-Login keeps in the session.
-
-    A deactivated account loads as nobody, so a session it already had ends on
-    its next request: the page asks for a login, which the account no longer passes.
-    """
+    """Return the logged-in user from the id Flask-Login keeps in the session."""
     number = parse_id(user_id)
-    user = db.session.get(User, number) if number is not None else None
-    return user if user is not None and user.active else None
+    return db.session.get(User, number) if number is not None else None
 
 
 def _safe_next(target: str | None) -> str | None:

@@ -7,20 +7,19 @@ the new-study page in :mod:`.new_study`, cloning and archiving in
 controls (opening, closing times, closing) in :mod:`.rounds`, the study's
 round settings in :mod:`.round_settings`, the anonymity model in
 :mod:`.anonymity`, the rationales page in :mod:`.rationales`, resolving
-questions in :mod:`.resolution`, the stopping rules in :mod:`.stopping`, the
-sharing page in :mod:`.sharing` and the admins' staff page in :mod:`.staff`.
+questions in :mod:`.resolution`, the stopping rules in :mod:`.stopping`, and
+the audit trail pages in :mod:`.audit` (their words in :mod:`.audit_words`).
 """
 
 from elicit.facilitating import (
     anonymity,
+    audit,
     new_study,
     questions,
     rationales,
     resolution,
     round_settings,
     rounds,
-    sharing,
-    staff,
     stopping,
     study_admin,
     views,
@@ -29,6 +28,7 @@ from elicit.facilitating.blueprint import bp
 
 __all__ = [
     "anonymity",
+    "audit",
     "bp",
     "new_study",
     "questions",
@@ -36,8 +36,6 @@ __all__ = [
     "resolution",
     "round_settings",
     "rounds",
-    "sharing",
-    "staff",
     "stopping",
     "study_admin",
     "views",
