@@ -1,4 +1,4 @@
-"""Every text of the staff pages (studies, study, rationales, sharing, staff, login) is marked.
+"""Every text of the staff pages (studies, study, rationales, audit trails, login) is marked.
 
 The pages are rendered in Polish with a made-up catalogue that translates every
 message marked in the code and the templates (extracted as ``make
@@ -13,6 +13,7 @@ The header and footer come from ``base.html``, which these tests leave out.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +22,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from babel.messages.catalog import Catalog
 from babel.messages.extract import DEFAULT_KEYWORDS, check_and_call_extract_file
 from babel.messages.frontend import parse_mapping_cfg
@@ -29,13 +31,14 @@ from flask import Flask
 
 from elicit import PROJECT_ROOT, formatting
 from elicit.accounts.models import Role, StudyRole
+from elicit.audit import AuditEvent
 from elicit.feedback.services import set_rationale_hidden, update_settings
 from elicit.judgments.rules import Answer
 from elicit.judgments.submission import record_judgment
 from elicit.panels.services import add_expert
 from elicit.rounds.services import close_round, create_round, open_round
 from elicit.studies.models import QuestionKind, Scale
-from elicit.studies.sharing import members, share_study
+from elicit.studies.sharing import share_study
 from tests import factories
 from tests.conftest import csrf_token, login
 
@@ -410,85 +413,6 @@ def test_what_the_facilitators_actions_say_is_marked(marking, scene):
         assert unmarked(page, *USER_DATA) == [], response.request.path
 
 
-STAFF_DATA = ("Fran Facilitator", "fac@example.org", "Ann Analyst", "ana@example.org")
-"""The scene's staff as the sharing and staff pages show them."""
-
-
-def test_the_sharing_pages_are_marked(marking, session, scene):
-    client = marking
-    factories.user(session, email="cole@example.org", name="Cole Colleague")
-    session.commit()
-    people = (*STAFF_DATA, "Cole Colleague", "cole@example.org")
-    url = "/facilitate/studies/ceasefire/sharing"
-    login(client, "fac@example.org", factories.PASSWORD)
-    page = page_of(client.get(url))
-    assert marked("Share the study") in page and marked("owner") in page
-    assert unmarked(page, *USER_DATA, *people) == []
-    for data in (
-        {"email": "nobody@example.org", "role": "analyst"},
-        {"email": "ana@example.org", "role": "co_facilitator"},
-        {"email": "fac@example.org", "role": "analyst"},
-        {"email": "", "role": "owner"},
-    ):
-        refused = client.post(url, data={**data, "csrf_token": csrf_token(page)})
-        text = page_of(refused, 400)
-        assert marked("The study was not shared") in text
-        assert unmarked(text, *USER_DATA, *people, "nobody@example.org") == [], data
-    shared = post(client, url, email="cole@example.org", role="co_facilitator")
-    again = post(client, url, email="cole@example.org", role="analyst")
-    member = next(m for m in members(session, scene["study"]) if m.user.name == "Cole Colleague")
-    removed = post(client, f"{url}/{member.id}/remove")
-    for response in (shared, again, removed):
-        text = page_of(response)
-        assert 'role="status"' in text
-        assert unmarked(text, *USER_DATA, *people) == [], response.request.path
-    client.post("/logout", data={"csrf_token": csrf_token(text)})
-    login(client, "ana@example.org", factories.PASSWORD)
-    page = page_of(client.get(url))
-    assert unmarked(page, *USER_DATA, *people) == []
-
-
-def test_the_staff_page_is_marked(marking, session, scene):
-    client = marking
-    admin = factories.user(session, email="ada@example.org", role=Role.ADMIN, name="Ada Admin")
-    session.commit()
-    created = formatting.date(admin.created_at, locale=LOCALE)
-    people = (*STAFF_DATA, "Ada Admin", "ada@example.org", "Nell New", "nell@example.org", created)
-    login(client, "ada@example.org", factories.PASSWORD)
-    page = page_of(client.get("/facilitate/staff"))
-    assert marked("Create a staff account") in page and marked("facilitator") in page
-    assert unmarked(page, *people) == []
-    token = csrf_token(page)
-    fran = scene["study"].owner_id
-    good = {
-        "name": "Nell New",
-        "email": "nell@example.org",
-        "role": "analyst",
-        "password": "x" * 12,
-    }
-    for url, data in (
-        ("/facilitate/staff", {**good, "email": "fac@example.org"}),
-        ("/facilitate/staff", {**good, "email": "nell", "password": "short"}),
-        ("/facilitate/staff", {**good, "name": "", "role": "superuser"}),
-        (f"/facilitate/staff/{admin.id}/deactivate", {}),
-        (f"/facilitate/staff/{admin.id}/role", {"role": "analyst"}),
-        (f"/facilitate/staff/{fran}/role", {"role": "superuser"}),
-    ):
-        text = page_of(client.post(url, data={**data, "csrf_token": token}), 400)
-        assert marked("There is a problem") in text or marked("The account was not created") in text
-        assert unmarked(text, *people, "'nell'", "nell") == [], (url, data)
-    done = [
-        post(client, "/facilitate/staff", **good),
-        post(client, f"/facilitate/staff/{fran}/deactivate"),
-        post(client, f"/facilitate/staff/{fran}/activate"),
-        post(client, f"/facilitate/staff/{fran}/role", role="admin"),
-    ]
-    for response in done:
-        text = page_of(response)
-        assert 'role="status"' in text
-        assert unmarked(text, *people) == [], response.request.path
-
-
 def test_the_login_page_is_marked(marking, session):
     client = marking
     asked = page_of(client.get("/facilitate/", follow_redirects=True))
@@ -527,3 +451,32 @@ def test_the_too_many_attempts_page_is_marked(rate_limited_client, markers):
         page = page_of(response, 429)
     assert marked("Too many attempts. Try again in about a minute.") in page
     assert unmarked(page) == []
+
+
+def test_the_audit_trails_are_marked(marking, session, scene):
+    client = marking
+    factories.user(session, email="adm@example.org", role=Role.ADMIN, name="Ada Admin")
+    session.commit()
+    events = session.scalars(sa.select(AuditEvent)).all()
+    recorded = {event.target for event in events} | {
+        formatting.datetime(event.at, tzinfo=dt.UTC, locale=LOCALE) for event in events
+    }
+    user_data = (*USER_DATA, *recorded, "Fran Facilitator", "Ann Analyst", "Ada Admin")
+    login(client, "ana@example.org", factories.PASSWORD)
+    page = page_of(client.get("/facilitate/studies/ceasefire/audit"))
+    assert marked("Opened a round") in page and marked("system") in page
+    assert unmarked(page, *user_data) == []
+    refused = page_of(
+        client.get(
+            "/facilitate/studies/ceasefire/audit",
+            query_string={"since": "2025-03-09", "until": "2025-03-01", "who": "7"},
+        ),
+        400,
+    )
+    assert marked("The filters were not applied") in refused
+    assert unmarked(refused, *user_data) == []
+    client.post("/logout", data={"csrf_token": csrf_token(page)})
+    login(client, "adm@example.org", factories.PASSWORD)
+    staff = page_of(client.get("/facilitate/audit"))
+    assert marked("Created a staff account") in staff
+    assert unmarked(staff, *user_data) == []
