@@ -394,21 +394,41 @@ def date(value: dt.date, *, locale: str | Locale | None = None) -> str:
     return dates.format_date(value, "medium", locale=_locale(locale))
 
 
-def datetime(
-    value: dt.datetime, *, tzinfo: dt.tzinfo | None = None, locale: str | Locale | None = None
-) -> str:
-    """Show a moment (when an answer was recorded) with its time zone's name.
+def zone(name: str) -> dt.tzinfo:
+    """Return the time zone called ``name``, an IANA name such as a study's ``Europe/Warsaw``.
 
-    Shown in ``tzinfo``, else the request's time zone (UTC unless configured);
-    a naive ``value`` is taken to be UTC, as elicit stores every time.
+    Raises
+    ------
+    LookupError
+        If no time zone has that name.
+    """
+    return dates.get_timezone(name)
+
+
+def datetime(
+    value: dt.datetime,
+    *,
+    tzinfo: dt.tzinfo | str | None = None,
+    locale: str | Locale | None = None,
+) -> str:
+    """Show a moment (when an answer was recorded) with its time zone's name or offset.
+
+    Shown in ``tzinfo`` (a time zone, or its IANA name as :func:`zone` takes),
+    else the request's time zone (UTC unless configured); a naive ``value`` is
+    taken to be UTC, as elicit stores every time.
 
     >>> datetime(dt.datetime(2025, 3, 7, 14, 5, tzinfo=dt.UTC), locale="pl")
     '7 marca 2025 14:05:00 UTC'
+    >>> moment = dt.datetime(2025, 3, 7, 14, 5, tzinfo=dt.UTC)
+    >>> datetime(moment, tzinfo="Europe/Warsaw", locale="pl")
+    '7 marca 2025 15:05:00 CET'
     """
     if tzinfo is None:
         from elicit import i18n
 
         tzinfo = i18n.active_timezone()
+    elif isinstance(tzinfo, str):
+        tzinfo = zone(tzinfo)
     return dates.format_datetime(value, "long", tzinfo=tzinfo, locale=_locale(locale))
 
 

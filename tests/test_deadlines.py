@@ -136,7 +136,7 @@ def test_the_closing_is_recorded_at_the_closing_time_once_with_no_actor(session,
     assert round1.state is RoundState.CLOSED and round1.closed_at == T0 + HOUR
     [(actor, target, details)] = audit_entries(session, "round.close")
     assert actor is None and target == "round 1"
-    assert details == {"from": "open", "to": "closed", "closed_at": (T0 + HOUR).isoformat()}
+    assert details == {"before": "open", "after": "closed", "closed_at": (T0 + HOUR).isoformat()}
 
     assert record_due_closings(session, now=T0 + 6 * HOUR) == []
     assert len(audit_entries(session, "round.close")) == 1

@@ -283,7 +283,7 @@ def test_a_hidden_rationale_is_left_out_but_the_answer_counts(session, study, ex
     ).one()
     assert event.actor_id == facilitator.id
     assert event.target == f"{experts[3].pseudonym} / {question.key}"
-    assert event.details == {"round": 1}
+    assert event.details == {"round": 1, "before": "shown", "after": "hidden"}
 
     set_rationale_hidden(session, judgments[3], False, actor=facilitator)
     shown_again = feedback_for(session, round_, experts[0], question)
@@ -485,7 +485,10 @@ def test_update_settings_stores_and_audits(session, study, good):
     event = session.scalars(
         sa.select(AuditEvent).where(AuditEvent.action == "study.feedback_settings")
     ).one()
-    assert event.details == {"min_answers": good, "hide_until_answered": True}
+    assert event.details == {
+        "before": {"min_answers": 3, "hide_until_answered": False},
+        "after": {"min_answers": good, "hide_until_answered": True},
+    }
     assert event.study_id == study.id and event.actor_id == study.owner.id
 
 

@@ -477,7 +477,7 @@ def test_every_display_function_is_a_filter_and_none_hides_a_jinja_builtin(app):
         and getattr(value, "__module__", None) == formatting.__name__
         and not name.startswith("_")
     }
-    assert public - set(formatting.FILTERS) == {"gettext", "pgettext", "init_app"}
+    assert public - set(formatting.FILTERS) == {"gettext", "pgettext", "init_app", "zone"}
 
 
 def test_without_a_choice_or_a_browser_language_the_page_is_english(app):

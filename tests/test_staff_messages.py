@@ -1,4 +1,4 @@
-"""Every text of the staff pages (studies, study, rationales, sharing, staff, login) is marked.
+"""Every text of the staff pages (studies, study, sharing, staff, audit trails, login) is marked.
 
 The pages are rendered in Polish with a made-up catalogue that translates every
 message marked in the code and the templates (extracted as ``make
@@ -13,6 +13,7 @@ The header and footer come from ``base.html``, which these tests leave out.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +22,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from babel.messages.catalog import Catalog
 from babel.messages.extract import DEFAULT_KEYWORDS, check_and_call_extract_file
 from babel.messages.frontend import parse_mapping_cfg
@@ -29,6 +31,7 @@ from flask import Flask
 
 from elicit import PROJECT_ROOT, formatting
 from elicit.accounts.models import Role, StudyRole
+from elicit.audit import AuditEvent
 from elicit.feedback.services import set_rationale_hidden, update_settings
 from elicit.judgments.rules import Answer
 from elicit.judgments.submission import record_judgment
@@ -527,3 +530,32 @@ def test_the_too_many_attempts_page_is_marked(rate_limited_client, markers):
         page = page_of(response, 429)
     assert marked("Too many attempts. Try again in about a minute.") in page
     assert unmarked(page) == []
+
+
+def test_the_audit_trails_are_marked(marking, session, scene):
+    client = marking
+    factories.user(session, email="adm@example.org", role=Role.ADMIN, name="Ada Admin")
+    session.commit()
+    events = session.scalars(sa.select(AuditEvent)).all()
+    recorded = {event.target for event in events} | {
+        formatting.datetime(event.at, tzinfo=dt.UTC, locale=LOCALE) for event in events
+    }
+    user_data = (*USER_DATA, *recorded, "Fran Facilitator", "Ann Analyst", "Ada Admin")
+    login(client, "ana@example.org", factories.PASSWORD)
+    page = page_of(client.get("/facilitate/studies/ceasefire/audit"))
+    assert marked("Opened a round") in page and marked("system") in page
+    assert unmarked(page, *user_data) == []
+    refused = page_of(
+        client.get(
+            "/facilitate/studies/ceasefire/audit",
+            query_string={"since": "2025-03-09", "until": "2025-03-01", "who": "7"},
+        ),
+        400,
+    )
+    assert marked("The filters were not applied") in refused
+    assert unmarked(refused, *user_data) == []
+    client.post("/logout", data={"csrf_token": csrf_token(page)})
+    login(client, "adm@example.org", factories.PASSWORD)
+    staff = page_of(client.get("/facilitate/audit"))
+    assert marked("Created a staff account") in staff
+    assert unmarked(staff, *user_data) == []

@@ -3,8 +3,9 @@
 A result is a list of :class:`Block`: rows that share their columns, given
 column by column (an array with one entry per row, or one value for every
 row). The CSV has the union of the blocks' columns, in the order they first
-appear, with an empty cell where a block lacks a column; numbers are written in
-full (the shortest text that reads back as the same float) and text is quoted.
+appear, with an empty cell where a block lacks a column (a result without rows
+is the first block's header alone); numbers are written in full (the shortest
+text that reads back as the same float) and text is quoted.
 A JSON object per row (a column of a block that lacks it is left out) is written
 one to a line. A figure that does not exist (NaN) is an empty cell or ``null``.
 
@@ -64,9 +65,8 @@ def write(blocks: list[Block], fmt: str, path: Path | None) -> str | None:
             return text
         path.write_text(text, encoding="utf-8")
         return None
-    table = pa.concat_tables(
-        [_table(block) for block in blocks if block.size], promote_options="permissive"
-    )
+    tables = [_table(block) for block in blocks if block.size] or [_table(blocks[0])]
+    table = pa.concat_tables(tables, promote_options="permissive")
     options = pa_csv.WriteOptions(quoting_header="none")
     if path is None:
         buffer = io.BytesIO()

@@ -10,8 +10,10 @@ from __future__ import annotations
 from flask import Blueprint
 from flask_babel import gettext
 
+from elicit.accounts.access import StudyAccess, actor, study_access
+from elicit.extensions import db
 from elicit.rounds.models import Round, RoundState
-from elicit.studies.models import QuestionKind
+from elicit.studies.models import QuestionKind, Study
 
 bp = Blueprint("facilitating", __name__, url_prefix="/facilitate")
 
@@ -59,4 +61,10 @@ def _page_words() -> dict[str, object]:
         "round_label": round_label,
         "round_state_sentence": round_state_sentence,
         "kind_name": kind_name,
+        "may_run": may_run,
     }
+
+
+def may_run(study: Study) -> bool:
+    """Whether the current user may run ``study`` (the study nav shows its outbox only then)."""
+    return study_access(db.session(), actor(), study) >= StudyAccess.RUN

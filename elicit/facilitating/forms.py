@@ -17,10 +17,8 @@ from wtforms import (
     BooleanField,
     DateField,
     DateTimeLocalField,
-    EmailField,
     HiddenField,
     IntegerField,
-    PasswordField,
     RadioField,
     SelectField,
     StringField,
@@ -34,9 +32,9 @@ from wtforms.validators import (
     NumberRange,
     Optional,
     StopValidation,
+    ValidationError,
 )
 
-from elicit.accounts.models import Role, StudyRole
 from elicit.feedback.services import MIN_ANSWERS_LIMIT
 from elicit.judgments.parsing import parse_number
 from elicit.stopping.models import RuleKind
@@ -300,89 +298,51 @@ class RoundSettingsForm(FlaskForm):
     )
 
 
-# Sharing and staff accounts
+class FilterDayField(DayField):
+    """A date a filter may leave empty (a GET form sends ``since=`` for an unset date)."""
 
-REQUIRED_MESSAGE = _l("This field is required.")
-
-# TRANSLATORS: %(max)d is the most characters the field takes (120, 254 or 1024).
-TOO_LONG_MESSAGE = _l("Field cannot be longer than %(max)d characters.")
-
-STUDY_ROLE_MESSAGE = _l("Choose co-facilitator or analyst.")
-STUDY_ROLE_CHOICES = [
-    # TRANSLATORS: a choice on the sharing page: what the colleague may do in the study.
-    SelectChoice(
-        StudyRole.CO_FACILITATOR.value, _l("Co-facilitator: runs the study, cannot share it")
-    ),
-    # TRANSLATORS: a choice on the sharing page: what the colleague may do in the study.
-    SelectChoice(
-        StudyRole.ANALYST.value, _l("Analyst: sees the study and its results, changes nothing")
-    ),
-]
+    def process_formdata(self, valuelist: list[str]) -> None:
+        """Read an empty field as no date; parse anything else as a :class:`DayField`."""
+        if valuelist and not "".join(valuelist).strip():
+            self.data = None
+            return
+        super().process_formdata(valuelist)
 
 
-class ShareForm(FlaskForm):
-    """Who to share a study with (a staff account's e-mail address) and in which role."""
-
-    email = EmailField(
-        _l("Staff e-mail address"),
-        validators=[DataRequired(REQUIRED_MESSAGE), Length(max=254, message=TOO_LONG_MESSAGE)],
-    )
-    role = RadioField(
-        _l("Role in this study"),
-        choices=STUDY_ROLE_CHOICES,
-        default=StudyRole.CO_FACILITATOR.value,
-        validate_choice=False,
-        validators=[
-            InputRequired(STUDY_ROLE_MESSAGE),
-            AnyOf([choice.value for choice in STUDY_ROLE_CHOICES], message=STUDY_ROLE_MESSAGE),
-        ],
-    )
+DATE_ORDER_MESSAGE = _l("Enter a date on or after the start date.")
+LISTED_MESSAGE = _l("Choose one of the listed options.")
 
 
-STAFF_ROLE_MESSAGE = _l("Choose admin, facilitator or analyst.")
-STAFF_ROLE_CHOICES = [
-    # TRANSLATORS: a staff role: manages users.
-    SelectChoice(Role.ADMIN.value, _l("admin")),
-    # TRANSLATORS: a staff role: runs studies.
-    SelectChoice(Role.FACILITATOR.value, _l("facilitator")),
-    # TRANSLATORS: a staff role: reads results.
-    SelectChoice(Role.ANALYST.value, _l("analyst")),
-]
+class ListedField(SelectField):
+    """A choice among options the page lists, refused in elicit's words if not one of them."""
+
+    def pre_validate(self, form: FlaskForm) -> None:
+        """Refuse a value that is not one of the choices with :data:`LISTED_MESSAGE`."""
+        if self.data not in {value for value, *_ in self.choices or []}:
+            raise StopValidation(str(LISTED_MESSAGE))
 
 
-def _staff_role(label: LazyString) -> SelectField:
-    """Return a staff role chooser labelled ``label`` (the services decide what is allowed)."""
-    return SelectField(
-        label,
-        choices=STAFF_ROLE_CHOICES,
-        default=Role.FACILITATOR.value,
-        validate_choice=False,
-        validators=[
-            InputRequired(STAFF_ROLE_MESSAGE),
-            AnyOf([choice.value for choice in STAFF_ROLE_CHOICES], message=STAFF_ROLE_MESSAGE),
-        ],
-    )
+class AuditFiltersForm(FlaskForm):
+    """Which events an audit trail lists: sent by GET, so it changes nothing and needs no token.
 
+    The choices of ``action`` and ``who`` are the ones the trail has, set by the view.
+    """
 
-class StaffAccountForm(FlaskForm):
-    """A new staff account: name, e-mail address, role and initial password."""
+    class Meta:
+        """A GET form changes nothing, so it carries no CSRF token."""
 
-    name = StringField(
-        _l("Name"),
-        validators=[DataRequired(REQUIRED_MESSAGE), Length(max=120, message=TOO_LONG_MESSAGE)],
-    )
-    email = EmailField(
-        _l("E-mail address"),
-        validators=[DataRequired(REQUIRED_MESSAGE), Length(max=254, message=TOO_LONG_MESSAGE)],
-    )
-    role = _staff_role(_l("Role"))
-    password = PasswordField(
-        _l("Initial password"),
-        validators=[DataRequired(REQUIRED_MESSAGE), Length(max=1024, message=TOO_LONG_MESSAGE)],
-    )
+        csrf = False
 
+    # TRANSLATORS: a filter of the audit trail: only events of this kind.
+    action = ListedField(_l("Action"), default="")
+    # TRANSLATORS: a filter of the audit trail: only events caused by this staff member.
+    who = ListedField(_l("Who"), default="")
+    # TRANSLATORS: a filter of the audit trail: only events on or after this date.
+    since = FilterDayField(_l("From"))
+    # TRANSLATORS: a filter of the audit trail: only events on or before this date.
+    until = FilterDayField(_l("To"))
 
-class StaffRoleForm(FlaskForm):
-    """Another role for an existing staff account."""
-
-    role = _staff_role(_l("New role"))
+    def validate_until(self, field: FilterDayField) -> None:
+        """Refuse an end date before the start date."""
+        if self.since.data and field.data and field.data < self.since.data:
+            raise ValidationError(str(DATE_ORDER_MESSAGE))

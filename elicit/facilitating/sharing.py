@@ -15,8 +15,8 @@ from elicit.accounts.access import StudyAccess, actor, roles_required
 from elicit.accounts.models import Role, StudyMember, StudyRole
 from elicit.errors import DomainError
 from elicit.extensions import db
+from elicit.facilitating.account_forms import ShareForm
 from elicit.facilitating.blueprint import bp
-from elicit.facilitating.forms import ShareForm
 from elicit.facilitating.lookup import study_or_404
 from elicit.studies.models import Study
 from elicit.studies.sharing import members, share_study, unshare_study

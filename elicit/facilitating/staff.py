@@ -19,8 +19,8 @@ from elicit.accounts.services import create_user, set_active, set_role, staff
 from elicit.accounts.views import role_name
 from elicit.errors import DomainError
 from elicit.extensions import db
+from elicit.facilitating.account_forms import StaffAccountForm, StaffRoleForm
 from elicit.facilitating.blueprint import bp
-from elicit.facilitating.forms import StaffAccountForm, StaffRoleForm
 from elicit.unit_of_work import refuse
 
 _FIELD_OF = {

@@ -195,7 +195,11 @@ def set_rationale_hidden(
             actor=actor,
             study_id=judgment.round.study_id,
             target=f"{judgment.expert.pseudonym} / {judgment.question.key}",
-            details={"round": judgment.round.number},
+            details={
+                "round": judgment.round.number,
+                "before": "shown" if hidden else "hidden",
+                "after": "hidden" if hidden else "shown",
+            },
         )
 
 
@@ -208,6 +212,9 @@ def update_settings(
     actor: User | None = None,
 ) -> None:
     """Change how ``study`` shows feedback (see :class:`~elicit.studies.models.Study`).
+
+    The audit entry holds the settings before and after; saving the settings
+    the study already has changes nothing and records nothing.
 
     Raises
     ------
@@ -222,6 +229,13 @@ def update_settings(
                 limit=formatting.integer(MIN_ANSWERS_LIMIT),
             ),
         )
+    before = {
+        "min_answers": study.feedback_min_answers,
+        "hide_until_answered": study.hide_feedback_until_answered,
+    }
+    after = {"min_answers": min_answers, "hide_until_answered": hide_until_answered}
+    if after == before:
+        return
     study.feedback_min_answers = min_answers
     study.hide_feedback_until_answered = hide_until_answered
     session.flush()
@@ -231,5 +245,5 @@ def update_settings(
         actor=actor,
         study_id=study.id,
         target=study.slug,
-        details={"min_answers": min_answers, "hide_until_answered": hide_until_answered},
+        details={"before": before, "after": after},
     )

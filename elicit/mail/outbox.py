@@ -54,7 +54,7 @@ def _write(
     jobs.hand_over_after_commit(session, message.id)
     audit.record(
         session,
-        f"mail.{kind.value}",
+        "mail.invitation" if kind is MessageKind.INVITATION else "mail.reminder",
         actor=actor,
         study_id=expert.study_id,
         target=expert.pseudonym,

@@ -194,7 +194,7 @@ def transition(
     now = _moment(now)
     if target not in TRANSITIONS[round_.state]:
         raise DomainError("invalid_transition", _refused_transition(round_, target))
-    details: dict[str, str | None] = {"from": round_.state.value, "to": target.value}
+    details: dict[str, str | None] = {"before": round_.state.value, "after": target.value}
     if target is RoundState.OPEN:
         _check_panel(session, round_)
         blocking = session.scalars(
@@ -234,7 +234,7 @@ def transition(
     session.flush()
     audit.record(
         session,
-        f"round.{'open' if target is RoundState.OPEN else 'close'}",
+        "round.open" if target is RoundState.OPEN else "round.close",
         actor=actor,
         study_id=round_.study_id,
         target=f"round {round_.number}",
