@@ -334,3 +334,46 @@ def test_strangers_get_404_and_so_do_rules_of_other_studies(client, session, stu
     assert post(client, f"{PAGE}/{foreign.id}/remove", {}).status_code == 404
     assert post(client, f"{PAGE}/{2**63}/remove", {}).status_code == 404
     assert client.get("/facilitate/studies/other/stopping-rules").status_code == 404
+
+
+def test_the_next_round_opens_without_the_settled_questions_when_asked(client, session, study):
+    q = questions(study)
+    add_rule(session, q["talks"], RuleKind.IQR, 0.3)
+    add_rule(session, q["monitors"], RuleKind.CV, 0.01)
+    answer_round(session, study, FIRST, COUNTS_1)
+    session.commit()
+    login(client, "fac@example.org", factories.PASSWORD)
+    page = client.get("/facilitate/studies/study").text
+    assert "1 question met all its stopping rules in round 1." in page
+    token = csrf_token(page)
+    response = client.post(
+        "/facilitate/studies/study/rounds/open-next",
+        data={"csrf_token": token, "leave_out_settled": "y"},
+    )
+    assert response.status_code == 302
+    second = open_round_of_study(session, study)
+    assert [question.key for question in round_questions(session, second)] == ["monitors"]
+    shown = client.get("/facilitate/studies/study").text
+    assert "1 question settled by its stopping rules is no longer asked." in shown
+    event = session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action == "questions.settle")
+    ).one()
+    assert event.details == {"questions": ["talks"]}
+
+
+def test_without_the_box_every_question_is_asked_again(client, session, study):
+    add_rule(session, questions(study)["talks"], RuleKind.IQR, 0.3)
+    answer_round(session, study, FIRST, COUNTS_1)
+    session.commit()
+    login(client, "fac@example.org", factories.PASSWORD)
+    token = csrf_token(client.get("/facilitate/studies/study").text)
+    client.post("/facilitate/studies/study/rounds/open-next", data={"csrf_token": token})
+    second = open_round_of_study(session, study)
+    assert [question.key for question in round_questions(session, second)] == ["talks", "monitors"]
+
+
+def open_round_of_study(session, study):
+    session.expire_all()
+    from elicit.rounds.services import open_round_of
+
+    return open_round_of(session, study)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
@@ -22,7 +23,11 @@ from elicit.analysis.round_statistics import RoundAnswers, central_value, round_
 from elicit.rounds.models import Round
 from elicit.rounds.services import previous_round
 from elicit.stopping.models import RuleKind, StoppingRule
-from elicit.stopping.services import study_rules
+from elicit.stopping.services import settle_questions, study_rules
+from elicit.studies.models import Study
+
+if TYPE_CHECKING:
+    from elicit.accounts.models import User
 
 MIN_ANSWERS = 3
 """Fewest answers (or pairs of answers, for stability) a rule is judged on."""
@@ -164,3 +169,24 @@ def _pairs(session: Session, round_: Round, answers: RoundAnswers, index: dict[i
             second.append(float(value))
             groups.append(index[question.id])
     return np.array(first, float), np.array(second, float), np.array(groups, np.intp)
+
+
+def last_opened_round(study: Study) -> Round | None:
+    """Return ``study``'s latest round that has opened (the one a new round follows), if any."""
+    opened = [round_ for round_ in study.rounds if round_.opened_at is not None]
+    return max(opened, key=lambda round_: round_.number, default=None)
+
+
+def leave_out_settled(session: Session, study: Study, *, actor: User | None = None) -> list[int]:
+    """Stop asking the questions whose every rule was met in the latest round that opened.
+
+    Called as the facilitator opens the next round with "leave out settled
+    questions", in the same transaction. Returns the ids of the questions
+    settled now (none without rules or without an opened round).
+    """
+    last = last_opened_round(study)
+    if last is None:
+        return []
+    report = evaluate_rules(session, last)
+    settled = settle_questions(session, study, last.number, report.settled, actor=actor)
+    return [entry.question_id for entry in settled]

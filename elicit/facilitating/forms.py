@@ -264,6 +264,9 @@ class OpenRoundForm(FlaskForm):
     """Open the next round, with an optional closing time in the study's time zone."""
 
     closes_at = LocalDateTimeField(_l("Closing time (optional)"))
+    leave_out_settled = BooleanField(
+        _l("Leave out the questions whose stopping rules were all met in the last round")
+    )
 
 
 class ExtendRoundForm(FlaskForm):

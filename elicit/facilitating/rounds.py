@@ -13,10 +13,11 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 
 from elicit.accounts.access import StudyAccess, actor, roles_required
 from elicit.accounts.models import Role
+from elicit.analysis.stopping import leave_out_settled
 from elicit.errors import DomainError
 from elicit.extensions import db
 from elicit.facilitating.blueprint import bp
@@ -74,6 +75,8 @@ def open_next(slug: str):
         return render_study(found, access, status=400, open_form=form)
     try:
         closes_at = _closing_time(found, form.closes_at.data)
+        if form.leave_out_settled.data:
+            settled = leave_out_settled(db.session(), found, actor=actor())
         round_ = open_next_round(db.session(), found, actor=actor(), closes_at=closes_at)
     except DomainError as error:
         refuse()
@@ -87,6 +90,15 @@ def open_next(slug: str):
         gettext("Round %(number)s is open: experts can answer now.", number=round_.number),
         "success",
     )
+    if form.leave_out_settled.data:
+        flash(
+            ngettext(
+                "%(num)d question settled by its stopping rules is no longer asked.",
+                "%(num)d questions settled by their stopping rules are no longer asked.",
+                len(settled),
+            ),
+            "success",
+        )
     return _back(found)
 
 

@@ -23,6 +23,7 @@ from flask_wtf import FlaskForm
 from elicit.accounts.access import StudyAccess, actor, roles_required
 from elicit.accounts.models import Role
 from elicit.analysis.round_statistics import panel_summary
+from elicit.analysis.stopping import evaluate_rules, last_opened_round
 from elicit.errors import DomainError
 from elicit.extensions import db
 from elicit.facilitating.blueprint import bp
@@ -141,8 +142,12 @@ def render_study(found: Study, access: StudyAccess, status: int = 200, **forms: 
         if open_now is not None
         else []
     )
+    last = last_opened_round(found)
+    settles = evaluate_rules(db.session(), last).settled if last is not None else []
     return render_template(
         "facilitating/study.html",
+        last_round=last,
+        settles=settles,
         study=found,
         sections=sections,
         summaries=summaries,
