@@ -1,4 +1,4 @@
-"""Small builders for test data, all going through the real services."""
+"""Builders for test data, going through the real services (but `large_study`, in bulk)."""
 
 from __future__ import annotations
 
@@ -63,3 +63,67 @@ def question(session, study, key="q1", kind=QuestionKind.BINARY, **fields):
     session.add(q)
     session.flush()
     return q
+
+
+def large_study(session, experts=500, questions=40, rounds=3, seed=11):
+    """A study of ``experts`` x ``questions`` with every expert answering each of ``rounds``.
+
+    Binary questions (probabilities) and quantities alternate; the last round
+    stays open, earlier ones are closed. Rows are inserted in bulk, past the
+    answer rules, as a fast stand-in for a real study's history (for query
+    counts and the dashboard benchmark).
+    """
+    import random
+
+    import sqlalchemy as sa
+
+    from elicit.judgments.models import Judgment
+    from elicit.panels.models import Expert, ExpertContact
+    from elicit.rounds.services import close_round, open_next_round
+
+    rng = random.Random(seed)
+    found = study(session, slug="large")
+    asked = [
+        question(session, found, key=f"q{i}")
+        if i % 2 == 0
+        else question(
+            session, found, key=f"q{i}", kind=QuestionKind.QUANTITY, lower_bound=0.0, unit="km"
+        )
+        for i in range(questions)
+    ]
+    groups = ["officials", "academics", "journalists", ""]
+    session.execute(
+        sa.insert(Expert),
+        [
+            {"study_id": found.id, "pseudonym": f"E{i:04d}", "panel_group": groups[i % 4]}
+            for i in range(experts)
+        ],
+    )
+    ids = session.scalars(sa.select(Expert.id).where(Expert.study_id == found.id)).all()
+    session.execute(
+        sa.insert(ExpertContact),
+        [{"expert_id": e, "name": f"Person {e}", "email": f"p{e}@x.test"} for e in ids],
+    )
+    session.expire(found)
+    for number in range(rounds):
+        round_ = open_next_round(session, found)
+        session.execute(
+            sa.insert(Judgment),
+            [
+                {
+                    "expert_id": e,
+                    "question_id": q.id,
+                    "round_id": round_.id,
+                    "probability": round(rng.uniform(0.05, 0.95), 2) if q.is_binary else None,
+                    "quantile_values": None
+                    if q.is_binary
+                    else sorted(round(rng.uniform(10, 500), 1) for _ in range(3)),
+                }
+                for e in ids
+                for q in asked
+            ],
+        )
+        if number < rounds - 1:
+            close_round(session, round_)
+    session.flush()
+    return found

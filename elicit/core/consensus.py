@@ -1,12 +1,13 @@
 """Summaries of a panel's spread, agreement and stability, computed for many questions in one pass.
 
-Spread per question: :func:`grouped_quantiles`, :func:`grouped_iqr`, :func:`grouped_cv`,
-:func:`grouped_percent_within`; agreement of rankings: :func:`kendalls_w`,
-:func:`grouped_kendalls_w`; stability between rounds: :func:`grouped_mean_absolute_change`,
-:func:`grouped_wilcoxon`; uncertainty of any grouped statistic:
-:func:`grouped_bootstrap_ci`, which runs its statistic through
-:func:`elicit.core.pooling.pool`. :func:`grouped_quantiles` and :func:`grouped_ranks`
-live in :mod:`elicit.core.sorting` with the one grouped sort; they are imported here.
+Centre and spread per question: :func:`grouped_mean`, :func:`grouped_quantiles`,
+:func:`grouped_iqr`, :func:`grouped_cv`, :func:`grouped_percent_within`; agreement
+of rankings: :func:`kendalls_w`, :func:`grouped_kendalls_w`; stability between
+rounds: :func:`grouped_mean_absolute_change`, :func:`grouped_wilcoxon`;
+uncertainty of any grouped statistic: :func:`grouped_bootstrap_ci`, which runs
+its statistic through :func:`elicit.core.pooling.pool`. :func:`grouped_quantiles`
+and :func:`grouped_ranks` live in :mod:`elicit.core.sorting` with the one grouped
+sort; they are imported here.
 """
 
 from __future__ import annotations
@@ -109,6 +110,51 @@ def _grouped_moments(
     ss = np.bincount(groups, weights=w * dev * dev, minlength=n_groups)
     # np.bincount with weights gives float64; NumPy's stub types it intp
     return v1, v2, mean, ss  # type: ignore[return-value]
+
+
+def grouped_mean(
+    values: ArrayLike, groups: ArrayLike, n_groups: int, weights: ArrayLike | None = None
+) -> NDArray[np.float64]:
+    r"""(Weighted) arithmetic mean of the values in each group.
+
+    .. math:: \bar x_g = \frac{\sum_{i \in g} w_i x_i}{\sum_{i \in g} w_i},
+
+    with :math:`w_i = 1` when no weights are given. Unlike
+    :func:`elicit.core.pooling.linear_pool` the values may be any finite numbers
+    (quantities as well as probabilities).
+
+    Parameters
+    ----------
+    values : array_like of float, shape (n,)
+        All answers.
+    groups : array_like of int, shape (n,)
+        Group (question) index of each value, in ``[0, n_groups)``.
+    n_groups : int
+        Number of groups.
+    weights : array_like of float, shape (n,), optional
+        Non-negative weight per value.
+
+    Returns
+    -------
+    ndarray, shape (n_groups,)
+        ``NaN`` for a group with no values (or no weight).
+
+    Raises
+    ------
+    ValueError
+        On a non-finite value, a bad index or bad weights (naming them).
+
+    See Also
+    --------
+    elicit.core.pooling.linear_pool : the same mean, for probabilities only.
+
+    References
+    ----------
+    NumPy, ``numpy.bincount``, https://numpy.org/doc/stable/reference/generated/numpy.bincount.html
+    """
+    x, g = grouped_input(values, groups, n_groups)
+    _, _, mean, _ = _grouped_moments(x, g, n_groups, grouped_weights(weights, x.size))
+    return mean
 
 
 def grouped_cv(

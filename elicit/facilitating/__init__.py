@@ -10,13 +10,15 @@ round settings in :mod:`.round_settings`, the anonymity model in
 questions in :mod:`.resolution`, the stopping rules in :mod:`.stopping`, the
 sharing page in :mod:`.sharing`, the admins' staff page in :mod:`.staff`, the
 panel page in :mod:`.panel` (its file upload in :mod:`.panel_upload`, its links
-and e-mail in :mod:`.invitations`), the outbox page in :mod:`.outbox` and the
-audit trail pages in :mod:`.audit` (their words in :mod:`.audit_words`).
+and e-mail in :mod:`.invitations`), the outbox page in :mod:`.outbox`, the
+dashboard in :mod:`.dashboard` and the audit trail pages in :mod:`.audit`
+(their words in :mod:`.audit_words`).
 """
 
 from elicit.facilitating import (
     anonymity,
     audit,
+    dashboard,
     invitations,
     new_study,
     outbox,
@@ -38,6 +40,7 @@ from elicit.facilitating.blueprint import bp
 __all__ = [
     "anonymity",
     "audit",
+    "dashboard",
     "bp",
     "invitations",
     "new_study",

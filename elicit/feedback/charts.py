@@ -1,14 +1,16 @@
-"""Geometry of the small feedback charts, drawn as inline SVG by ``templates/expert/_chart.html``.
+"""Geometry of the small inline SVG charts: the experts' feedback and the dashboard's trends.
 
-Two pictures of a closed round's answers to one question:
+Two pictures of a closed round's answers to one question (``templates/answering/_chart.html``):
 
 - a dot plot for probabilities, one dot per expert, stacked where answers are close;
 - a range plot for intervals and quantities, one line per expert from the
   lower to the upper value with a dot at the best estimate (or median).
 
 Both mark the panel's median (a line) and interquartile range (a band), and
-draw the viewing expert's own answer in a different shape and colour. The
-figures themselves come from :mod:`elicit.core`; this module only places them.
+draw the viewing expert's own answer in a different shape and colour. And one
+of a question across rounds, for the facilitator's dashboard
+(``templates/facilitating/_trend.html``): :func:`trend`. The figures
+themselves come from :mod:`elicit.core`; this module only places them.
 """
 
 from __future__ import annotations
@@ -212,4 +214,71 @@ def _describe(
     # TRANSLATORS: follows the chart's description; the viewer's answer is drawn as a ring.
     return " ".join(
         [words, gettext("Your answer, drawn as a ring: %(answer)s.", answer=show(values[own]))]
+    )
+
+
+TREND_WIDTH, TREND_HEIGHT = 160, 56
+TREND_LEFT, TREND_RIGHT, TREND_TOP, TREND_BOTTOM = 8, 152, 6, 50
+
+
+@dataclass(frozen=True)
+class Trend:
+    """A small picture of one question across rounds: the median as a line, the IQR as a band.
+
+    ``line`` and ``band`` are SVG point lists; ``dots`` the median of each round.
+    """
+
+    line: str
+    band: str
+    dots: list[tuple[float, float]]
+    title: str
+    description: str
+    width: int = TREND_WIDTH
+    height: int = TREND_HEIGHT
+
+
+def trend(
+    rounds: Sequence[tuple[int, float, float, float]], question: object, log: bool = False
+) -> Trend:
+    """Lay out (round number, median, lower quartile, upper quartile) for a convergence chart.
+
+    Probabilities are drawn on 0-100 %; quantities between the smallest lower
+    and the largest upper quartile (on a log axis when ``log`` and all are
+    positive). Rounds are spaced evenly, the first at the left edge.
+    """
+    values = [v for _, median, low, high in rounds for v in (median, low, high)]
+    if getattr(question, "kind", None) == "quantity":
+        log = log and min(values, default=1.0) > 0
+        low, high = min(values, default=0.0), max(values, default=1.0)
+    else:
+        low, high, log = 0.0, 1.0, False
+    axis = Axis(low, high, log)
+    span = TREND_BOTTOM - TREND_TOP
+
+    def y(value: float) -> float:
+        fraction = (axis.x(value) - LEFT) / (RIGHT - LEFT)
+        return round(TREND_BOTTOM - fraction * span, 2)
+
+    steps = max(len(rounds) - 1, 1)
+    xs = [round(TREND_LEFT + i * (TREND_RIGHT - TREND_LEFT) / steps, 2) for i in range(len(rounds))]
+    upper = [(x, y(r[3])) for x, r in zip(xs, rounds, strict=True)]
+    lower = [(x, y(r[2])) for x, r in zip(xs, rounds, strict=True)]
+    dots = [(x, y(r[1])) for x, r in zip(xs, rounds, strict=True)]
+    parts = [
+        # TRANSLATORS: part of a chart's description: one round's median and interquartile range.
+        gettext(
+            "round %(number)s: median %(median)s, middle half %(range)s",
+            number=number,
+            median=formatting.figure(median, question),
+            range=formatting.interval(q25, q75, question),
+        )
+        for number, median, q25, q75 in rounds
+    ]
+    return Trend(
+        line=" ".join(f"{x},{y}" for x, y in dots),
+        band=" ".join(f"{x},{y}" for x, y in upper + lower[::-1]),
+        dots=dots,
+        # TRANSLATORS: the title of a small chart of one question's answers across rounds.
+        title=gettext("Median and middle half of the answers, round by round"),
+        description="; ".join(parts) + ".",
     )

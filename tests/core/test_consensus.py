@@ -80,3 +80,21 @@ def test_core_imports_no_web_or_database_library():
             if isinstance(node, ast.ImportFrom) and node.module
         }
         assert not names & {"flask", "werkzeug", "sqlalchemy", "flask_sqlalchemy", "elicit"}, path
+
+
+def test_grouped_mean_matches_numpy_per_group_with_and_without_weights():
+    from elicit.core.consensus import grouped_mean
+
+    rng = np.random.default_rng(7)
+    values = rng.normal(100, 30, 500)
+    groups = rng.integers(0, 12, 500)
+    weights = rng.uniform(0, 2, 500)
+    got = grouped_mean(values, groups, 13)
+    weighted = grouped_mean(values, groups, 13, weights)
+    for g in range(12):
+        chosen = groups == g
+        assert got[g] == pytest.approx(values[chosen].mean())
+        assert weighted[g] == pytest.approx(np.average(values[chosen], weights=weights[chosen]))
+    assert np.isnan(got[12]) and np.isnan(weighted[12])
+    with pytest.raises(ValueError, match="values"):
+        grouped_mean([1.0, np.inf], [0, 0], 1)

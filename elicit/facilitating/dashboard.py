@@ -1,0 +1,46 @@
+"""The dashboard: how a study's rounds are going, for whoever may see the study.
+
+Response rates overall and by panel group, who has not answered the current
+round (as the anonymity model allows, see :mod:`elicit.analysis.dashboard`),
+and for every question its figures round by round with a small convergence
+chart. The page is read-only.
+"""
+
+from __future__ import annotations
+
+from flask import render_template
+
+from elicit.accounts.access import StudyAccess, roles_required
+from elicit.accounts.models import Role
+from elicit.analysis.dashboard import build_dashboard
+from elicit.extensions import db
+from elicit.facilitating.blueprint import bp
+from elicit.facilitating.lookup import study_or_404
+from elicit.feedback.charts import trend
+
+
+@bp.route("/studies/<slug>/dashboard")
+@roles_required(Role.FACILITATOR, Role.ANALYST)
+def dashboard(slug: str):
+    """Show the study's response, who is pending and each question across rounds."""
+    found, access = study_or_404(slug)
+    questions = list(found.questions)
+    board = build_dashboard(db.session(), found, questions, show_names=access >= StudyAccess.RUN)
+    trends = {}
+    for question in questions:
+        points = [
+            (r.round.number, f.median, f.q25, f.q75)
+            for r in board.rounds
+            if (f := r.questions.get(question.id)) is not None
+        ]
+        if points:
+            log = question.scale is not None and question.scale.value == "log"
+            trends[question.id] = trend(points, question, log=log)
+    return render_template(
+        "facilitating/dashboard.html",
+        study=found,
+        board=board,
+        questions=questions,
+        trends=trends,
+        show_names=access >= StudyAccess.RUN,
+    )
