@@ -35,7 +35,7 @@ from werkzeug.serving import make_server
 from elicit.extensions import db
 from elicit.studies.models import Question
 from tests import factories
-from tests.browser.conftest import SCREENSHOTS, fits, serious_violations
+from tests.browser.conftest import SCREENSHOTS, UNLABELLED_CELLS, fits, serious_violations
 from tests.conftest import ElicitCliRunner, fresh_database, make_app
 from tests.test_mail import _free_port
 
@@ -123,13 +123,22 @@ def shot(page, name: str, at=None) -> None:  # noqa: ANN001
     page.screenshot(path=str(SCREENSHOTS / f"facilitator-{name}.png"))
 
 
-def on_a_phone(page, name: str, problems: list[str]) -> None:
-    """Check ``page`` at 360 px (no sideways scrolling, no serious axe finding), then at 1280 px."""
+def on_a_phone(page, name: str, problems: list[str], *, table: bool = False) -> None:
+    """Check ``page`` at 360 px (no sideways scrolling, no serious axe finding), then at 1280 px.
+
+    With ``table``, also check at 640 px, where tables are stacked, that every cell says what
+    it is.
+    """
     page.set_viewport_size(PHONE)
     if not fits(page):
         wide = page.evaluate("document.documentElement.scrollWidth")
         problems.append(f"{name}: {wide} px wide, so it scrolls sideways at 360 px")
     problems += [f"{name}: {violation}" for violation in serious_violations(page)]
+    if table:
+        page.set_viewport_size({"width": 640, "height": 800})
+        unlabelled = page.evaluate(UNLABELLED_CELLS)
+        if unlabelled or not page.locator("table.stack td").count():
+            problems.append(f"{name}: cells without a label at 640 px: {unlabelled}")
     page.set_viewport_size(DESKTOP)
 
 
@@ -235,7 +244,7 @@ def test_a_facilitator_runs_a_study_from_an_empty_database_to_a_resolved_questio
     bad_rows = page.locator("table").first
     expect(bad_rows).to_contain_text("not-an-address")
     expect(bad_rows.get_by_role("rowheader")).to_have_text(["6", "7"])
-    on_a_phone(page, "panel-preview", problems)
+    on_a_phone(page, "panel-preview", problems, table=True)
     shot(page, "panel-preview")
     page.get_by_role("button", name="Add 4 experts to the panel").click()
     page.wait_for_url(f"**/facilitate/studies/{SLUG}/panel")
@@ -258,7 +267,7 @@ def test_a_facilitator_runs_a_study_from_an_empty_database_to_a_resolved_questio
     page.get_by_label("Threshold", exact=True).press("Enter")
     expect(page.get_by_text(f"The rule for {SETTLES} is registered.")).to_be_visible()
     expect(page.get_by_role("cell", name="interquartile range at most 20 pp")).to_be_visible()
-    on_a_phone(page, "stopping-rules", problems)
+    on_a_phone(page, "stopping-rules", problems, table=True)
 
     # Invitations by e-mail: queued with the action, delivered by the sender outside the request.
     page.get_by_role("navigation", name="This study").get_by_role("link", name="Panel").click()
@@ -270,7 +279,7 @@ def test_a_facilitator_runs_a_study_from_an_empty_database_to_a_resolved_questio
     assert "Sent 4, failed 0" in send_mail(app)
     page.reload()
     expect(page.locator(".lead")).to_contain_text("sent: 4")
-    on_a_phone(page, "outbox", problems)
+    on_a_phone(page, "outbox", problems, table=True)
     shot(page, "outbox")
     links = links_by_recipient(empty_site, url)
     assert sorted(links) == sorted(
@@ -306,7 +315,7 @@ def test_a_facilitator_runs_a_study_from_an_empty_database_to_a_resolved_questio
     expect(page.get_by_role("row", name=re.compile("Ada Alder")).locator(".state")).to_have_text(
         "submitted"
     )
-    on_a_phone(page, "panel", problems)
+    on_a_phone(page, "panel", problems, table=True)
     shot(page, "panel")
 
     # Close round 1 by keyboard, through the confirmation naming the expert still pending.
@@ -366,7 +375,7 @@ def test_a_facilitator_runs_a_study_from_an_empty_database_to_a_resolved_questio
     resolved = page.get_by_role("table")
     expect(resolved.get_by_role("row")).to_have_count(2)
     expect(resolved).to_contain_text("Constitution of Ukraine, zakon.rada.gov.ua")
-    on_a_phone(page, "resolution", problems)
+    on_a_phone(page, "resolution", problems, table=True)
     shot(page, "resolved", at=resolved)
 
     # Everything done is in the study's audit trail.
@@ -382,7 +391,7 @@ def test_a_facilitator_runs_a_study_from_an_empty_database_to_a_resolved_questio
         "Resolved a question",
     ):
         expect(trail).to_contain_text(action)
-    on_a_phone(page, "audit", problems)
+    on_a_phone(page, "audit", problems, table=True)
     shot(page, "audit")
     context.close()
     assert problems == []
