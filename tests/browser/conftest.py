@@ -142,13 +142,14 @@ def fits(page) -> bool:
 
 
 UNLABELLED_CELLS = """() => [...document.querySelectorAll("table.stack td")].filter((cell) => {
+    if (getComputedStyle(cell).display === "none") { return false; }
     const own = cell.querySelector(".round-label");
     if (own) { return getComputedStyle(own).display === "none"; }
     const label = cell.dataset.label;
     return !label || !getComputedStyle(cell, "::before").content.includes(label);
 }).map((cell) => cell.textContent.trim().slice(0, 40))"""
 """Cells of stacked tables that do not say what they are (a data-label shown before them, or a
-label of their own such as the study page's "Round 1:")."""
+label of their own such as the study page's "Round 1:"); an empty cell is hidden, so needs none."""
 
 
 ACCENT = (11, 92, 173)

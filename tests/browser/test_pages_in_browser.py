@@ -3,11 +3,12 @@
 One test walks the facilitator's pages (each page of a study, a panel file's
 check, the close confirmation, a question's page, the admins' staff page) and
 the expert's, one the expert's in Polish (longer words, the language buttons,
-the answer page's script), one the consent page's error summary. Each page is checked at 360 px: the document is no
-wider than the viewport, and axe-core finds no serious or critical
-violation; tables (receipt, record, study list, study page) are checked at
-640 px, where their rows are stacked, for a label on every cell. Screenshots
-of the main pages at 360 and 1280 px go to ``build/screenshots/``
+the answer page's script), one the consent page's error summary. Each page is
+checked at 360 px: the document is no wider than the viewport, and axe-core
+finds no serious or critical violation; tables (receipt, record, study list,
+study page, panel, panel file, outbox, audit trail, sharing, staff) are
+checked at 640 px, where their rows are stacked, for a label on every cell.
+Screenshots of the main pages at 360 and 1280 px go to ``build/screenshots/``
 (``NAME-360.png``, ``NAME-desktop.png``).
 """
 
