@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import email
 import re
+import socket
 import threading
 from datetime import datetime, timedelta
 from email import policy
@@ -37,7 +38,6 @@ from elicit.studies.models import Question
 from tests import factories
 from tests.browser.conftest import SCREENSHOTS, UNLABELLED_CELLS, fits, serious_violations
 from tests.conftest import ElicitCliRunner, fresh_database, make_app
-from tests.test_mail import _free_port
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="pip install -e '.[dev]'")
 
@@ -64,6 +64,13 @@ ANSWERS = {"ada@panel.test": (30, 10), "bo@panel.test": (35, 50), "cy@panel.test
 """Each answering expert's probabilities (percent) for SETTLES and STAYS; Di never answers."""
 
 
+def free_port() -> int:
+    """Return a local TCP port nothing listens on (for the SMTP server)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 class Inbox:
     """An aiosmtpd handler that keeps every message delivered to it."""
 
@@ -81,7 +88,7 @@ def empty_site(tmp_path_factory):
     from aiosmtpd.controller import Controller
 
     inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
     controller.start()
     directory = tmp_path_factory.mktemp("journey")
     with fresh_database(directory) as url:
