@@ -4,7 +4,7 @@ Each test module gets its own server and database (``live``), with the
 bundled question sets imported into a study whose round 1 is open, four
 experts (three have answered two questions, with reasons; the first two
 have invitation links), the facilitator
-who owns it, and a second study without rounds (for the "no round open"
+who owns it, an admin, and a second study without rounds (for the "no round open"
 page). ``make browser`` installs what this needs: the ``chromium`` Debian
 package and axe-core from the npm registry (``tests/browser/package.json``).
 """
@@ -21,6 +21,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from elicit import PROJECT_ROOT
+from elicit.accounts.models import Role
 from elicit.extensions import db
 from elicit.judgments.rules import Answer
 from elicit.judgments.submission import record_judgment
@@ -49,6 +50,9 @@ def live(tmp_path_factory):
         with app.app_context():
             flask_migrate.upgrade()
             owner = factories.user(db.session)
+            admin = factories.user(
+                db.session, email="admin@example.org", role=Role.ADMIN, name="Ada Admin"
+            )
             study = create_study(db.session, slug="browser", title="Browser study", owner=owner)
             sets, sources = question_sets.load(PROJECT_ROOT / "question_sets")
             questions = import_question_sets(db.session, study, sets, sources)
@@ -86,6 +90,7 @@ def live(tmp_path_factory):
                 "binary_key": binary.key,
                 "quantity": quantity.id,
                 "login": (owner.email, factories.PASSWORD),
+                "admin_login": (admin.email, factories.PASSWORD),
             }
             db.session.remove()
         server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -134,6 +139,17 @@ def fits(page) -> bool:
     return page.evaluate(
         "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
     )
+
+
+UNLABELLED_CELLS = """() => [...document.querySelectorAll("table.stack td")].filter((cell) => {
+    if (getComputedStyle(cell).display === "none") { return false; }
+    const own = cell.querySelector(".round-label");
+    if (own) { return getComputedStyle(own).display === "none"; }
+    const label = cell.dataset.label;
+    return !label || !getComputedStyle(cell, "::before").content.includes(label);
+}).map((cell) => cell.textContent.trim().slice(0, 40))"""
+"""Cells of stacked tables that do not say what they are (a data-label shown before them, or a
+label of their own such as the study page's "Round 1:"); an empty cell is hidden, so needs none."""
 
 
 ACCENT = (11, 92, 173)

@@ -1,12 +1,14 @@
 """Every kind of page on a 360 px phone: no sideways scrolling, axe-core clean, labelled tables.
 
-One test walks the facilitator's pages and the expert's, one the expert's in
-Polish (longer words, the language buttons, the answer page's script), one the
-consent page's error summary. Each page is checked at 360 px: the document is no
-wider than the viewport, and axe-core finds no serious or critical
-violation; tables (receipt, record, study list, study page) are checked at
-640 px, where their rows are stacked, for a label on every cell. Screenshots
-of the main pages at 360 and 1280 px go to ``build/screenshots/``
+One test walks the facilitator's pages (each page of a study, a panel file's
+check, the close confirmation, a question's page, the admins' staff page) and
+the expert's, one the expert's in Polish (longer words, the language buttons,
+the answer page's script), one the consent page's error summary. Each page is
+checked at 360 px: the document is no wider than the viewport, and axe-core
+finds no serious or critical violation; tables (receipt, record, study list,
+study page, panel, panel file, outbox, audit trail, sharing, staff) are
+checked at 640 px, where their rows are stacked, for a label on every cell.
+Screenshots of the main pages at 360 and 1280 px go to ``build/screenshots/``
 (``NAME-360.png``, ``NAME-desktop.png``).
 """
 
@@ -14,21 +16,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import SCREENSHOTS, fits, serious_violations
+from tests.browser.conftest import SCREENSHOTS, UNLABELLED_CELLS, fits, serious_violations
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="pip install -e '.[dev]'")
 
 PHONE = {"width": 360, "height": 800}
+PANEL_FILE = "name,email,group\nNew Person,new@x.test,Academic\nNo Address,not-an-address,\n"
+"""A panel file with one good row and one bad one, for the file's check page."""
 DESKTOP = {"width": 1280, "height": 900}
-
-UNLABELLED_CELLS = """() => [...document.querySelectorAll("table.stack td")].filter((cell) => {
-    const own = cell.querySelector(".round-label");
-    if (own) { return getComputedStyle(own).display === "none"; }
-    const label = cell.dataset.label;
-    return !label || !getComputedStyle(cell, "::before").content.includes(label);
-}).map((cell) => cell.textContent.trim().slice(0, 40))"""
-"""Cells of stacked tables that do not say what they are (a data-label shown before them, or a
-label of their own such as the study page's "Round 1:")."""
 
 
 def check(page, name: str, problems: list[str], *, shots: bool = True, table: bool = False):
@@ -80,6 +75,45 @@ def test_every_page_fits_a_phone_and_passes_axe(live, browser):
     page.goto(f"{url}/facilitate/studies/browser/rounds/1/rationales")
     expect(page.get_by_text("Panel reason 1.")).to_be_visible()
     check(page, "rationales", problems)
+
+    # The rest of the console: each page of the study, a panel file's check, the close
+    # confirmation (a GET, which changes nothing) and a question's page.
+    page.goto(f"{url}/facilitate/studies/new")
+    check(page, "new-study", problems, shots=False)
+    page.goto(f"{url}/facilitate/studies/browser/panel")
+    page.get_by_role("button", name="E-mail invitations to experts without a link").click()
+    expect(page.get_by_text("2 messages are in the outbox.")).to_be_visible()
+    check(page, "panel", problems, shots=False, table=True)
+    page.get_by_label("Panel file").set_input_files(
+        {"name": "panel.csv", "mimeType": "text/csv", "buffer": PANEL_FILE.encode()}
+    )
+    page.get_by_role("button", name="Check the file").click()
+    expect(page.get_by_text("Rows that can be added: 1. Rows that cannot: 1.")).to_be_visible()
+    check(page, "panel-preview", problems, shots=False, table=True)
+    for path, name, table in [
+        ("outbox", "outbox", True),
+        ("stopping-rules", "stopping-rules", False),
+        ("resolution", "resolution", False),
+        ("audit", "audit", True),
+        ("sharing", "sharing", True),
+        ("rounds/1/close", "close-round", False),
+        (f"questions/{live['binary_key']}", "question", False),
+    ]:
+        page.goto(f"{url}/facilitate/studies/browser/{path}")
+        expect(page.locator("h1")).to_be_visible()
+        check(page, name, problems, shots=False, table=table)
+    page.get_by_role("button", name="Log out").click()
+
+    # The admins' staff page.
+    page.goto(f"{url}/login")
+    email, password = live["admin_login"]
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/facilitate/")
+    page.goto(f"{url}/facilitate/staff")
+    expect(page.get_by_text("admin@example.org").first).to_be_visible()
+    check(page, "staff", problems, shots=False, table=True)
     page.get_by_role("button", name="Log out").click()
 
     # Pages for anyone: a link that opens nothing, a missing page, an ended session.
