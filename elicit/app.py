@@ -67,6 +67,7 @@ def _register_models() -> None:
 def _register_blueprints(app: Flask) -> None:
     """Attach one blueprint per feature."""
     from elicit.accounts.views import bp as accounts
+    from elicit.analysing import bp as analysing
     from elicit.answering import bp as answering
     from elicit.facilitating import bp as facilitating
     from elicit.home import bp as home
@@ -75,5 +76,6 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(home)
     app.register_blueprint(accounts)
     app.register_blueprint(facilitating)
+    app.register_blueprint(analysing)
     app.register_blueprint(answering)
     app.register_blueprint(language)

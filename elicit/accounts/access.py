@@ -15,7 +15,7 @@ do with one study is its :class:`StudyAccess`:
 ========================  ==================================================
 
 Views use :func:`roles_required` to let a staff role in and
-:func:`study_access` (through ``elicit.facilitating.lookup``) for the study;
+:func:`study_access` (through ``elicit.lookup``) for the study;
 :func:`visible_study_ids` is the same rule as a query, for lists.
 """
 

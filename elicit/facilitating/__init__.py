@@ -1,7 +1,7 @@
 """The facilitator's console: blueprint ``facilitating``, under ``/facilitate``.
 
-The blueprint and the words its pages use live in :mod:`.blueprint`, the
-lookups every page shares in :mod:`.lookup`, the study page in :mod:`.views`,
+The blueprint and the words its pages use live in :mod:`.blueprint` (the
+study a URL names is found by :mod:`elicit.lookup`), the study page in :mod:`.views`,
 the new-study page in :mod:`.new_study`, cloning and archiving in
 :mod:`.study_admin`, a question's page in :mod:`.questions`, the round
 controls (opening, closing times, closing) in :mod:`.rounds`, the study's

@@ -11,8 +11,8 @@ from elicit.errors import DomainError
 from elicit.extensions import db
 from elicit.facilitating.blueprint import bp
 from elicit.facilitating.forms import AnonymityForm
-from elicit.facilitating.lookup import study_or_404
 from elicit.facilitating.views import render_study
+from elicit.lookup import study_or_404
 from elicit.studies.models import Anonymity
 from elicit.studies.services import set_anonymity
 from elicit.unit_of_work import refuse

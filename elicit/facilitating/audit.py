@@ -24,7 +24,7 @@ from elicit.extensions import db
 from elicit.facilitating.audit_words import action_name, detail_lines
 from elicit.facilitating.blueprint import bp
 from elicit.facilitating.forms import AuditFiltersForm
-from elicit.facilitating.lookup import study_or_404
+from elicit.lookup import study_or_404
 from elicit.studies.models import Study
 
 FILTER_NAMES = ("action", "who", "since", "until")

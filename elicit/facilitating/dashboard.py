@@ -15,8 +15,8 @@ from elicit.accounts.models import Role
 from elicit.analysis.dashboard import build_dashboard
 from elicit.extensions import db
 from elicit.facilitating.blueprint import bp
-from elicit.facilitating.lookup import study_or_404
 from elicit.feedback.charts import trend
+from elicit.lookup import study_or_404
 
 
 @bp.route("/studies/<slug>/dashboard")

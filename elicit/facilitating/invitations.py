@@ -20,7 +20,7 @@ from elicit.accounts.models import Role
 from elicit.errors import DomainError
 from elicit.extensions import db
 from elicit.facilitating.blueprint import bp
-from elicit.facilitating.lookup import study_or_404
+from elicit.lookup import study_or_404
 from elicit.mail.outbox import send_invitation, send_reminders, uninvited
 from elicit.panels.models import Expert
 from elicit.panels.services import (

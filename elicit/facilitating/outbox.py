@@ -15,7 +15,7 @@ from elicit.accounts.access import StudyAccess, roles_required
 from elicit.accounts.models import Role
 from elicit.extensions import db
 from elicit.facilitating.blueprint import bp
-from elicit.facilitating.lookup import study_or_404
+from elicit.lookup import study_or_404
 from elicit.mail.models import MessageKind, MessageState, OutboxMessage
 from elicit.mail.sender import SmtpSettings
 

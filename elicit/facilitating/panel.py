@@ -17,9 +17,9 @@ from elicit.accounts.models import Role
 from elicit.errors import DomainError
 from elicit.extensions import db
 from elicit.facilitating.blueprint import bp
-from elicit.facilitating.lookup import study_or_404
 from elicit.facilitating.panel_forms import ExpertForm, PanelFileForm
 from elicit.judgments.progress import Stage, current_round, panel_stages
+from elicit.lookup import study_or_404
 from elicit.panels.members import add_member
 from elicit.panels.models import Expert
 from elicit.panels.services import has_working_link

@@ -20,9 +20,9 @@ from elicit.accounts.models import Role
 from elicit.errors import DomainError
 from elicit.extensions import db
 from elicit.facilitating.blueprint import bp
-from elicit.facilitating.lookup import study_or_404
 from elicit.facilitating.panel import render_panel
 from elicit.facilitating.panel_forms import ConfirmPanelForm, PanelFileForm
+from elicit.lookup import study_or_404
 from elicit.panels.members import add_rows, panel_emails
 from elicit.panels.roster import MAX_BYTES, read_roster
 from elicit.studies.models import Study

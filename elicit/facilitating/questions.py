@@ -17,8 +17,8 @@ from elicit.accounts.models import Role
 from elicit.errors import DomainError
 from elicit.extensions import db
 from elicit.facilitating.blueprint import bp
-from elicit.facilitating.lookup import study_or_404
 from elicit.facilitating.study_forms import CorrectionForm, QuestionForm, WithdrawForm
+from elicit.lookup import study_or_404
 from elicit.studies.editing import (
     FieldError,
     QuestionFields,

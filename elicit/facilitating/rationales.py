@@ -13,9 +13,9 @@ from elicit.accounts.models import Role
 from elicit.extensions import db
 from elicit.facilitating.blueprint import bp
 from elicit.facilitating.forms import RationaleVisibilityForm
-from elicit.facilitating.lookup import round_or_404, study_or_404
 from elicit.feedback.services import set_rationale_hidden
 from elicit.judgments.models import Judgment
+from elicit.lookup import round_or_404, study_or_404
 from elicit.panels.models import Expert
 from elicit.studies.models import Question
 

@@ -20,7 +20,7 @@ from elicit.errors import DomainError
 from elicit.extensions import db
 from elicit.facilitating.blueprint import bp
 from elicit.facilitating.forms import RealizationForm, ResolveForm
-from elicit.facilitating.lookup import study_or_404
+from elicit.lookup import study_or_404
 from elicit.studies.models import Outcome, Question, Study
 from elicit.studies.services import (
     find_question,

@@ -11,9 +11,9 @@ from elicit.errors import DomainError
 from elicit.extensions import db
 from elicit.facilitating.blueprint import bp
 from elicit.facilitating.forms import RoundSettingsForm
-from elicit.facilitating.lookup import study_or_404
 from elicit.facilitating.rounds import sentence
 from elicit.facilitating.views import render_study
+from elicit.lookup import study_or_404
 from elicit.studies.round_settings import update_round_settings
 from elicit.unit_of_work import refuse
 

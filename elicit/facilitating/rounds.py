@@ -22,9 +22,9 @@ from elicit.errors import DomainError
 from elicit.extensions import db
 from elicit.facilitating.blueprint import bp
 from elicit.facilitating.forms import ExtendExpertForm, ExtendRoundForm, OpenRoundForm
-from elicit.facilitating.lookup import round_or_404, study_or_404
 from elicit.facilitating.views import render_study
 from elicit.judgments.progress import pending_experts
+from elicit.lookup import round_or_404, study_or_404
 from elicit.panels.models import Expert
 from elicit.rounds.models import Round, RoundState
 from elicit.rounds.services import (

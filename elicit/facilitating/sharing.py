@@ -17,7 +17,7 @@ from elicit.errors import DomainError
 from elicit.extensions import db
 from elicit.facilitating.account_forms import ShareForm
 from elicit.facilitating.blueprint import bp
-from elicit.facilitating.lookup import study_or_404
+from elicit.lookup import study_or_404
 from elicit.studies.models import Study
 from elicit.studies.sharing import members, share_study, unshare_study
 from elicit.unit_of_work import refuse

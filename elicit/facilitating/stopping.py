@@ -17,7 +17,7 @@ from elicit.errors import DomainError
 from elicit.extensions import db
 from elicit.facilitating.blueprint import bp
 from elicit.facilitating.forms import QUESTION_MESSAGE, StoppingRuleForm
-from elicit.facilitating.lookup import study_or_404
+from elicit.lookup import study_or_404
 from elicit.rounds.models import RoundState
 from elicit.stopping.models import RuleKind, StoppingRule
 from elicit.stopping.services import (

@@ -16,9 +16,9 @@ from elicit.accounts.models import Role
 from elicit.errors import DomainError
 from elicit.extensions import db
 from elicit.facilitating.blueprint import bp
-from elicit.facilitating.lookup import study_or_404
 from elicit.facilitating.study_forms import CloneForm
 from elicit.facilitating.views import render_study
+from elicit.lookup import study_or_404
 from elicit.studies.services import archive_study, clone_study, unarchive_study
 from elicit.unit_of_work import refuse
 

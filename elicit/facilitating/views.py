@@ -35,10 +35,10 @@ from elicit.facilitating.forms import (
     OpenRoundForm,
     RoundSettingsForm,
 )
-from elicit.facilitating.lookup import study_or_404
 from elicit.facilitating.study_forms import CloneForm
 from elicit.feedback.services import MIN_ANSWERS_LIMIT, update_settings
 from elicit.judgments.models import Judgment
+from elicit.lookup import study_or_404
 from elicit.panels.models import Expert
 from elicit.rounds.models import RoundExtension, RoundState
 from elicit.rounds.services import closing_due

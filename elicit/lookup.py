@@ -1,4 +1,4 @@
-"""Find what a facilitator's URL names, or answer 404: one rule for every console page.
+"""Find the study or round a staff URL names, or answer 404: one rule for every staff page.
 
 A study the current user may not see is answered exactly like one that does
 not exist, so a slug or id in a URL never tells who runs what. A study the user
