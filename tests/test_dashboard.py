@@ -175,3 +175,19 @@ def test_a_large_study_renders_in_at_most_ten_queries(client, session):
     assert response.status_code == 200
     assert "500 of 500 (100%)" in response.text
     assert len(statements) <= 10, "\n".join(statements)
+
+
+def test_a_study_of_probabilities_alone_has_its_figures(session):
+    """No quantity question: the database reads each probability as it is."""
+    found = factories.study(session)
+    question = factories.question(session, found, key="p")
+    experts = [factories.expert(session, found, pseudonym=p) for p in ("Alder", "Birch", "Cedar")]
+    round_ = open_next_round(session, found)
+    for expert, p in zip(experts, (0.2, 0.4, 0.9), strict=True):
+        record_judgment(session, expert, question, round_, Answer(probability=p))
+    figures = board(session, found).rounds[0].questions[question.id]
+    assert (figures.answers, figures.median, figures.mean) == (
+        3,
+        pytest.approx(0.4),
+        pytest.approx(0.5),
+    )

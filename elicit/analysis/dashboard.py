@@ -1,7 +1,8 @@
 """The facilitator's dashboard: response rates, who is pending, and each question round by round.
 
 Everything comes from one query of the study's answers and one of its panel,
-whatever its size, and every figure from :mod:`elicit.core.consensus`: per
+whatever its size (the database picks each answer's central value, so four
+numbers per answer reach Python), and every figure from :mod:`elicit.core.consensus`: per
 round and question the number of answers, median, quartiles and mean of the
 central values (each expert's probability, the best estimate of a three-point
 judgment, or the median of a quantity); per round the share of the panel that
@@ -16,7 +17,6 @@ pseudonyms only. A pending expert has no answer recorded in the current round
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -100,23 +100,10 @@ def build_dashboard(
         .where(Expert.study_id == study.id)
         .order_by(Expert.panel_group, ExpertContact.name, Expert.pseudonym)
     ).all()
-    rows = (
-        session.execute(
-            sa.select(
-                Judgment.round_id,
-                Judgment.question_id,
-                Judgment.expert_id,
-                Judgment.probability,
-                Judgment.quantile_values,
-            ).where(Judgment.round_id.in_([r.id for r in rounds]))
-        ).all()
-        if rounds
-        else []
-    )
-    answered: dict[int, set[int]] = {r.id: set() for r in rounds}
-    for row in rows:
-        answered[row.round_id].add(row.expert_id)
-    per_question = _question_figures(rounds, questions, rows)
+    values = _central_values(session, rounds, questions)
+    line = {r.id: i for i, r in enumerate(rounds)}
+    answered = {r.id: set(values.expert[values.line == line[r.id]].tolist()) for r in rounds}
+    per_question = _question_figures(len(rounds), questions, values)
     groups = {expert_id: group for expert_id, _, group, _ in panel}
     figures = [
         RoundFigures(round_, *_responses(groups, answered[round_.id]), per_question[i])
@@ -137,35 +124,80 @@ def build_dashboard(
     return Dashboard(figures, current, pending)
 
 
+@dataclass(frozen=True)
+class _Values:
+    """Each answer's central value, with its round and question (by position) and expert id."""
+
+    line: Any
+    column: Any
+    expert: Any
+    value: Any
+
+
+def _central_values(session: Session, rounds: list[Round], questions: list[Question]) -> _Values:
+    """Read each answer's central value (see the module docstring) in one query.
+
+    The database picks the value out of each answer (a quantity's median from
+    its list of quantiles), so only four numbers per answer cross into Python.
+    """
+    import numpy as np
+
+    column = {q.id: i for i, q in enumerate(questions)}
+    if not rounds or not questions:
+        empty = np.empty(0, np.intp)
+        return _Values(empty, empty, empty, np.empty(0))
+    by_index: dict[int, list[int]] = {}
+    for question in questions:
+        if question.kind is QuestionKind.QUANTITY:
+            by_index.setdefault(question.central_quantile, []).append(question.id)
+    central: sa.ColumnElement[float | None] = Judgment.probability.expression
+    if by_index:
+        central = sa.case(
+            *(
+                (Judgment.question_id.in_(ids), Judgment.quantile_values[index].as_float())
+                for index, ids in sorted(by_index.items())
+            ),
+            else_=Judgment.probability,
+        )
+    result = session.connection().execute(
+        sa.select(Judgment.round_id, Judgment.question_id, Judgment.expert_id, central).where(
+            Judgment.round_id.in_([r.id for r in rounds]),
+            Judgment.question_id.in_(list(column)),
+        )
+    )
+    # Plain numbers need none of SQLAlchemy's per-row work: read the driver's rows.
+    with result:
+        rows = result.cursor.fetchall()
+    table = np.array(rows, dtype=float).reshape(len(rows), 4)
+    missing = np.flatnonzero(np.isnan(table[:, 3]))
+    if missing.size:
+        key = {q.id: q.key for q in questions}[int(table[missing[0], 1])]
+        raise ValueError(f"an answer to {key} has no value to show")
+    round_ids = np.array([r.id for r in rounds])
+    order = np.argsort(round_ids)
+    line = order[np.searchsorted(round_ids, table[:, 0], sorter=order)]
+    question_ids = np.array(list(column))
+    order = np.argsort(question_ids)
+    at = order[np.searchsorted(question_ids, table[:, 1], sorter=order)]
+    return _Values(line, at, table[:, 2].astype(np.intp), table[:, 3])
+
+
 def _question_figures(
-    rounds: list[Round], questions: list[Question], rows: Sequence[Any]
+    n_rounds: int, questions: list[Question], values: _Values
 ) -> list[dict[int, Figures]]:
     """Return, for each round, every answered question's :class:`Figures`, by question id.
 
     All rounds and questions are computed at once: each (round, question) is
     one group of :mod:`elicit.core.consensus`'s grouped functions.
     """
-    import numpy as np
-
     from elicit.core.consensus import grouped_count, grouped_mean, grouped_quantiles
 
-    by_id = {q.id: q for q in questions}
-    column = {q.id: i for i, q in enumerate(questions)}
-    line = {r.id: i for i, r in enumerate(rounds)}
     width = len(questions)
-    kept = [row for row in rows if row.question_id in by_id]
-    values = np.fromiter(
-        (_central(by_id[row.question_id], row.probability, row.quantile_values) for row in kept),
-        float,
-        len(kept),
-    )
-    cells = np.fromiter(
-        (line[row.round_id] * width + column[row.question_id] for row in kept), np.intp, len(kept)
-    )
-    n_cells = max(len(rounds) * width, 1)
+    cells = values.line * width + values.column
+    n_cells = max(n_rounds * width, 1)
     counts = grouped_count(cells, n_cells)
-    quartiles = grouped_quantiles(values, cells, n_cells, [0.5, 0.25, 0.75])
-    means = grouped_mean(values, cells, n_cells)
+    quartiles = grouped_quantiles(values.value, cells, n_cells, [0.5, 0.25, 0.75])
+    means = grouped_mean(values.value, cells, n_cells)
     return [
         {
             question.id: Figures(
@@ -175,10 +207,10 @@ def _question_figures(
                 q75=float(quartiles[cell][2]),
                 mean=float(means[cell]),
             )
-            for question in questions
-            if counts[cell := r * width + column[question.id]]
+            for j, question in enumerate(questions)
+            if counts[cell := r * width + j]
         }
-        for r in range(len(rounds))
+        for r in range(n_rounds)
     ]
 
 
@@ -198,14 +230,3 @@ def _responses(groups: dict[int, str], answered: set[int]) -> tuple[Response, li
     counts = grouped_count(answering, len(names))
     by_group = [Response(name, int(counts[i]), int(sizes[i])) for i, name in enumerate(names)]
     return Response("", int(counts.sum()), len(groups)), by_group
-
-
-def _central(question: Question, probability: float | None, quantiles: list[float] | None) -> float:
-    """Return the number a judgment stands for in panel figures (see the module docstring)."""
-    if question.kind is QuestionKind.QUANTITY:
-        if not quantiles:
-            raise ValueError(f"an answer to {question.key} has no quantiles")
-        return float(quantiles[question.central_quantile])
-    if probability is None:
-        raise ValueError(f"an answer to {question.key} has no probability")
-    return float(probability)
