@@ -315,6 +315,20 @@ def test_a_facilitator_runs_a_study_from_an_empty_database_to_a_resolved_questio
         expect(rounds).to_contain_text(f"{n} of 4 experts {'has' if n == 1 else 'have'} answered")
     on_a_phone(page, "study", problems)
     shot(page, "study")
+    page.get_by_role("navigation", name="This study").get_by_role("link", name="Dashboard").click()
+    page.wait_for_url(f"**/facilitate/studies/{SLUG}/dashboard")
+    response = page.locator("table.response")
+    expect(response.get_by_role("row", name=re.compile("Whole panel"))).to_contain_text(
+        "3 of 4 (75%)"
+    )
+    expect(response.get_by_role("row", name=re.compile("Academic"))).to_contain_text("1 of 2 (50%)")
+    expect(page.get_by_role("heading", name="1 expert has not answered round 1")).to_be_visible()
+    expect(page.locator("ul.pending")).to_contain_text("Di Elm")
+    settling = page.locator("table.dashboard").get_by_role("row", name=re.compile(SETTLES))
+    expect(settling).to_contain_text("median 35%")
+    expect(settling.locator("svg.trend")).to_have_count(1)
+    on_a_phone(page, "dashboard", problems, table=True)
+    shot(page, "dashboard")
     page.get_by_role("navigation", name="This study").get_by_role("link", name="Panel").click()
     expect(page.get_by_role("row", name=re.compile("Di Elm")).locator(".state")).to_have_text(
         "invited"
