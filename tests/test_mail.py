@@ -14,10 +14,18 @@ import flask_migrate
 import pytest
 import sqlalchemy as sa
 
+from elicit.db import utcnow
 from elicit.extensions import db
 from elicit.mail.models import MessageKind, MessageState, OutboxMessage
 from elicit.mail.outbox import send_invitation
-from elicit.mail.sender import MAX_ATTEMPTS, SmtpMailer, SmtpSettings, claim, send_queued
+from elicit.mail.sender import (
+    MAX_ATTEMPTS,
+    STALE_CLAIM,
+    SmtpMailer,
+    SmtpSettings,
+    claim,
+    send_queued,
+)
 from elicit.panels.members import add_member
 from elicit.rounds.models import RoundState
 from tests import factories
@@ -155,6 +163,27 @@ def test_a_claimed_message_cannot_be_claimed_again(session, world):
     assert claim(session, message.id) is False
     session.expire_all()
     assert session.get(OutboxMessage, message.id).state is MessageState.SENDING
+
+
+def test_a_claim_abandoned_long_ago_is_sent_by_the_next_run(session, world, smtp_server):
+    """A sender that died after claiming leaves the message ``sending``; a later run sends it."""
+    inbox, settings = smtp_server
+    experts = world["experts"]
+    abandoned = send_invitation(session, experts["none"], base_url=BASE_URL)
+    recent = send_invitation(session, experts["invited"], base_url=BASE_URL)
+    session.commit()
+    assert claim(session, abandoned.id) and claim(session, recent.id)
+    session.execute(
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.id == abandoned.id)
+        .values(claimed_at=utcnow() - 2 * STALE_CLAIM)
+    )
+    session.commit()
+    report = send_queued(session, SmtpMailer(settings))
+    assert report.sent == [abandoned.id]
+    assert [m["To"] for m in inbox.messages] == [abandoned.recipient]
+    states = {m.id: m.state for m in _messages(session)}
+    assert states == {abandoned.id: MessageState.SENT, recent.id: MessageState.SENDING}
 
 
 def test_the_message_and_the_new_link_are_one_unit_of_work(client, world, session, monkeypatch):

@@ -10,6 +10,12 @@ row. A claimed message is then delivered outside any transaction, and the
 outcome recorded: ``sent``, or ``failed`` with the SMTP error. Errors worth
 retrying (the server could not be reached, a 4xx answer) put the message back
 in the queue until it has had :data:`MAX_ATTEMPTS`.
+
+A sender that stops between claiming and recording (killed, the machine
+restarted) would leave its message ``sending`` for ever: each run first puts
+back in the queue any message claimed more than :data:`STALE_CLAIM` ago, far
+longer than one delivery may take. Such a message may, rarely, reach its
+recipient twice (if the lost sender had handed it over); it is never lost.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import smtplib
 import ssl
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any, Protocol
 
@@ -34,6 +41,9 @@ MAX_ATTEMPTS = 3
 """How many times a message is tried before it is marked failed for good."""
 
 SMTP_TIMEOUT_SECONDS = 30
+
+STALE_CLAIM = timedelta(minutes=15)
+"""How long after its claim a message still ``sending`` is taken to be abandoned."""
 
 _LINK = re.compile(r"\S*" + re.escape(INVITATION_PATH) + r"\S+")
 
@@ -207,11 +217,28 @@ def deliver_one(session: Session, message_id: int, mailer: Mailer) -> MessageSta
     return deliver(session, message, mailer) if message is not None else None
 
 
+def reclaim_abandoned(session: Session) -> int:
+    """Put back in the queue every message claimed over :data:`STALE_CLAIM` ago; how many."""
+    result = session.execute(
+        sa.update(OutboxMessage)
+        .where(
+            OutboxMessage.state == MessageState.SENDING,
+            OutboxMessage.claimed_at < utcnow() - STALE_CLAIM,
+        )
+        .values(state=MessageState.QUEUED)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return int(getattr(result, "rowcount", 0))
+
+
 def send_queued(session: Session, mailer: Mailer, limit: int | None = None) -> Report:
     """Deliver queued messages, each claimed first, until none is left (or ``limit`` were tried).
 
-    A message put back for a retry is not tried again in the same run.
+    Abandoned claims are put back first (:func:`reclaim_abandoned`). A message
+    put back for a retry is not tried again in the same run.
     """
+    reclaim_abandoned(session)
     report = Report()
     while limit is None or len(report.sent) + len(report.failed) + len(report.retrying) < limit:
         message = claim_next(session, exclude=report.retrying)
