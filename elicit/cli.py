@@ -53,6 +53,11 @@ COMMANDS: dict[str, Entry] = {
         "12-expert panel with round 1 closed and round 2 open) and print the login and an "
         "invitation link.",
     ),
+    "import": Entry(
+        "elicit.imports.cli:import_command",
+        "Create a study, its rounds closed, from an existing study's files: the long CSV, "
+        "EXCALIBUR .dtt/.rls or the repliCATS layout (--dry-run: report every bad line only).",
+    ),
     "mail": Entry(
         "elicit.mail.cli:mail",
         "Deliver queued invitations and reminders over SMTP (`elicit mail send`, for cron).",
