@@ -40,10 +40,12 @@ def read(layout: str, paths: tuple[Path, ...], *, percent: bool) -> Dataset:
 
 @click.command(
     "import",
-    help="Create study SLUG from an existing study's files: LAYOUT is long (JUDGMENTS.csv "
-    "[OUTCOMES.csv], the long CSV of `elicit pool`), excalibur (STUDY.dtt [STUDY.rls]) or "
-    "replicats (a folder with data_ratings.csv, data_justifications.csv, data_outcomes.csv). "
-    "Rounds are created closed. Every bad line is listed and then nothing is saved.",
+    help="Create a study, its rounds closed, from an existing study's files: the long CSV, "
+    "EXCALIBUR .dtt/.rls or the repliCATS layout. LAYOUT long takes JUDGMENTS.csv "
+    "[OUTCOMES.csv] (the long CSV of `elicit pool`); excalibur STUDY.dtt [STUDY.rls]; "
+    "replicats a folder with data_ratings.csv, data_justifications.csv and data_outcomes.csv "
+    "(or those files). Every bad line is listed, and then nothing is saved; --dry-run only "
+    "checks.",
 )
 @click.argument("layout", type=click.Choice(formats.LAYOUTS))
 @click.argument("paths", nargs=-1, required=True, type=_file_or_folder)
