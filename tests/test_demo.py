@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 
-from elicit.analysis.round_statistics import central_value
 from elicit.accounts.models import StudyMember, User
+from elicit.analysis.round_statistics import central_value
 from elicit.audit import AuditEvent
 from elicit.demo import services
 from elicit.judgments.models import Judgment, JudgmentRevision
