@@ -50,8 +50,14 @@ COMMANDS: dict[str, Entry] = {
     "demo": Entry(
         "elicit.demo.cli:demo",
         "Create the demo study (facilitator account, bundled question sets, a simulated "
-        "12-expert panel with round 1 closed and round 2 open) and print the login and an "
+        "12-expert panel with round 1 closed and round 2 open), import the repliCATS pilot and "
+        "the TU Delft tobacco study shared with a demo analyst, and print the logins and an "
         "invitation link.",
+    ),
+    "import": Entry(
+        "elicit.imports.cli:import_command",
+        "Create a study, its rounds closed, from an existing study's files: the long CSV, "
+        "EXCALIBUR .dtt/.rls or the repliCATS layout.",
     ),
     "mail": Entry(
         "elicit.mail.cli:mail",

@@ -1,5 +1,6 @@
 """`elicit demo`: real questions and a simulated panel; a second run changes nothing."""
 
+import json
 import re
 from pathlib import Path
 
@@ -7,6 +8,7 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 
+from elicit.accounts.models import StudyMember, User
 from elicit.analysis.round_statistics import central_value
 from elicit.audit import AuditEvent
 from elicit.demo import services
@@ -15,10 +17,24 @@ from elicit.judgments.rules import check_answer
 from elicit.panels.models import Expert, ExpertContact, Invitation
 from elicit.panels.services import hash_token
 from elicit.rounds.models import Round, RoundState
-from elicit.studies.models import Question, QuestionKind, Study
+from elicit.studies.models import Question, QuestionKind, Resolution, Source, Study
 from tests.conftest import login
 
-TABLES = [Study, Question, Expert, ExpertContact, Invitation, Round, Judgment, AuditEvent]
+TABLES = [
+    Study,
+    Question,
+    Expert,
+    ExpertContact,
+    Invitation,
+    Round,
+    Judgment,
+    JudgmentRevision,
+    Resolution,
+    Source,
+    StudyMember,
+    User,
+    AuditEvent,
+]
 
 
 def counts(session):
@@ -91,7 +107,9 @@ def test_demo_answers_vary_between_experts(demo_output, session):
 
 def test_calibration_answers_are_near_but_not_at_the_realization(demo_output, session):
     questions = session.scalars(
-        sa.select(Question).where(Question.calibration, Question.unit.is_not(None))
+        sa.select(Question)
+        .join(Study)
+        .where(Study.slug == "demo", Question.calibration, Question.unit.is_not(None))
     ).all()
     assert questions
     for question in questions:
@@ -115,7 +133,7 @@ RELATIVE = 0.01
 
 
 def test_every_rationale_agrees_with_the_numbers_beside_it(demo_output, session):
-    """A simulated expert's reasons never contradict their own answer.
+    """A simulated expert's reasons never contradict their own answer (the real studies' may).
 
     In a probability question's rationale every percentage is within
     ``POINTS`` of the expert's probability (of their range, for a range); in a
@@ -123,7 +141,13 @@ def test_every_rationale_agrees_with_the_numbers_beside_it(demo_output, session)
     highest value, give or take ``RELATIVE``. Both rounds, every version.
     """
     checked = 0
-    versions = session.scalars(sa.select(JudgmentRevision).where(JudgmentRevision.rationale != ""))
+    versions = session.scalars(
+        sa.select(JudgmentRevision)
+        .join(Judgment)
+        .join(Question)
+        .join(Study)
+        .where(Study.slug == "demo", JudgmentRevision.rationale != "")
+    )
     for version in versions:
         question = version.judgment.question
         assert "{" not in version.rationale and "}" not in version.rationale
@@ -173,7 +197,9 @@ def test_a_second_run_changes_nothing_and_prints_the_same_access(demo_output, ru
 
 def test_the_panel_is_the_same_on_every_machine(demo_output, session):
     """The simulation is seeded: the same seed draws the same answers, another seed others."""
-    questions = session.scalars(sa.select(Question).order_by(Question.position)).all()
+    questions = session.scalars(
+        sa.select(Question).join(Study).where(Study.slug == "demo").order_by(Question.position)
+    ).all()
     scenario = services._load_scenario(questions)
 
     def draw(seed):
@@ -197,3 +223,55 @@ def test_demo_with_an_unreadable_secrets_file_says_so(demo_output, runner, app):
     Path(app.instance_path, "demo.json").write_text("{not json")
     result = runner.invoke(args=["demo"])
     assert result.exit_code == 2 and "its login cannot be read" in result.stderr
+
+
+def test_the_analyst_sees_the_two_real_studies_and_only_those(demo_output, client, session):
+    email = re.search(r"Analyst login.*\n\s+e-mail:\s+(\S+)", demo_output).group(1)
+    password = re.search(r"Analyst login.*\n.*\n\s+password:\s+(\S+)", demo_output).group(1)
+    assert email == services.ANALYST_EMAIL
+    assert login(client, email, password).status_code == 302
+    listing = client.get("/analyse/")
+    assert listing.status_code == 200
+    for slug in services.REFERENCE_STUDIES:
+        assert f"/analyse/studies/{slug}" in listing.text
+        assert client.get(f"/analyse/studies/{slug}").status_code == 200
+    assert client.get("/analyse/studies/demo").status_code == 404
+
+
+def test_the_real_studies_hold_their_published_data(demo_output, session):
+    replicats = session.scalar(sa.select(Study).where(Study.slug == "replicats-pilot"))
+    tobacco = session.scalar(sa.select(Study).where(Study.slug == "tudelft-tobacco"))
+    assert len(replicats.experts) == 25 and len(replicats.rounds) == 2
+    assert sum(q.resolution is not None for q in replicats.questions) == 25
+    assert len(tobacco.experts) == 7 and sum(q.calibration for q in tobacco.questions) == 10
+    assert replicats.questions[0].source.url.startswith("https://github.com/metamelb-repliCATS")
+    assert tobacco.questions[0].source.url == "https://doi.org/10.17632/tp5sp4gcd5.1"
+    demo = session.scalar(sa.select(Study).where(Study.slug == "demo"))
+    assert all(q.resolution is None for q in demo.questions)
+
+
+def test_an_older_demo_gets_the_real_studies_and_the_analyst_on_the_next_run(runner, session, app):
+    """A demo made before the real studies shipped gains them, once, keeping its logins."""
+    from elicit import PROJECT_ROOT
+    from elicit.config import write_private
+
+    older = services.build(session, PROJECT_ROOT / "question_sets")
+    session.commit()
+    saved = {
+        "email": older.facilitator.email,
+        "password": older.password,
+        "invitation_token": older.invitation_token,
+    }
+    secrets = Path(app.instance_path, "demo.json")
+    write_private(secrets, json.dumps(saved))
+    again = runner.invoke(args=["demo"])
+    assert again.exit_code == 0, again.stderr
+    assert "already set up" in again.output and "Analyst login" in again.output
+    assert older.password in again.output
+    for slug in services.REFERENCE_STUDIES:
+        assert session.scalar(sa.select(Study).where(Study.slug == slug)) is not None
+    assert json.loads(secrets.read_text())["analyst_email"] == services.ANALYST_EMAIL
+    before = counts(session)
+    third = runner.invoke(args=["demo"])
+    assert third.exit_code == 0 and counts(session) == before
+    assert again.output[again.output.index("Facilitator login") :] in third.output

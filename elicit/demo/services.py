@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -21,10 +22,13 @@ from scipy.special import expit, logit
 from scipy.stats import norm
 from sqlalchemy.orm import Session
 
-from elicit.accounts.models import Role, User
+from elicit.accounts.models import Role, StudyRole, User
 from elicit.accounts.services import create_user
 from elicit.analysis.round_statistics import central_value, panel_summary
 from elicit.formatting import number, probability
+from elicit.imports import formats
+from elicit.imports.dataset import Citation, Dataset, sha256
+from elicit.imports.services import import_study
 from elicit.judgments.models import Judgment
 from elicit.judgments.rules import Answer
 from elicit.judgments.submission import record_judgment
@@ -35,9 +39,13 @@ from elicit.rounds.services import close_round, create_round, open_round
 from elicit.studies import question_sets
 from elicit.studies.models import Question, QuestionKind, Scale, Study
 from elicit.studies.services import create_study, find_study, import_question_sets
+from elicit.studies.sharing import share_study
 
 SLUG = "demo"
 FACILITATOR_EMAIL = "facilitator@elicit.example"
+ANALYST_EMAIL = "analyst@elicit.example"
+DATA = Path(__file__).with_name("data")
+"""Real studies shipped with elicit (see each folder's SOURCE.md for source and licence)."""
 SCENARIO = Path(__file__).with_name("scenario.yaml")
 SEED = 20261121
 
@@ -273,3 +281,82 @@ def build(session: Session, question_sets_dir: Path, *, seed: int = SEED) -> Dem
                 answer = panel.revised_answer(question, old, median)
                 record_judgment(session, expert, question, second, answer)
     return DemoResult(study, facilitator, password, tokens[0])
+
+
+def create_analyst(session: Session) -> tuple[User, str]:
+    """Create the demo analyst account; return it and its password (kept only by the caller)."""
+    password = secrets.token_urlsafe(12)
+    analyst = create_user(
+        session, email=ANALYST_EMAIL, name="Demo Analyst", role=Role.ANALYST, password=password
+    )
+    return analyst, password
+
+
+def _replicats() -> Dataset:
+    """Read the repliCATS pilot (aggreCAT's data), cited as published."""
+    folder = DATA / "replicats"
+    files = [folder / name for name in formats.REPLICATS_FILES]
+    dataset = formats.read_replicats(*files)
+    dataset.title = "repliCATS pilot: will published research claims replicate?"
+    dataset.description = (
+        "The repliCATS pilot study, imported as published: 25 participants judged whether "
+        "25 published research claims would replicate, in two rounds of the IDEA protocol "
+        "(lowest, best and highest plausible probability), with their reasons. Whether "
+        "each claim replicated is recorded as its resolution. Data: the aggreCAT R package "
+        "(MIT licence)."
+    )
+    dataset.citation = Citation(
+        key="replicats-pilot-aggrecat",
+        title="repliCATS pilot study data (data_ratings, data_justifications, data_outcomes)",
+        author="B. Wintle et al.; aggreCAT by E. Gould et al.",
+        publisher="aggreCAT R package (MIT licence)",
+        published=date(2023, 1, 1),
+        url="https://github.com/metamelb-repliCATS/aggreCAT",
+        sha256=sha256(*files),
+    )
+    return dataset
+
+
+def _tobacco() -> Dataset:
+    """Read the TU Delft database's tobacco study (EXCALIBUR files), cited as published."""
+    files = [DATA / "tudelft" / "tobacco.dtt", DATA / "tudelft" / "tobacco.rls"]
+    dataset = formats.read_excalibur(*files)
+    dataset.title = "TU Delft expert judgment database: tobacco control in Pennsylvania"
+    dataset.description = (
+        "A structured expert judgment study from the TU Delft expert judgment database, "
+        "imported as published: seven experts gave 5, 25, 50, 75 and 95% quantiles for 10 "
+        "seed items, whose true values are known, and 11 target items. Data: Cooke and "
+        "Goossens (2008), Mendeley Data doi:10.17632/tp5sp4gcd5.1 (CC BY 4.0)."
+    )
+    dataset.citation = Citation(
+        key="tudelft-ej-database-tobacco",
+        title="TU Delft expert judgment data base: tobacco study (EXCALIBUR files)",
+        author="R. M. Cooke and L. L. H. J. Goossens",
+        publisher="Mendeley Data (CC BY 4.0)",
+        published=date(2008, 1, 1),
+        url="https://doi.org/10.17632/tp5sp4gcd5.1",
+        sha256=sha256(*files),
+    )
+    return dataset
+
+
+REFERENCE_STUDIES = {"replicats-pilot": _replicats, "tudelft-tobacco": _tobacco}
+"""The real studies ``elicit demo`` loads, by slug."""
+
+
+def load_reference_studies(session: Session, owner: User, analyst: User) -> list[Study]:
+    """Import each of :data:`REFERENCE_STUDIES` that is missing, shared with ``analyst``.
+
+    Returns the studies added (none if all are there). Raises ``ValueError``
+    if the bundled files do not import (they do; a test holds it).
+    """
+    added = []
+    for slug, read in REFERENCE_STUDIES.items():
+        if find_study(session, slug) is not None:
+            continue
+        report = import_study(session, read(), slug=slug, owner=owner)
+        if report.study is None:
+            raise ValueError(f"the bundled study {slug} did not import: {report.problems[:3]}")
+        share_study(session, report.study, analyst.email, StudyRole.ANALYST, actor=owner)
+        added.append(report.study)
+    return added
