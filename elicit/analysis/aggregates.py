@@ -116,13 +116,12 @@ class Bootstrap:
 
     def interval(
         self, pool: Callable, values: np.ndarray, groups: np.ndarray, n: int
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Return the interval of ``pool`` per question (NaN without a bootstrap)."""
-        from elicit.core.consensus import grouped_bootstrap_ci
-
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """Return the interval of ``pool`` per question (None without a bootstrap)."""
         if not self.resamples:
-            shape = np.shape(pool(values, groups, n))
-            return np.full(shape, np.nan), np.full(shape, np.nan)
+            return None
+        from elicit.core.consensus import grouped_bootstrap_ci  # imports scipy.stats: slow
+
         result = grouped_bootstrap_ci(
             pool, values, groups, n, n_resamples=self.resamples, level=self.level, seed=self.seed
         )
@@ -164,13 +163,19 @@ def pool_round(
             f"unknown method(s) {', '.join(unknown)}; known: {', '.join(known_methods())}"
         )
     boot = bootstrap or Bootstrap()
-    rounds = np.unique(table.round)
-    context = _Context(table, int(rounds[0]) if rounds.size == 1 else None, methods, boot)
+    context = _Context(table, _one_round(table), methods, boot)
     result = Pools()
     result.blocks += _binary(context)
     result.blocks += _three_point(context, full if full is not None else table, result.notes)
     result.blocks += _quantities(context, result.notes)
     return result
+
+
+def _one_round(table: Judgments) -> int | None:
+    """Return the round of ``table``'s rows if they are all of one round, else None."""
+    if not table.round.size or table.round.min() != table.round.max():
+        return None
+    return int(table.round[0])
 
 
 @dataclass(frozen=True)
@@ -189,13 +194,14 @@ class _Context:
         method: str,
         params: dict,
         value: np.ndarray,
-        interval: tuple[np.ndarray, np.ndarray],
+        interval: tuple[np.ndarray, np.ndarray] | None,
         quantile: float | None = None,
     ) -> Block:
         """Rows of one method (at one quantile level): one per question with judgments."""
         answered = np.flatnonzero(counts)
         ids = strings(self.table.questions).take(from_numpy(answered))
-        low, high = interval
+        nothing = np.full(counts.size, np.nan)
+        low, high = interval or (nothing, nothing)
         return Block(
             answered.size,
             {
@@ -203,7 +209,7 @@ class _Context:
                 "round": self.round,
                 "method": method,
                 "quantile": quantile,
-                "parameters": params | self.bootstrap.parameters(),
+                "parameters": dict(sorted((params | self.bootstrap.parameters()).items())),
                 "n": counts[answered],
                 "value": np.asarray(value, dtype=float)[answered],
                 "low": np.asarray(low, dtype=float)[answered],
@@ -247,26 +253,42 @@ def _binary(context: _Context) -> list[Block]:
             for name in wanted
         }
     counts = np.bincount(groups, minlength=n)
-    order = _by_question(groups, experts)
-    clock = (times if times is not None else np.arange(values.size, dtype=float))[order]
-    ordered, ordered_groups = values[order], groups[order]
-
-    def recent(at: np.ndarray, g: np.ndarray, n_groups: int) -> np.ndarray:
-        return pooling.recency_weighted_median_pool(ordered[at], g, n_groups, times=clock[at])
-
     blocks = []
     for name in wanted:
         params = parameters(pooling.METHODS[name])
         if name == "recency_weighted_median":
             params["recency"] = "time column" if table.time is not None else "row order"
-            positions = np.arange(values.size, dtype=float)
-            interval = context.bootstrap.interval(_indexed(recent), positions, ordered_groups, n)
+            interval = _recency_interval(context, values, groups, experts, times)
         else:
             interval = context.bootstrap.interval(
                 lambda v, g, k, name=name: pooling.pool(name, v, g, k), values, groups, n
             )
         blocks.append(context.block(counts, name, params, pooled[name], interval))
     return blocks
+
+
+def _recency_interval(
+    context: _Context,
+    values: np.ndarray,
+    groups: np.ndarray,
+    experts: np.ndarray,
+    times: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Bootstrap the recency-weighted median, each judgment's time (or row) going with it."""
+    from elicit.core import pooling
+
+    if not context.bootstrap.resamples:
+        return None
+    order = _by_question(groups, experts)
+    clock = (times if times is not None else np.arange(values.size, dtype=float))[order]
+    ordered = values[order]
+
+    def recent(at: np.ndarray, g: np.ndarray, n_groups: int) -> np.ndarray:
+        return pooling.recency_weighted_median_pool(ordered[at], g, n_groups, times=clock[at])
+
+    positions = np.arange(values.size, dtype=float)
+    n = len(context.table.questions)
+    return context.bootstrap.interval(_indexed(recent), positions, groups[order], n)
 
 
 def _three_point(context: _Context, full: Judgments, notes: list[str]) -> list[Block]:
@@ -403,9 +425,16 @@ def _per_level(
     counts = np.bincount(groups, minlength=n)
     every = np.arange(groups.size)
     pooled = pool(every, groups, n)
-    low, high = context.bootstrap.interval(_indexed(pool), every.astype(float), groups, n)
+    interval = context.bootstrap.interval(_indexed(pool), every.astype(float), groups, n)
     return [
-        context.block(counts, method, params, pooled[:, k], (low[:, k], high[:, k]), float(level))
+        context.block(
+            counts,
+            method,
+            params,
+            pooled[:, k],
+            None if interval is None else (interval[0][:, k], interval[1][:, k]),
+            float(level),
+        )
         for k, level in enumerate(levels.tolist())
     ]
 
@@ -458,7 +487,6 @@ def consensus(table: Judgments) -> Block:
     n = len(table.questions)
     counts = np.bincount(g, minlength=n)
     answered = np.flatnonzero(counts)
-    rounds = np.unique(table.round)
     stats = grouped_quantiles(v, g, n, [0.5, 0.25, 0.75])
     with np.errstate(divide="ignore", invalid="ignore"):
         cv = grouped_cv(v, g, n)
@@ -466,7 +494,7 @@ def consensus(table: Judgments) -> Block:
         answered.size,
         {
             "question_id": strings(table.questions).take(from_numpy(answered)),
-            "round": int(rounds[0]) if rounds.size == 1 else None,
+            "round": _one_round(table),
             "n": counts[answered],
             "mean": grouped_mean(v, g, n)[answered],
             "median": stats[answered, 0],

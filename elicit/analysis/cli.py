@@ -117,11 +117,10 @@ percent_option = click.option(
 
 @click.command(
     "pool",
-    help="Pool every question's judgments, with every applicable method or those named: "
-    "probabilities (p), three-point judgments (lower/best/upper) and quantities (quantiles; "
-    "linear pool of fitted distributions and quantile averaging, a row per level). "
-    "--bootstrap N adds percentile intervals over experts from N resamples (seeded by --seed). "
-    + RECENCY,
+    help="Pool binary, three-point and quantity judgments, every method or those named. "
+    "Probabilities (p) get elicit.core.pooling's pools, three-point judgments "
+    "(lower/best/upper) aggreCAT's, quantities (quantiles) the linear pool of fitted "
+    "distributions and quantile averaging, a row per quantile level. " + RECENCY,
 )
 @click.argument("judgments", type=_file)
 @round_option
@@ -140,7 +139,8 @@ percent_option = click.option(
     type=click.IntRange(min=0),
     default=0,
     show_default=True,
-    help="Bootstrap resamples for each row's interval (0: no intervals; the pages use 1000).",
+    help="Bootstrap resamples for each row's percentile interval over experts (0: none; "
+    "the pages use 1000).",
 )
 @click.option(
     "--seed",
