@@ -28,9 +28,11 @@ resampled with replacement, whole (the three points, or all quantiles of a
 judgment, together), ``resamples`` times, from a generator seeded with ``seed``
 for every method alike (so one method's interval does not depend on which others
 were asked for). The row's ``parameters`` then record ``bootstrap`` (the number
-of resamples), ``seed`` and ``level``. Judgments are resampled in the order of
-question and expert id, so the same judgments in any row order give the same
-interval.
+of resamples), ``seed`` and ``level`` (and ``grid_size`` for the linear pool of
+fitted distributions, whose resamples are evaluated on a grid by
+:func:`~elicit.core.distributions.bootstrap_linear_pool_quantiles`). Judgments
+are resampled in the order of question and expert id, so the same judgments in
+any row order give the same interval.
 
 :func:`consensus` gives each question's count, mean, median, quartiles, IQR and
 coefficient of variation of the experts' central values (:data:`CONSENSUS`).
@@ -55,6 +57,8 @@ DEFAULT_SEED = 12
 """The seed the pages and downloads use (``elicit pool --seed 12``)."""
 DEFAULT_LEVEL = 0.95
 """Confidence level of every interval."""
+GRID_SIZE = 512
+"""Points per question and level at which the linear pool's bootstrap evaluates the fits."""
 
 QUANTITY_METHODS = ("linear_pool_best_fit", "vincentize")
 COLUMNS = (
@@ -395,14 +399,31 @@ def _pool_quantities(
         fitted = distributions.fit_quantiles(values, levels, -np.inf, np.inf)
         codes, params, low, high = fitted.distributions()
         out = np.union1d(levels, [0.5])
-
-        def linear(at: np.ndarray, g: np.ndarray, n_groups: int) -> np.ndarray:
-            return distributions.linear_pool_quantiles(
-                out, codes[at], params[at], low[at], high[at], g, n_groups
+        n = len(table.questions)
+        boot = context.bootstrap
+        settings: dict[str, object] = {"lower": None, "upper": None, "families": None}
+        if not boot.resamples:
+            pooled = distributions.linear_pool_quantiles(out, codes, params, low, high, groups, n)
+            interval = None
+        else:
+            # the bootstrap evaluates each fit on a grid once (the generic one would bisect
+            # every resample's pool): see bootstrap_linear_pool_quantiles
+            pooled, lows, highs, _ = distributions.bootstrap_linear_pool_quantiles(
+                out,
+                codes,
+                params,
+                low,
+                high,
+                groups,
+                n,
+                n_resamples=boot.resamples,
+                level=boot.level,
+                seed=boot.seed,
+                grid_size=GRID_SIZE,
             )
-
-        settings = {"lower": None, "upper": None, "families": None}
-        blocks += _per_level(context, groups, "linear_pool_best_fit", settings, out, linear)
+            interval = (lows, highs)
+            settings["grid_size"] = GRID_SIZE
+        blocks += _levels(context, groups, "linear_pool_best_fit", settings, out, pooled, interval)
     if "vincentize" in wanted:
 
         def average(at: np.ndarray, g: np.ndarray, n_groups: int) -> np.ndarray:
@@ -422,10 +443,23 @@ def _per_level(
 ) -> list[Block]:
     """One block per quantile level of a quantity pool (over rows ``0..len(groups)``)."""
     n = len(context.table.questions)
-    counts = np.bincount(groups, minlength=n)
     every = np.arange(groups.size)
     pooled = pool(every, groups, n)
     interval = context.bootstrap.interval(_indexed(pool), every.astype(float), groups, n)
+    return _levels(context, groups, method, params, levels, pooled, interval)
+
+
+def _levels(
+    context: _Context,
+    groups: np.ndarray,
+    method: str,
+    params: dict,
+    levels: np.ndarray,
+    pooled: np.ndarray,
+    interval: tuple[np.ndarray, np.ndarray] | None,
+) -> list[Block]:
+    """One block per quantile level of a quantity pool's result ``pooled`` (question, level)."""
+    counts = np.bincount(groups, minlength=len(context.table.questions))
     return [
         context.block(
             counts,
