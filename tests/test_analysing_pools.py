@@ -18,7 +18,7 @@ from elicit.rounds.services import close_round, open_next_round
 from elicit.studies.models import QuestionKind
 from elicit.studies.sharing import share_study
 from tests import factories
-from tests.conftest import login
+from tests.conftest import csrf_token, login
 
 PSEUDONYMS = ("Cedar", "Alder", "Birch", "Elm")
 ELEMENT = {longform.P: "p", longform.LOWER: "lower", longform.BEST: "best", longform.UPPER: "upper"}
@@ -233,3 +233,22 @@ def test_a_round_is_computed_once_per_change(session, client, study, monkeypatch
     assert linear[0]["n"] == 5
     client.get("/analyse/studies/study/pools.json?round=3")
     assert len(calls) == 2
+
+
+def test_the_study_may_let_analysts_see_the_open_round_live(app, session, client, study):
+    owner = app.test_client()
+    login(owner, study.owner.email, factories.PASSWORD)
+    page = owner.get("/facilitate/studies/study")
+    form = {
+        "csrf_token": csrf_token(page.text),
+        "time_zone": "UTC",
+        "analysts_see_live_pools": "y",
+    }
+    assert owner.post("/facilitate/studies/study/round-settings", data=form).status_code == 302
+    session.expire_all()
+    assert study.analysts_see_live_pools and not study.prefill_previous_answers
+    viewer(session, study, Role.ANALYST, StudyRole.ANALYST)
+    login(client, "viewer@example.org", factories.PASSWORD)
+    live = client.get("/analyse/studies/study/pools.json").get_json()
+    assert live["round"] == 3 and live["state"] == "open"
+    assert client.get("/analyse/studies/study/pools.json?round=3").status_code == 200

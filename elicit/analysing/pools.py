@@ -7,7 +7,8 @@ exported judgments). ``method`` keeps one method's rows.
 
 Who sees which round: those who run the study (facilitators, the owner,
 administrators) see every round that has opened, the open one live; analysts
-see a round once it has closed. Without ``round`` the page shows the latest
+see a round once it has closed, or live too if the study allows it
+(``Study.analysts_see_live_pools``, a round setting). Without ``round`` the page shows the latest
 round the user may see. The figures come from
 :func:`elicit.analysis.round_pools.round_pools`, which computes them once per
 change of the round.
@@ -52,7 +53,7 @@ def pools(slug: str):
         return _bad(error, as_json)
     as_json = as_json or fmt == "json"
     found, access = study_or_404(slug)
-    live = access >= StudyAccess.RUN
+    live = access >= StudyAccess.RUN or found.analysts_see_live_pools
     visible = _visible_rounds(found, live)
     if number is None:
         chosen = visible[-1] if visible else None

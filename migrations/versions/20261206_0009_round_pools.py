@@ -1,4 +1,4 @@
-"""round pools: each round's pooled forecasts, stored once per change of the round
+"""round pools: each round's pooled forecasts, stored once per change of the round; analysts may see live pools
 
 Revision ID: 0009
 Revises: 0004
@@ -17,7 +17,10 @@ depends_on = None
 
 
 def upgrade():
-    """Add the store of each round's pooled forecasts."""
+    """Add the store of each round's pooled forecasts, and the study option of live pools."""
+    with op.batch_alter_table('studies', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('analysts_see_live_pools', sa.Boolean(), server_default=sa.false(), nullable=False))
+
     op.create_table('round_pools',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('round_id', sa.Integer(), nullable=False),
@@ -31,5 +34,7 @@ def upgrade():
 
 
 def downgrade():
-    """Remove the store of pooled forecasts."""
+    """Remove the store of pooled forecasts and the study option of live pools."""
     op.drop_table('round_pools')
+    with op.batch_alter_table('studies', schema=None) as batch_op:
+        batch_op.drop_column('analysts_see_live_pools')
