@@ -179,6 +179,11 @@ def test_method_keeps_one_methods_rows(session, client, study):
     login(client, study.owner.email, factories.PASSWORD)
     got = client.get("/analyse/studies/study/pools.json?round=1&method=median").get_json()
     assert {r["method"] for r in got["aggregates"]} == {"median"}
+    first = client.get("/analyse/studies/study/pools.json?round=1").get_json()
+    assert "ShiftWAgg" not in {r["method"] for r in first["aggregates"]}
+    assert any(
+        note.startswith("ShiftWAgg needs a round after the first") for note in first["notes"]
+    )
     assert client.get("/analyse/studies/study/pools.json?round=9").status_code == 404
 
 

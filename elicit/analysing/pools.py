@@ -91,6 +91,7 @@ def pools(slug: str):
         round=chosen,
         rounds=visible,
         method=method,
+        notes=payload["notes"],
         questions=_questions(found, rows, payload["consensus"]),
     )
 

@@ -7,8 +7,8 @@ pages and the exports alike, so a figure cannot read differently in two places:
 * binary questions (``p``): every pool of :data:`elicit.core.pooling.METHODS`
   (in one pass, :func:`elicit.core.pooling.pool_all`);
 * three-point questions (``lower``/``best``/``upper``): the aggreCAT family
-  (:data:`elicit.core.aggrecat.METHODS`; the shift methods only when round 1 and a
-  later round are both given);
+  (:data:`elicit.core.aggrecat.METHODS`; the shift methods only on a round after
+  the first, with every judgment's round-1 counterpart given);
 * quantity questions (quantiles): the linear pool of each judgment's best fitting
   distribution (:func:`elicit.core.distributions.fit_quantiles`, no bounds, then
   :func:`~elicit.core.distributions.linear_pool_quantiles`) and quantile averaging
@@ -304,14 +304,15 @@ def _three_point(context: _Context, full: Judgments, notes: list[str]) -> list[B
     if not points.size:
         return []
     n, n_experts = len(table.questions), len(table.experts)
-    round1 = _round_one(full, groups, experts)
+    pooled_rounds = table.round[(table.kind >= longform.LOWER) & (table.kind <= longform.UPPER)]
+    round1 = _round_one(full, groups, experts) if (pooled_rounds > 1).any() else None
     counts = np.bincount(groups, minlength=n)
     blocks = []
     for name, function in aggrecat.METHODS.items():
         if not context.wants(name):
             continue
         if name in aggrecat.NEEDS_ROUND1 and round1 is None:
-            notes.append(f"{name} needs round 1 and a later round; skipped")
+            notes.append(f"{name} needs a round after the first and its round-1 judgments; skipped")
             continue
 
         def run(at: np.ndarray, g: np.ndarray, n_groups: int, name: str = name) -> np.ndarray:

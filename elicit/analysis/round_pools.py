@@ -25,7 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from elicit.analysis import aggregates, results, study_data
+from elicit.analysis import aggregates, longform, results, study_data
 from elicit.analysis.models import RoundPools
 from elicit.db import utcnow
 from elicit.judgments.models import Judgment
@@ -72,7 +72,10 @@ def compute(session: Session, study: Study, round_: Round) -> dict[str, Any]:
     if not table.value.size:
         return {"aggregates": [], "consensus": [], "notes": []}
     bootstrap = aggregates.Bootstrap(aggregates.DEFAULT_RESAMPLES, aggregates.DEFAULT_SEED)
-    pooled = aggregates.pool_round(table, full=full, bootstrap=bootstrap)
+    try:
+        pooled = aggregates.pool_round(table, full=full, bootstrap=bootstrap)
+    except longform.FormatError as error:  # the answer rules never store such judgments
+        return {"aggregates": [], "consensus": [], "notes": list(error.report())}
     return {
         "aggregates": _rows(pooled.blocks),
         "consensus": _rows([aggregates.consensus(table)]),
