@@ -96,6 +96,8 @@ def test_the_page_its_json_and_elicit_pool_give_the_same_numbers(
     assert served.status_code == 200
     got = served.get_json()
     assert got["round"] == 2 and got["state"] == "closed"
+    assert all(set(row) == set(aggregates.COLUMNS) for row in got["aggregates"])
+    assert all(set(row) == set(aggregates.CONSENSUS) for row in got["consensus"])
     methods = {row["method"] for row in got["aggregates"]}
     assert {"linear", "log_odds", "ArMean", "ShiftWAgg", "linear_pool_best_fit", "vincentize"} <= (
         methods
