@@ -187,14 +187,15 @@ def pandas_version() -> str:
 
 def breakdown(python: str, table: longform.Judgments, pooling_time: float) -> None:
     """Print where ``elicit pool`` spends its time: start-up and imports, then each step."""
-    from elicit.analysis import cli, results
+    from elicit.analysis import aggregates, results
 
     imports = {
         "python": "pass",
         "python + pyarrow.csv, pyarrow.compute": "import pyarrow.csv, pyarrow.compute",
         "python + scipy.special (elicit.core.pooling)": "import scipy.special",
         "python + everything elicit pool imports": "import elicit.cli, elicit.analysis.cli, "
-        "elicit.analysis.longform, elicit.analysis.results, elicit.core.aggrecat",
+        "elicit.analysis.aggregates, elicit.analysis.longform, elicit.analysis.results, "
+        "elicit.core.aggrecat",
         "python + pandas (elicit pool does not import it)": "import pandas",
     }
     if pandas_version() == "not installed":
@@ -203,7 +204,7 @@ def breakdown(python: str, table: longform.Judgments, pooling_time: float) -> No
     started = run({label: [python, "-c", code] for label, code in imports.items()})
     for label, (elapsed, _) in started.items():
         print(f"  {label:<50} {elapsed:6.2f} s")
-    blocks = cli._binary_pools(table, ())
+    blocks = aggregates.pool_round(table).blocks
     steps = {
         "read and check the file (read_judgments)": best(lambda: longform.read_judgments(DATA)),
         "pool (pool_all, as (c))": pooling_time,

@@ -56,6 +56,7 @@ def _register_models() -> None:
     """Import every feature's models so the metadata (and Alembic) knows all tables."""
     from elicit import audit  # noqa: F401
     from elicit.accounts import models as _accounts  # noqa: F401
+    from elicit.analysis import models as _analysis  # noqa: F401
     from elicit.judgments import models as _judgments  # noqa: F401
     from elicit.mail import models as _mail  # noqa: F401
     from elicit.panels import models as _panels  # noqa: F401

@@ -65,7 +65,7 @@ COMMANDS: dict[str, Entry] = {
     ),
     "pool": Entry(
         "elicit.analysis.cli:pool",
-        "Pool binary and three-point judgments, every method or those named.",
+        "Pool binary, three-point and quantity judgments, every method or those named.",
         app=False,
     ),
     "fit": Entry(

@@ -501,3 +501,37 @@ def test_the_overshoot_default_is_cookes():
     from elicit.core import cooke
 
     assert cli.DEFAULT_OVERSHOOT == cooke.DEFAULT_OVERSHOOT
+
+
+def test_pool_covers_quantities_with_seeded_bootstrap_intervals(runner, tmp_path):
+    path = tmp_path / "mixed.csv"
+    quantiles = {"E1": (1, 2, 4), "E2": (2, 3, 5), "E3": (0.5, 2.5, 3)}
+    rows = [
+        f"x,{e},1,q{level},{v}"
+        for e, values in quantiles.items()
+        for level, v in zip(("05", "50", "95"), values, strict=True)
+    ]
+    rows += ["a,E1,1,p,0.2", "a,E2,1,p,0.4", "a,E3,1,p,0.9"]
+    path.write_text(HEADER + "\n".join(rows) + "\n", encoding="utf-8")
+    args = ["pool", str(path), "--format", "json", "--bootstrap", "200"]
+    first = runner.invoke(args=[*args, "--seed", "3"])
+    assert first.exit_code == 0, first.output
+    again = runner.invoke(args=[*args, "--seed", "3"])
+    other = runner.invoke(args=[*args, "--seed", "4"])
+    assert first.stdout == again.stdout and first.stdout != other.stdout
+    got = json.loads(first.stdout)
+    by = {(r["question_id"], r["method"], r["quantile"]): r for r in got}
+    grid = np.array(list(quantiles.values()))
+    for k, level in enumerate((0.05, 0.5, 0.95)):
+        row = by["x", "vincentize", level]
+        assert row["value"] == pytest.approx(grid[:, k].mean())
+        assert row["n"] == 3 and row["low"] <= row["value"] <= row["high"]
+        assert row["round"] == 1
+    median = by["x", "linear_pool_best_fit", 0.5]
+    assert grid[:, 1].min() < median["value"] < grid[:, 1].max()
+    linear = by["a", "linear", None]
+    assert linear["parameters"] == {"bootstrap": 200, "level": 0.95, "seed": 3}
+    assert linear["value"] == pytest.approx(0.5)
+    assert 0.2 <= linear["low"] < linear["value"] < linear["high"] <= 0.9
+    plain = json.loads(runner.invoke(args=["pool", str(path), "--format", "json"]).stdout)
+    assert all(r["low"] is None and "seed" not in r["parameters"] for r in plain)

@@ -13,19 +13,15 @@ and the other ``elicit`` commands do not wait for them.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
 from elicit.console import fail
 
 if TYPE_CHECKING:
-    import numpy as np
-    import pyarrow as pa
-
     from elicit.analysis.csvfile import FormatError
     from elicit.analysis.longform import Judgments
     from elicit.analysis.results import Block
@@ -59,27 +55,6 @@ def output_options(command: Callable) -> Callable:
         show_default=True,
         help="Output format.",
     )(command)
-
-
-DATA_ARGUMENTS = frozenset({"presorted", "times", "experts", "round1"})
-"""Keyword arguments that carry data or a precomputed sort, not a method's settings."""
-
-
-def parameters(function: Callable, **given: object) -> dict[str, Any]:
-    """Return a method's keyword parameters (defaults, overridden by ``given``)."""
-    values = {
-        name: p.default
-        for name, p in inspect.signature(function).parameters.items()
-        if p.kind is inspect.Parameter.KEYWORD_ONLY
-        and p.default is not inspect.Parameter.empty
-        and name not in DATA_ARGUMENTS
-    }
-    values.update(given)
-    return {
-        k: v
-        for k, v in sorted(values.items())
-        if v is None or isinstance(v, int | float | str | bool | list)
-    }
 
 
 def _emit(blocks: list[Block], fmt: str, output: Path | None) -> None:
@@ -142,7 +117,10 @@ percent_option = click.option(
 
 @click.command(
     "pool",
-    help="Pool binary and three-point judgments, every method or those named. " + RECENCY,
+    help="Pool binary, three-point and quantity judgments, every method or those named. "
+    "Probabilities (p) get elicit.core.pooling's pools, three-point judgments "
+    "(lower/best/upper) aggreCAT's, quantities (quantiles) the linear pool of fitted "
+    "distributions and quantile averaging, a row per quantile level. " + RECENCY,
 )
 @click.argument("judgments", type=_file)
 @round_option
@@ -152,7 +130,23 @@ percent_option = click.option(
     "methods",
     multiple=True,
     help="A pooling method (repeatable); default all. Names: elicit.core.pooling.METHODS "
-    "for probabilities, aggreCAT names (ArMean, IntWAgg, ...) for three-point judgments.",
+    "for probabilities, aggreCAT names (ArMean, IntWAgg, ...) for three-point judgments, "
+    "linear_pool_best_fit and vincentize for quantities.",
+)
+@click.option(
+    "--bootstrap",
+    "resamples",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Bootstrap resamples for each row's percentile interval over experts (0: none; "
+    "the pages use 1000).",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Seed of the bootstrap (default: the pages' seed, recorded in each row).",
 )
 @output_options
 def pool(
@@ -160,129 +154,34 @@ def pool(
     round_: int | None,
     percent: bool,
     methods: tuple[str, ...],
+    resamples: int,
+    seed: int | None,
     fmt: str,
     output: Path | None,
 ) -> None:
     """Pool every question's judgments with each method; one row per question and method."""
-    import numpy as np
+    from elicit.analysis import aggregates, longform
 
-    from elicit.analysis import longform
-    from elicit.analysis.arrow import strings
-    from elicit.core import aggrecat, pooling
-
-    known = set(pooling.METHODS) | set(aggrecat.METHODS)
-    unknown = sorted(set(methods) - known)
+    known = aggregates.known_methods()
+    unknown = sorted(set(methods) - set(known))
     if unknown:
-        fail(f"unknown method(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        fail(f"unknown method(s) {', '.join(unknown)}; known: {', '.join(known)}")
+    if resamples == 1:
+        fail("--bootstrap needs at least 2 resamples (or 0 for no intervals)")
     full = _read_all(judgments, percent)
     table = _round(full, judgments, round_)
-    n = len(table.questions)
-    blocks = _binary_pools(table, methods)
+    bootstrap = aggregates.Bootstrap(resamples, aggregates.DEFAULT_SEED if seed is None else seed)
     try:
-        points, groups3, experts3 = longform.three_points(table)
+        pooled = aggregates.pool_round(table, full=full, methods=methods, bootstrap=bootstrap)
     except longform.FormatError as error:
         _refuse(judgments, error)
-    if points.size:
-        round1 = _round_one(full, groups3, experts3)
-        counts3 = np.bincount(groups3, minlength=n)
-        ids = strings(table.questions)
-        for name, function in aggrecat.METHODS.items():
-            if methods and name not in methods:
-                continue
-            if name in aggrecat.NEEDS_ROUND1 and round1 is None:
-                click.echo(f"note: {name} needs round 1 and a later round; skipped", err=True)
-                continue
-            kwargs: dict[str, object] = (
-                {"experts": experts3} if name in aggrecat.NEEDS_EXPERTS else {}
-            )
-            if name in aggrecat.NEEDS_ROUND1:
-                kwargs["round1"] = round1
-            pooled = function(points[:, 0], points[:, 1], points[:, 2], groups3, n, **kwargs)
-            blocks.append(_pooled(ids, counts3, name, parameters(function), pooled))
-    if not blocks:
-        fail("no binary (p) or three-point (lower/best/upper) judgments to pool")
-    _emit(blocks, fmt, output)
-
-
-def _binary_pools(table: Judgments, methods: tuple[str, ...]) -> list[Block]:
-    """Pool the probabilities with every method of ``pooling.METHODS`` wanted (all if none named).
-
-    All eight share one pass (:func:`elicit.core.pooling.pool_all`) when all are wanted.
-    """
-    import numpy as np
-
-    from elicit.analysis import longform
-    from elicit.analysis.arrow import strings
-    from elicit.core import pooling
-
-    values, groups, _ = longform.probabilities(table)
-    wanted = [name for name in pooling.METHODS if not methods or name in methods]
-    if not values.size or not wanted:
-        return []
-    n = len(table.questions)
-    times = None if table.time is None else table.time[table.kind == longform.P]
-    if len(wanted) == len(pooling.METHODS):
-        pooled = pooling.pool_all(values, groups, n, times=times)
-    else:
-        recency = {"recency_weighted_median": {"times": times}}
-        pooled = {
-            name: pooling.METHODS[name](values, groups, n, **recency.get(name, {}))
-            for name in wanted
-        }
-    counts = np.bincount(groups, minlength=n)
-    order = "time column" if table.time is not None else "row order"
-    ids = strings(table.questions)
-    return [
-        _pooled(
-            ids,
-            counts,
-            name,
-            parameters(pooling.METHODS[name])
-            | ({"recency": order} if name == "recency_weighted_median" else {}),
-            pooled[name],
-        )
-        for name in wanted
-    ]
-
-
-def _round_one(full: Judgments, groups: np.ndarray, experts: np.ndarray) -> tuple | None:
-    """Return each three-point judgment's round-1 values, if all have one and a round 2 exists."""
-    import numpy as np
-
-    from elicit.analysis import longform
-
-    if not (full.round > 1).any():
-        return None
-    first, g1, e1 = longform.three_points(full.select(1))
-    n_experts = len(full.experts)
-    known, wanted = g1 * n_experts + e1, groups * n_experts + experts
-    at = np.minimum(np.searchsorted(known, wanted), max(known.size - 1, 0))
-    if not known.size or not (known[at] == wanted).all():
-        return None
-    matched = first[at]
-    return matched[:, 0], matched[:, 1], matched[:, 2]
-
-
-def _pooled(
-    questions: pa.Array, counts: np.ndarray, method: str, params: dict, pooled: np.ndarray
-) -> Block:
-    """Return the rows of one method: one per question (of the ids ``questions``) judged."""
-    import numpy as np
-
-    from elicit.analysis.arrow import from_numpy
-    from elicit.analysis.results import Block
-
-    answered = np.flatnonzero(counts)
-    return Block(
-        answered.size,
-        {
-            "question_id": questions.take(from_numpy(answered)),
-            "method": method,
-            "parameters": params,
-            "n": counts[answered],
-            "value": np.asarray(pooled, dtype=float)[answered],
-        },
-    )
+    except ValueError as error:
+        fail(str(error))
+    for note in pooled.notes:
+        click.echo(f"note: {note}", err=True)
+    if not pooled.blocks:
+        fail("no binary (p), three-point (lower/best/upper) or quantile judgments to pool")
+    _emit(pooled.blocks, fmt, output)
 
 
 @click.command(
@@ -312,7 +211,7 @@ def score(
 
     import numpy as np
 
-    from elicit.analysis import longform
+    from elicit.analysis import aggregates, longform
     from elicit.analysis.results import Block
     from elicit.core import pooling
     from elicit.core.backtest import ExtremizedPool, backtest
@@ -388,7 +287,7 @@ def score(
     n_scored = int(result.scored.sum())
     for row in result.rows():
         name = row.pop("method")
-        own = parameters(pooling.METHODS[name]) if name in pooling.METHODS else {}
+        own = aggregates.parameters(pooling.METHODS[name]) if name in pooling.METHODS else {}
         if name == "recency_weighted_median":
             own["recency"] = order
         columns: dict[str, object] = {

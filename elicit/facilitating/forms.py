@@ -299,6 +299,9 @@ class RoundSettingsForm(FlaskForm):
     prefill_previous_answers = BooleanField(
         _l("Start each new round's answers from the expert's answers in the round before")
     )
+    analysts_see_live_pools = BooleanField(
+        _l("Let the study's analysts see the open round's pooled forecasts live")
+    )
 
 
 class FilterDayField(DayField):

@@ -31,6 +31,7 @@ def round_settings(slug: str):
                 found,
                 time_zone=form.time_zone.data,
                 prefill_previous_answers=form.prefill_previous_answers.data,
+                analysts_see_live_pools=form.analysts_see_live_pools.data,
                 actor=actor(),
             )
         except DomainError as error:

@@ -94,6 +94,7 @@ class Study(Base):
     time_zone: Mapped[str] = mapped_column(sa.String(64), default="UTC", server_default="UTC")
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     prefill_previous_answers: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    analysts_see_live_pools: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     owner: Mapped[User] = relationship()

@@ -82,9 +82,14 @@ def update_round_settings(
     *,
     time_zone: str,
     prefill_previous_answers: bool,
+    analysts_see_live_pools: bool | None = None,
     actor: User | None = None,
 ) -> None:
     """Set ``study``'s time zone and whether new rounds start from the previous answers.
+
+    With ``analysts_see_live_pools`` (None leaves it as it is), also whether the
+    study's analysts see the open round's pooled forecasts live rather than once
+    the round closes.
 
     Raises
     ------
@@ -92,7 +97,15 @@ def update_round_settings(
         ``unknown_time_zone`` if ``time_zone`` is not an IANA time zone name.
     """
     name = zone(time_zone).key
-    before = {"time_zone": study.time_zone, "prefill": study.prefill_previous_answers}
+    before: dict[str, object] = {
+        "time_zone": study.time_zone,
+        "prefill": study.prefill_previous_answers,
+    }
+    after: dict[str, object] = {"time_zone": name, "prefill": prefill_previous_answers}
+    if analysts_see_live_pools is not None:
+        before["live_pools"] = study.analysts_see_live_pools
+        after["live_pools"] = analysts_see_live_pools
+        study.analysts_see_live_pools = analysts_see_live_pools
     study.time_zone = name
     study.prefill_previous_answers = prefill_previous_answers
     session.flush()
@@ -102,8 +115,5 @@ def update_round_settings(
         actor=actor,
         study_id=study.id,
         target=study.slug,
-        details={
-            "before": before,
-            "after": {"time_zone": name, "prefill": prefill_previous_answers},
-        },
+        details={"before": before, "after": after},
     )

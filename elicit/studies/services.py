@@ -213,6 +213,7 @@ CLONED_SETTINGS = (
     "feedback_min_answers",
     "hide_feedback_until_answered",
     "prefill_previous_answers",
+    "analysts_see_live_pools",
 )
 """Study settings a clone copies besides its description, anonymity model and time zone."""
 

@@ -102,6 +102,9 @@ def test_every_page_fits_a_phone_and_passes_axe(live, browser):
         page.goto(f"{url}/facilitate/studies/browser/{path}")
         expect(page.locator("h1")).to_be_visible()
         check(page, name, problems, shots=False, table=table)
+    page.goto(f"{url}/analyse/studies/browser/pools")
+    expect(page.get_by_role("heading", name="Pooled forecasts")).to_be_visible()
+    check(page, "pools", problems, shots=False, table=True)
     page.get_by_role("button", name="Log out").click()
 
     # The admins' staff page.

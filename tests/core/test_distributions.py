@@ -809,3 +809,57 @@ def test_fitting_far_into_the_tails_raises_no_warning():
         warnings.simplefilter("error")
         fit = fit_quantiles([[1.0, 2.0, 10.0]], [0.05, 0.5, 0.95], lower=0)
     assert np.isfinite(fit.ssq[0, CODE["logt"]])
+
+
+def test_bootstrap_linear_pool_reads_each_resamples_pool_off_its_grid():
+    """Every resample's quantile is the exact pool's, to a small part of the bracket."""
+    from elicit.core.distributions import bootstrap_linear_pool_quantiles, linear_pool_quantiles
+
+    family = np.array(["normal", "t", "skewnormal", "normal", "lognormal", "gamma"])
+    params = np.array(
+        [
+            [0, 1, np.nan],
+            [1, 2, 3],
+            [0.5, 1.5, 2],
+            [10, 2, np.nan],
+            [2, 0.3, np.nan],
+            [2, 1, np.nan],
+        ]
+    )
+    lower = np.array([-np.inf, -np.inf, -np.inf, -np.inf, 0, 0])
+    groups = np.array([0, 0, 0, 2, 2, 2])
+    levels = np.array([0.05, 0.5, 0.95])
+    args = (levels, family, params, lower, np.inf, groups, 3)
+    estimate, low, high, se = bootstrap_linear_pool_quantiles(
+        *args, n_resamples=2, seed=7, grid_size=512
+    )
+    assert_allclose(estimate, linear_pool_quantiles(*args), equal_nan=True)
+    assert np.isnan(low[1]).all() and np.isnan(high[1]).all()
+    rng = np.random.default_rng(7)
+    for g in (0, 2):
+        rows = np.flatnonzero(groups == g)
+        draws = np.floor(rng.random((2, rows.size)) * rows.size).astype(int)
+        exact = np.array(
+            [
+                linear_pool_quantiles(
+                    levels,
+                    family[rows],
+                    params[rows],
+                    lower[rows],
+                    np.inf,
+                    np.zeros(rows.size, int),
+                    1,
+                    weights=np.bincount(d, minlength=rows.size) + 0.0,
+                )[0]
+                for d in draws
+            ]
+        )
+        bracket = np.ptp(exact, axis=0).max() + 1
+        assert_allclose(
+            low[g], exact.min(axis=0) + 0.025 * np.ptp(exact, axis=0), atol=1e-4 * bracket
+        )
+        assert_allclose(
+            high[g], exact.max(axis=0) - 0.025 * np.ptp(exact, axis=0), atol=1e-4 * bracket
+        )
+    with pytest.raises(ValueError, match="n_resamples"):
+        bootstrap_linear_pool_quantiles(*args, n_resamples=1)

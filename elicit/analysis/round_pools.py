@@ -1,0 +1,116 @@
+"""A round's pooled forecasts for the pages, computed once per change of the round and stored.
+
+:func:`round_pools` returns what :func:`elicit.analysis.aggregates.pool_round`
+and :func:`~elicit.analysis.aggregates.consensus` give for a round of a study,
+on the judgments :func:`elicit.analysis.study_data.judgments` reads (the very
+arrays ``elicit pool`` reads from the exported long CSV), with the default
+bootstrap (:data:`~elicit.analysis.aggregates.DEFAULT_RESAMPLES` resamples,
+seed :data:`~elicit.analysis.aggregates.DEFAULT_SEED`). The result is stored in
+:class:`~elicit.analysis.models.RoundPools` with a digest of what it came from
+(:func:`change_key`); a later request with the same digest reads it back
+instead of recomputing.
+
+The digest covers the judgments the round's pools depend on: the count and the
+last change of the round's judgments and of round 1's (the aggreCAT shift
+methods compare with round 1), the highest round with judgments (whether those
+methods apply), the withdrawn questions, and the bootstrap settings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from elicit.analysis import aggregates, longform, results, study_data
+from elicit.analysis.models import RoundPools
+from elicit.db import utcnow
+from elicit.judgments.models import Judgment
+from elicit.rounds.models import Round
+from elicit.studies.models import Question, Study
+
+FORMAT_VERSION = 1
+"""Bumped when the stored rows change shape, so older stored results are recomputed."""
+
+
+def change_key(session: Session, round_: Round) -> str:
+    """Return a digest of everything ``round_``'s pools are computed from (see the module)."""
+    per_round = session.execute(
+        sa.select(Round.number, sa.func.count(Judgment.id), sa.func.max(Judgment.updated_at))
+        .join(Judgment, Judgment.round_id == Round.id)
+        .where(Round.study_id == round_.study_id)
+        .group_by(Round.number)
+    ).all()
+    changes = {number: (count, str(last)) for number, count, last in per_round}
+    withdrawn = session.scalars(
+        sa.select(Question.id)
+        .where(Question.study_id == round_.study_id, Question.withdrawn_at.is_not(None))
+        .order_by(Question.id)
+    ).all()
+    basis = {
+        "version": FORMAT_VERSION,
+        "round": [round_.number, changes.get(round_.number)],
+        "first": changes.get(1),
+        "last_round": max(changes, default=0),
+        "withdrawn": list(withdrawn),
+        "bootstrap": [aggregates.DEFAULT_RESAMPLES, aggregates.DEFAULT_SEED],
+    }
+    return hashlib.sha256(json.dumps(basis, sort_keys=True).encode()).hexdigest()
+
+
+def compute(session: Session, study: Study, round_: Round) -> dict[str, Any]:
+    """Compute ``round_``'s pools and consensus statistics (no store): the stored payload.
+
+    Returns ``{"aggregates": [row, ...], "consensus": [row, ...], "notes": [...]}``
+    with rows as in the JSON ``elicit pool`` writes.
+    """
+    full = study_data.judgments(session, study)
+    table = full.select(round_.number)
+    if not table.value.size:
+        return {"aggregates": [], "consensus": [], "notes": []}
+    bootstrap = aggregates.Bootstrap(aggregates.DEFAULT_RESAMPLES, aggregates.DEFAULT_SEED)
+    try:
+        pooled = aggregates.pool_round(table, full=full, bootstrap=bootstrap)
+    except longform.FormatError as error:  # the answer rules never store such judgments
+        return {"aggregates": [], "consensus": [], "notes": list(error.report())}
+    return {
+        "aggregates": _rows(pooled.blocks),
+        "consensus": _rows([aggregates.consensus(table)]),
+        "notes": pooled.notes,
+    }
+
+
+def round_pools(session: Session, study: Study, round_: Round) -> dict[str, Any]:
+    """Return ``round_``'s pools (see :func:`compute`), from the store when still current.
+
+    A stale or missing stored result is recomputed and stored (flushed, not
+    committed). Two requests racing to store the first result both answer; one
+    of them stores it.
+    """
+    key = change_key(session, round_)
+    stored = session.scalar(sa.select(RoundPools).where(RoundPools.round_id == round_.id))
+    if stored is not None and stored.change_key == key:
+        payload: dict[str, Any] = json.loads(stored.payload)
+        return payload
+    payload = compute(session, study, round_)
+    text = json.dumps(payload, separators=(",", ":"), allow_nan=False)
+    if stored is not None:
+        stored.change_key, stored.payload = key, text
+        stored.computed_at = utcnow()
+        session.flush()
+        return payload
+    try:
+        with session.begin_nested():
+            session.add(RoundPools(round_id=round_.id, change_key=key, payload=text))
+    except sa.exc.IntegrityError:
+        pass  # another request stored it first
+    return payload
+
+
+def _rows(blocks: list[results.Block]) -> list[dict[str, Any]]:
+    """Return the blocks' rows as JSON objects, as ``elicit pool --format json`` writes them."""
+    rows: list[dict[str, Any]] = json.loads(results.write(blocks, "json", None) or "[]")
+    return rows
