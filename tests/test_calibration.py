@@ -335,3 +335,40 @@ def test_render_is_deterministic_without_a_date(session, study):
     first = plots.plot("reliability", report)
     assert first == plots.plot("reliability", report)
     assert b"<dc:date>" not in first
+
+
+def test_report_writes_the_plots_and_a_summary_with_the_pages_numbers(
+    session, study, analyst, runner, tmp_path
+):
+    out = tmp_path / "report"
+    result = runner.invoke(args=["report", "calib", "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in out.iterdir())
+    assert names == sorted(
+        [
+            "index.html",
+            "answers.svg",
+            "convergence.svg",
+            "reliability.svg",
+            "backtest.svg",
+            "cooke.svg",
+            "quantity-s1.svg",
+            "quantity-s2.svg",
+            "quantity-t1.svg",
+        ]
+    )
+    summary = (out / "index.html").read_text(encoding="utf-8")
+    page = analyst.get("/analyse/studies/calib/calibration").text
+    report = calibration.for_study(session, study)
+    for row in report.scores.experts.rows():
+        assert _cell(summary, "expert", row["name"], "brier") == _cell(
+            page, "expert", row["name"], "brier"
+        )
+    for row in report.scores.method_rows():
+        assert _cell(summary, "method", row["method"], "brier") == formatting.score(row["brier"])
+    assert 'src="reliability.svg"' in summary and "Name Alder" not in summary
+    assert (out / "reliability.svg").read_bytes() == plots.plot("reliability", report)
+    missing = runner.invoke(args=["report", "nothere", "--output", str(out)])
+    assert missing.exit_code == 2 and "no study called 'nothere'" in missing.output
+    no_round = runner.invoke(args=["report", "calib", "--round", "7", "--output", str(out)])
+    assert no_round.exit_code == 2 and "has no round 7" in no_round.output

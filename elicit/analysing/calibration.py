@@ -26,7 +26,9 @@ def _round(study: Study) -> int | None:
     if given is None:
         return None
     if not given.isdigit() or int(given) < 1:
-        abort(400, gettext("round must be a round number (1, 2, ...), not “%(given)s”", given=given))
+        abort(
+            400, gettext("round must be a round number (1, 2, ...), not “%(given)s”", given=given)
+        )
     return round_or_404(study, int(given)).number
 
 
@@ -45,6 +47,7 @@ def calibration(slug: str):
         study=found,
         report=report,
         plots=plots.available(report),
+        caption=plots.caption,
         quantities=sorted(report.quantities),
         round_number=number,
         rounds=sorted(r.number for r in found.rounds),

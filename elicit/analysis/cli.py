@@ -265,7 +265,9 @@ def _pooled(
 @click.command(
     "score",
     help="Score every expert and every pooling method on resolved binary questions "
-    "(Brier score and its decomposition, log score, AUC). OUTCOMES is a CSV "
+    "(Brier score and its decomposition, log score, AUC, peer score); a three-point "
+    "judgment's best estimate is its probability, and a file of three-point judgments "
+    "alone back-tests the aggreCAT pools too. OUTCOMES is a CSV "
     "question_id,outcome with yes, no or annulled (as elicit questions resolve takes them; "
     "1 and 0 too); annulled questions are not scored. " + RECENCY,
 )

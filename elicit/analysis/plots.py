@@ -259,6 +259,19 @@ PLOTS: dict[str, Callable[..., Figure]] = {
 """Every plot by the name in its URL and file name; ``quantity`` also takes a question key."""
 
 
+def caption(name: str, question: str | None = None) -> str:
+    """Return the words a page or report shows under the plot ``name``."""
+    if name == "quantity":
+        return _t("%(question)s: each expert's distribution and the pooled one", question=question)
+    return {
+        "answers": _t("Answers per round"),
+        "convergence": _t("Convergence across rounds"),
+        "reliability": _t("Reliability diagram"),
+        "backtest": _t("Back-test ranking"),
+        "cooke": _t("Calibration and information (Cooke)"),
+    }[name]
+
+
 def _scores(report: calibration.StudyCalibration) -> calibration.Scores:
     """Return the report's scores, or raise :class:`NoData`."""
     if report.scores is None:
