@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import re
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -372,3 +374,43 @@ def test_report_writes_the_plots_and_a_summary_with_the_pages_numbers(
     assert missing.exit_code == 2 and "no study called 'nothere'" in missing.output
     no_round = runner.invoke(args=["report", "calib", "--round", "7", "--output", str(out)])
     assert no_round.exit_code == 2 and "has no round 7" in no_round.output
+
+
+REPLICATS = Path(__file__).parent / "data" / "replicats"
+
+
+def test_the_repliCATS_pilot_backtest_reproduces_the_published_evaluation(tmp_path):
+    """25 resolved claims, two rounds of three-point judgments: `elicit score` back-tests the
+    aggreCAT pools on them and gets the AUC and Brier scores Hanea et al. (2021) published."""
+    from click.testing import CliRunner
+
+    from elicit.analysis import cli
+
+    rows = ["question_id,expert_id,round,element,value"]
+    with open(REPLICATS / "data_ratings.csv", newline="") as f:
+        for row in csv.DictReader(f):
+            if row["element"].startswith("three_point_"):
+                element = row["element"].removeprefix("three_point_")
+                number = row["round"].removeprefix("round_")
+                rows.append(
+                    f"{row['paper_id']},{row['user_name']},{number},{element},{row['value']}"
+                )
+    judgments = tmp_path / "judgments.csv"
+    judgments.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    outcomes = tmp_path / "outcomes.csv"
+    given = (REPLICATS / "data_outcomes.csv").read_text(encoding="utf-8")
+    outcomes.write_text(given.replace("paper_id,", "question_id,", 1), encoding="utf-8")
+    args = [str(judgments), str(outcomes), "--percent", "--round", "2", "--format", "json"]
+    result = CliRunner().invoke(cli.score, args)
+    assert result.exit_code == 0, result.output
+    methods = {r["name"]: r for r in json.loads(result.stdout) if r["kind"] == "method"}
+    assert {r["n"] for r in methods.values()} == {25}
+    for name, auc, brier in (
+        ("ArMean", 0.94, 0.15),
+        ("IndIntWAgg", 0.93, 0.14),
+        ("IntWAgg", 0.93, 0.14),
+        ("ShiftWAgg", 0.96, 0.15),
+    ):
+        assert round(methods[name]["auc"], 2) == auc
+        assert round(methods[name]["brier"], 2) == brier
+    assert methods["ArMean"]["brier"] == pytest.approx(methods["linear"]["brier"])
