@@ -86,6 +86,23 @@ def _number_axis(axis: Any) -> None:
     axis.set_major_formatter(FuncFormatter(lambda v, _: formatting.tick(v)))
 
 
+def _log_axis(ax: Axes, values: list[float]) -> None:
+    """Tick a logarithmic x axis at 1, 2 and 5 times powers of ten, labelled as numbers."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+
+    positive = [v for v in values if v > 0]
+    low, high = min(positive) / 1.5, max(positive) * 1.5
+    decades = range(int(np.floor(np.log10(low))), int(np.ceil(np.log10(high))) + 1)
+    ticks = [m * 10.0**k for k in decades for m in (1, 2, 5)]
+    ticks = [t for t in ticks if low <= t <= high]
+    if len(ticks) > 8:
+        ticks = [10.0**k for k in decades if low <= 10.0**k <= high]
+    ax.set_xlim(low, high)
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: formatting.tick(v)))
+
+
 def reliability(report: calibration.StudyCalibration) -> Figure:
     """Reliability diagram: observed frequency against forecast, per bin, with Wilson intervals.
 
@@ -94,6 +111,7 @@ def reliability(report: calibration.StudyCalibration) -> Figure:
     """
     scores = _scores(report)
     figure, ax = _figure()
+    figure.set_size_inches(5.5, 6.5)
     ax.plot([0, 1], [0, 1], color="#999999", linestyle="--", linewidth=1, label=_t("Perfect"))
     best = scores.backtest.methods[0]
     for name, colour, label, shift in (
@@ -107,13 +125,13 @@ def reliability(report: calibration.StudyCalibration) -> Figure:
             [[r["observed"] - r["lower"] for r in rows], [r["upper"] - r["observed"] for r in rows]]
         )
         ax.errorbar(x, y, yerr=err, fmt="o", color=colour, capsize=3, label=label)
-    ax.set(xlim=(0, 1), ylim=(0, 1), aspect="equal")
+    ax.set(xlim=(-0.02, 1.02), ylim=(-0.02, 1.02), aspect="equal")
     _percent_axis(ax.xaxis)
     _percent_axis(ax.yaxis)
     ax.set_title(_t("Reliability diagram (95% Wilson intervals)"))
     ax.set_xlabel(_t("Forecast probability (%)"))
     ax.set_ylabel(_t("Observed frequency (%)"))
-    ax.legend(loc="upper left", frameon=False)
+    figure.legend(loc="outside lower center", frameon=False)
     return figure
 
 
@@ -129,12 +147,7 @@ def backtest(report: calibration.StudyCalibration) -> Figure:
     ax.set_yticks(y, list(result.methods))
     ax.invert_yaxis()
     _number_axis(ax.xaxis)
-    ax.set_title(
-        _t(
-            "Back-test: Brier score of each method on %(n)s resolved questions",
-            n=len(scores.questions),
-        )
-    )
+    ax.set_title(_t("Back-test on %(n)s resolved questions", n=len(scores.questions)))
     ax.set_xlabel(_t("Brier score (0 to 1, lower is better)"))
     ax.set_ylabel(_t("Pooling method"))
     return figure
@@ -159,6 +172,7 @@ def cooke(report: calibration.StudyCalibration) -> Figure:
         label=_t("Decision maker (%(weighting)s weights)", weighting=model.weighting),
     )
     ax.set_xscale("log")
+    _log_axis(ax, [*m.calibration.tolist(), dm.calibration])
     ax.set_title(_t("Cooke's classical model: calibration and information"))
     ax.set_xlabel(_t("Calibration score (p-value, log scale)"))
     ax.set_ylabel(_t("Information score on the seed questions (nats)"))
@@ -188,6 +202,7 @@ def convergence(report: calibration.StudyCalibration) -> Figure:
     iqr = progress.iqr * 100
     for line in iqr:
         ax.plot(rounds, line, color="#9db3cf", linewidth=1, marker=".")
+    ax.plot([], [], color="#9db3cf", linewidth=1, marker=".", label=_t("Each question"))
     with np.errstate(all="ignore"):
         middle = np.nanmedian(iqr, axis=0)
     ax.plot(
