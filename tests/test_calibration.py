@@ -190,7 +190,10 @@ def test_a_study_with_no_resolved_questions_says_so(session, client):
     ("name", "words"),
     [
         ("reliability", ["Reliability diagram", "Forecast probability (%)", "Observed frequency"]),
-        ("backtest", ["Back-test on 5 resolved questions", "Brier score (0 to 1", "Pooling method"]),
+        (
+            "backtest",
+            ["Back-test on 5 resolved questions", "Brier score (0 to 1", "Pooling method"],
+        ),
         ("cooke", ["calibration and information", "Calibration score", "nats", "Alder"]),
         ("answers", ["Answers per round", "Round", "Answers (one per expert and question)"]),
         ("convergence", ["Convergence across rounds", "percentage points"]),
