@@ -77,8 +77,15 @@ COMMANDS: dict[str, Entry] = {
     "score": Entry(
         "elicit.analysis.cli:score",
         "Score every expert and every pooling method on resolved binary questions (Brier score "
-        "and its decomposition, log score, AUC).",
+        "and its decomposition, log score, AUC, peer score); a three-point judgment's best "
+        "estimate is its probability, and a file of three-point judgments alone back-tests the "
+        "aggreCAT pools too.",
         app=False,
+    ),
+    "report": Entry(
+        "elicit.analysis.report:report",
+        "Write a study's plots (SVG, or PNG with --format png) and a one-page HTML summary of "
+        "its calibration, back-test and Cooke's model (index.html) into a folder.",
     ),
     "cooke": Entry(
         "elicit.analysis.cli:cooke_command",

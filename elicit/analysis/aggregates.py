@@ -42,13 +42,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
 from elicit.analysis import longform
 from elicit.analysis.arrow import from_numpy, strings
 from elicit.analysis.longform import FormatError, Judgments
+from elicit.analysis.methods import parameters
 from elicit.analysis.results import Block
 
 DEFAULT_RESAMPLES = 1000
@@ -74,34 +74,12 @@ COLUMNS = (
 )
 CONSENSUS = ("question_id", "round", "n", "mean", "median", "q25", "q75", "iqr", "cv")
 
-DATA_ARGUMENTS = frozenset({"presorted", "times", "experts", "round1"})
-"""Keyword arguments that carry data or a precomputed sort, not a method's settings."""
-
 
 def known_methods() -> list[str]:
     """Every method name :func:`pool_round` takes, sorted."""
     from elicit.core import aggrecat, pooling
 
     return sorted(set(pooling.METHODS) | set(aggrecat.METHODS) | set(QUANTITY_METHODS))
-
-
-def parameters(function: Callable, **given: object) -> dict[str, Any]:
-    """Return a method's keyword parameters (defaults, overridden by ``given``)."""
-    import inspect
-
-    values = {
-        name: p.default
-        for name, p in inspect.signature(function).parameters.items()
-        if p.kind is inspect.Parameter.KEYWORD_ONLY
-        and p.default is not inspect.Parameter.empty
-        and name not in DATA_ARGUMENTS
-    }
-    values.update(given)
-    return {
-        k: v
-        for k, v in sorted(values.items())
-        if v is None or isinstance(v, int | float | str | bool | list)
-    }
 
 
 @dataclass(frozen=True)
@@ -305,7 +283,7 @@ def _three_point(context: _Context, full: Judgments, notes: list[str]) -> list[B
         return []
     n, n_experts = len(table.questions), len(table.experts)
     pooled_rounds = table.round[(table.kind >= longform.LOWER) & (table.kind <= longform.UPPER)]
-    round1 = _round_one(full, groups, experts) if (pooled_rounds > 1).any() else None
+    round1 = round_one(full, groups, experts) if (pooled_rounds > 1).any() else None
     counts = np.bincount(groups, minlength=n)
     blocks = []
     for name, function in aggrecat.METHODS.items():
@@ -334,7 +312,7 @@ def _three_point(context: _Context, full: Judgments, notes: list[str]) -> list[B
     return blocks
 
 
-def _round_one(full: Judgments, groups: np.ndarray, experts: np.ndarray) -> tuple | None:
+def round_one(full: Judgments, groups: np.ndarray, experts: np.ndarray) -> tuple | None:
     """Return each three-point judgment's round-1 values, if all have one and a round 2 exists."""
     if not (full.round > 1).any():
         return None

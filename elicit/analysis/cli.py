@@ -19,15 +19,13 @@ from typing import TYPE_CHECKING, NoReturn
 
 import click
 
+from elicit.analysis.methods import DATA_ARGUMENTS as DATA_ARGUMENTS
 from elicit.console import fail
 
 if TYPE_CHECKING:
     from elicit.analysis.csvfile import FormatError
     from elicit.analysis.longform import Judgments
     from elicit.analysis.results import Block
-
-LOG_SCORE_CLIP = 1e-3
-"""Forecasts are clipped to [0.001, 0.999] for the log score, so one certain miss stays finite."""
 
 DEFAULT_OVERSHOOT = 0.1
 """Cooke's overshoot when none is given; a test holds it equal to ``cooke.DEFAULT_OVERSHOOT``."""
@@ -187,7 +185,9 @@ def pool(
 @click.command(
     "score",
     help="Score every expert and every pooling method on resolved binary questions "
-    "(Brier score and its decomposition, log score, AUC). OUTCOMES is a CSV "
+    "(Brier score and its decomposition, log score, AUC, peer score); a three-point "
+    "judgment's best estimate is its probability, and a file of three-point judgments "
+    "alone back-tests the aggreCAT pools too. OUTCOMES is a CSV "
     "question_id,outcome with yes, no or annulled (as elicit questions resolve takes them; "
     "1 and 0 too); annulled questions are not scored. " + RECENCY,
 )
@@ -207,98 +207,23 @@ def score(
     output: Path | None,
 ) -> None:
     """Score experts and pools; pools are ranked by Brier score (fitted ones leave-one-out)."""
-    import functools
+    from elicit.analysis import calibration, longform
 
-    import numpy as np
-
-    from elicit.analysis import aggregates, longform
-    from elicit.analysis.results import Block
-    from elicit.core import pooling
-    from elicit.core.backtest import ExtremizedPool, backtest
-    from elicit.core.scoring import (
-        grouped_auc,
-        grouped_brier_decomposition,
-        grouped_mean_score,
-        log_score,
-    )
-
-    table = _round(_read_all(judgments, percent), judgments, round_)
+    full = _read_all(judgments, percent)
+    table = _round(full, judgments, round_)
     try:
-        outcome, annulled = longform.read_outcomes(outcomes, table.questions)
+        outcome = longform.read_outcomes(outcomes, table.questions)
     except longform.FormatError as error:
         _refuse(outcomes, error)
-    values, groups, experts = longform.probabilities(table)
-    if not values.size:
-        fail("no binary (p) judgments to score")
-    binary = np.bincount(groups, minlength=len(table.questions)) > 0
-    if annulled.any():
-        names = ", ".join(repr(table.questions[q]) for q in np.flatnonzero(annulled))
-        click.echo(f"note: annulled, so not scored: {names}", err=True)
-    outcome = np.where(binary, outcome, np.nan)
-    bad = np.flatnonzero(~np.isnan(outcome) & (outcome != 0) & (outcome != 1))
-    if bad.size:
-        fail(
-            f"outcome of binary question {table.questions[bad[0]]!r} is "
-            f"{outcome[bad[0]]:g}, not yes or no (1 or 0)"
-        )
-    keep = ~np.isnan(outcome)[groups]
-    if not keep.any():
-        fail("none of the judged questions has an outcome")
-    p, o, who = values[keep], outcome[groups[keep]], experts[keep]
-    n_experts = len(table.experts)
-    parts = grouped_brier_decomposition(p, o, who, n_experts, bins=bins)
-    auc = grouped_auc(p, o, who, n_experts)
-    logs = grouped_mean_score(log_score(p, o, clip=LOG_SCORE_CLIP), who, n_experts)
-    params: dict[str, object] = {"bins": bins, "log_score_clip": LOG_SCORE_CLIP}
-    scored = np.flatnonzero(parts.count)
-    decomposition = (
-        "reliability",
-        "resolution",
-        "uncertainty",
-        "within_bin_variance",
-        "within_bin_covariance",
-    )
-    blocks = [
-        Block(
-            scored.size,
-            {
-                "kind": "expert",
-                "name": [table.experts[e] for e in scored.tolist()],
-                "parameters": params,
-                "n": parts.count[scored],
-                "brier": parts.brier[scored],
-                "log_score": logs[scored],
-                "auc": auc[scored],
-            }
-            | {name: getattr(parts, name)[scored] for name in decomposition},
-        )
-    ]
-    times = None if table.time is None else table.time[table.kind == longform.P]
-    methods = dict(pooling.METHODS) | {
-        "recency_weighted_median": functools.partial(
-            pooling.recency_weighted_median_pool, times=times
-        ),
-        "extremized_log_odds_fitted": ExtremizedPool(pooling.log_odds_pool),
-    }
-    result = backtest(
-        values, groups, len(table.questions), outcome, methods, bins=bins, clip=LOG_SCORE_CLIP
-    )
-    order = "time column" if table.time is not None else "row order"
-    n_scored = int(result.scored.sum())
-    for row in result.rows():
-        name = row.pop("method")
-        own = aggregates.parameters(pooling.METHODS[name]) if name in pooling.METHODS else {}
-        if name == "recency_weighted_median":
-            own["recency"] = order
-        columns: dict[str, object] = {
-            "kind": "method",
-            "name": name,
-            "parameters": params | own,
-            "n": n_scored,
-            "rank": row.pop("rank"),
-        }
-        blocks.append(Block(1, columns | row))
-    _emit(blocks, fmt, output)
+    try:
+        scores = calibration.score(table, outcome, full=full, bins=bins)
+    except longform.FormatError as error:
+        _refuse(judgments, error)
+    except calibration.ScoringError as error:
+        fail(str(error))
+    for note in scores.notes:
+        click.echo(f"note: {note}", err=True)
+    _emit(scores.blocks(), fmt, output)
 
 
 @click.command(
@@ -363,14 +288,10 @@ def cooke_command(
         fail(f"--alpha applies to global and item weighting; {weighting} weighting has none")
     if (weighting == "user") != (weights_file is not None):
         fail("--weighting user and --weights FILE go together")
-    import numpy as np
-
-    from elicit.analysis import longform
-    from elicit.analysis.results import Block
-    from elicit.core import cooke, excalibur
+    from elicit.analysis import calibration, longform
 
     try:
-        study = excalibur.read_excalibur(dtt, rls)
+        study = calibration.read_excalibur(dtt, rls)
     except ValueError as error:
         fail(f"{dtt}: {error}")
     user: dict[str, float] = {}
@@ -380,87 +301,13 @@ def cooke_command(
         except longform.FormatError as error:
             _refuse(weights_file, error)
         user = dict(zip(study.expert_ids, given.tolist(), strict=True))
-    args = (study.answers, study.realizations, study.quantiles, study.log_scale)
     try:
-        model = None
-        if weighting == "equal":
-            dm = cooke.equal_weight_dm(*args, overshoot=overshoot)
-        elif weighting == "user":
-            dm = cooke.user_weight_dm(
-                study.answers,
-                study.realizations,
-                study.quantiles,
-                np.array(list(user.values())),
-                study.log_scale,
-                overshoot=overshoot,
-            )
-        else:
-            model = cooke.classical_model(
-                *args,
-                weighting="item" if weighting == "item" else "global",
-                alpha=alpha,
-                overshoot=overshoot,
-            )
-            dm = model.dm
+        model = calibration.excalibur_model(
+            study, weighting=weighting, alpha=alpha, overshoot=overshoot, user_weights=user
+        )
     except ValueError as error:
         fail(f"{dtt}: {error}")
-    params: dict[str, object] = {
-        "weighting": weighting,
-        "alpha": None if model is None else model.alpha,
-        "alpha_optimised": alpha is None and model is not None,
-        "overshoot": overshoot,
-    } | ({"weights": user} if user else {})
-    method = f"cooke_{weighting}"
-    blocks = []
-    if model is not None:
-        blocks.append(
-            Block(
-                len(study.expert_ids),
-                {
-                    "record": "expert",
-                    "method": method,
-                    "parameters": params,
-                    "name": list(study.expert_ids),
-                    "calibration": model.calibration,
-                    "information_seeds": model.information_seeds,
-                    "information_all": model.information_all,
-                    "combined": model.combined,
-                    "weight": model.weights,
-                },
-            )
-        )
-    blocks.append(
-        Block(
-            1,
-            {
-                "record": "decision_maker",
-                "method": method,
-                "parameters": params,
-                "name": "DM",
-                "calibration": dm.calibration,
-                "information_seeds": dm.information_seeds,
-                "information_all": dm.information_all,
-                "combined": dm.combined,
-            },
-        )
-    )
-    blocks.append(
-        Block(
-            len(study.item_ids),
-            {
-                "record": "dm_quantiles",
-                "method": method,
-                "parameters": params,
-                "name": list(study.item_ids),
-            }
-            | {
-                f"q{level * 100:g}": dm.quantiles[:, i]
-                for i, level in enumerate(study.quantiles.tolist())
-            }
-            | {"realization": study.realizations},
-        )
-    )
-    _emit(blocks, fmt, output)
+    _emit(model.blocks(), fmt, output)
 
 
 @click.command(
