@@ -1,12 +1,14 @@
 """The analyst's workspace: blueprint ``analysing``, under ``/analyse``.
 
-The blueprint lives in :mod:`.blueprint` and the list of studies and each
-study's overview in :mod:`.views`. Every number these pages show comes from
+The blueprint lives in :mod:`.blueprint`, the list of studies and each
+study's overview in :mod:`.views`, and the track records in
+:mod:`.track_record`. Every number these pages show comes from
 :mod:`elicit.analysis` and is written by :mod:`elicit.formatting`; analysts
-only ever see the study's pseudonymous expert ids.
+only ever see the study's pseudonymous expert ids (and, for track records,
+one pseudonym per person across an owner's studies).
 """
 
-from elicit.analysing import views
+from elicit.analysing import track_record, views
 from elicit.analysing.blueprint import bp
 
-__all__ = ["bp", "views"]
+__all__ = ["bp", "track_record", "views"]

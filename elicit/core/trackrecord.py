@@ -117,7 +117,7 @@ class AsOfRecord(NamedTuple):
         Their mean score; NaN where ``count`` is 0.
     """
 
-    count: NDArray[np.intp]
+    count: NDArray[np.intp]  # type: ignore[assignment]  # shadows tuple.count; callers read it
     mean: NDArray[np.float64]
 
 
@@ -223,6 +223,7 @@ def scored_forecasts(
     resolved_at : array_like of float, shape (n_questions,)
         When each outcome became known; any value (NaN) where unresolved.
     score : {"brier", "log"}, default "brier"
+        The score: Brier or log (natural log, as a loss).
     clip : float, default :data:`LOG_CLIP`
         Clipping for the log score (unused for Brier).
 
@@ -306,7 +307,9 @@ def as_of_record(
     values, questions, experts, times, n_questions, outcomes, resolved_at
         As :func:`scored_forecasts`.
     score : {"brier", "log"}, default "brier"
+        As :func:`scored_forecasts`.
     clip : float, default :data:`LOG_CLIP`
+        As :func:`scored_forecasts`.
 
     Returns
     -------
@@ -328,7 +331,15 @@ def as_of_record(
     University Press, 2006, chapter 2 (weights from the losses suffered so far).
     """
     scored = scored_forecasts(
-        values, questions, experts, times, n_questions, outcomes, resolved_at, score=score, clip=clip
+        values,
+        questions,
+        experts,
+        times,
+        n_questions,
+        outcomes,
+        resolved_at,
+        score=score,
+        clip=clip,
     )
     _, q, e, t = _judgments(values, questions, experts, times, n_questions)
     r = np.asarray(resolved_at, dtype=float)
@@ -442,7 +453,9 @@ def track_record_weights(
     """
     score = _score_name(score)
     n = np.asarray(count)
-    s_bar, g = grouped_input(np.nan_to_num(np.asarray(mean, dtype=float), nan=0.0), groups, n_groups)
+    s_bar, g = grouped_input(
+        np.nan_to_num(np.asarray(mean, dtype=float), nan=0.0), groups, n_groups
+    )
     if n.shape != g.shape:
         raise ValueError(f"count must have shape {g.shape}, got {n.shape}")
     if n.size and (not np.issubdtype(n.dtype, np.integer) or n.min() < 0):
@@ -551,7 +564,15 @@ def track_record_pool(
     if method not in METHODS:
         raise ValueError(f"unknown pool {method!r}; known: {', '.join(METHODS)}")
     record = as_of_record(
-        values, questions, experts, times, n_questions, outcomes, resolved_at, score=score, clip=clip
+        values,
+        questions,
+        experts,
+        times,
+        n_questions,
+        outcomes,
+        resolved_at,
+        score=score,
+        clip=clip,
     )
     weights = track_record_weights(
         record.count,
@@ -665,6 +686,7 @@ def track_record_backtest(
     clip : float, default :data:`LOG_CLIP`
         For the log scores of experts' records and of the pools.
     rank_by : {"brier", "log_score"}, default "brier"
+        The score the pools are ranked by.
 
     Returns
     -------

@@ -1,4 +1,4 @@
-"""Track-record weighting: the records use only earlier outcomes, and the weights shrink as documented."""
+"""Track-record weighting: records use only earlier outcomes; weights shrink as documented."""
 
 from __future__ import annotations
 
@@ -28,7 +28,9 @@ def histories(draw):
             max_size=30,
         )
     )
-    outcomes = draw(st.lists(st.sampled_from([0.0, 1.0, np.nan]), min_size=n_questions, max_size=n_questions))
+    outcomes = draw(
+        st.lists(st.sampled_from([0.0, 1.0, np.nan]), min_size=n_questions, max_size=n_questions)
+    )
     resolved = draw(st.lists(st.integers(0, 14), min_size=n_questions, max_size=n_questions))
     q, e, t, p = (np.array(column) for column in zip(*rows, strict=True))
     return (
@@ -56,12 +58,15 @@ def _brute_record(p, q, e, t, n_questions, o, r, score="brier"):
             if score == "brier":
                 each = (p[latest] - o[question]) ** 2
             else:
-                each = -np.log(np.where(o[question] == 1, p[latest], 1 - p[latest]).clip(1e-3, 1 - 1e-3))
+                each = -np.log(
+                    np.where(o[question] == 1, p[latest], 1 - p[latest]).clip(1e-3, 1 - 1e-3)
+                )
             scores[expert, question] = each.mean()
     count, mean = [], []
     for i in range(p.size):
         earned = [
-            s for (x, question), s in scores.items()
+            s
+            for (x, question), s in scores.items()
             if x == e[i] and question != q[i] and r[question] < t[i]
         ]
         count.append(len(earned))
@@ -98,7 +103,9 @@ def test_outcomes_resolved_after_a_forecast_never_change_it(history, cut, random
     np.maximum.at(latest, q, t)
     settled = (latest <= cut) & np.isfinite(latest)
     for method in ("linear", "median", "log_odds"):
-        old = tr.track_record_pool(p, q, e, t, n_questions, o, r, method=method, minimum=1, shrinkage=1)
+        old = tr.track_record_pool(
+            p, q, e, t, n_questions, o, r, method=method, minimum=1, shrinkage=1
+        )
         new = tr.track_record_pool(
             p, q, e, t, n_questions, changed, r, method=method, minimum=1, shrinkage=1
         )
@@ -231,15 +238,18 @@ def test_the_better_expert_makes_the_weighted_pool_beat_equal_weights():
     ],
 )
 def test_bad_input_is_refused(change, message):
-    arguments = dict(
-        values=[0.1, 0.2],
-        questions=[0, 0],
-        experts=[0, 1],
-        times=[0.0, 1.0],
-        n_questions=1,
-        outcomes=[1.0],
-        resolved_at=[3.0],
-    ) | change
+    arguments = (
+        dict(
+            values=[0.1, 0.2],
+            questions=[0, 0],
+            experts=[0, 1],
+            times=[0.0, 1.0],
+            n_questions=1,
+            outcomes=[1.0],
+            resolved_at=[3.0],
+        )
+        | change
+    )
     with pytest.raises(ValueError, match=message):
         tr.track_record_pool(**arguments)
 
