@@ -126,6 +126,9 @@ def test_below_the_minimum_the_weighted_pool_is_the_equal_weight_pool(session, o
     study = _study(session, owner, "one", PEOPLE, _history())
     report = service.track_record(session, study, owner, secret=SECRET)
     assert report.minimum == tr.DEFAULT_MINIMUM and report.shrinkage == tr.DEFAULT_SHRINKAGE
+    assert (report.forecasts, report.recorded) == (9, 0)
+    counted = service.track_record(session, study, owner, secret=SECRET, minimum=1)
+    assert counted.recorded == 3  # q2's three forecasts, made once q1 had resolved
     result = report.backtest.result
     for name in ("linear", "median", "log_odds"):
         weighted = result.forecasts[result.methods.index(tr.WEIGHTED_PREFIX + name)]

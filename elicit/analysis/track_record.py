@@ -91,6 +91,9 @@ class TrackRecordReport:
     ``studies`` are the owner's studies the records and weights draw on (the
     study itself first); ``backtest`` is None when none of the study's
     questions can be scored (no resolved binary question with a forecast).
+    ``forecasts`` counts the forecasts pooled for the study's questions and
+    ``recorded`` those whose expert had at least ``minimum`` resolved questions
+    by then (the rest take the average weight).
     """
 
     study: Study
@@ -98,6 +101,8 @@ class TrackRecordReport:
     people: list[PersonRecord]
     backtest: TrackRecordBacktest | None
     scored_questions: int
+    forecasts: int
+    recorded: int
     minimum: int
     shrinkage: float
     sharpness: float
@@ -304,6 +309,8 @@ def track_record(
     answered[data.questions[forecast]] = True
     scorable = target & answered & ~np.isnan(data.outcomes)
     backtest = None
+    pooled = forecast & target[data.questions]
+    recorded = 0
     if scorable.any():
         backtest = tr.track_record_backtest(
             *arrays,
@@ -313,12 +320,15 @@ def track_record(
             shrinkage=shrinkage,
             sharpness=sharpness,
         )
+        recorded = int((backtest.record.count[pooled] >= minimum).sum())
     return TrackRecordReport(
         study=study,
         studies=studies,
         people=people,
         backtest=backtest,
         scored_questions=int(scorable.sum()),
+        forecasts=int(pooled.sum()),
+        recorded=recorded,
         minimum=minimum,
         shrinkage=float(shrinkage),
         sharpness=float(sharpness),
