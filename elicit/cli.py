@@ -57,6 +57,11 @@ COMMANDS: dict[str, Entry] = {
         "elicit.mail.cli:mail",
         "Deliver queued invitations and reminders over SMTP (`elicit mail send`, for cron).",
     ),
+    "export": Entry(
+        "elicit.analysis.export_cli:export",
+        "Export a study: the whole study as a ZIP with its manifest, or its judgments, "
+        "questions or resolutions as CSV or JSON (the analyst's downloads).",
+    ),
     "pool": Entry(
         "elicit.analysis.cli:pool",
         "Pool binary and three-point judgments, every method or those named.",
