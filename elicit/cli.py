@@ -59,8 +59,7 @@ COMMANDS: dict[str, Entry] = {
     ),
     "export": Entry(
         "elicit.analysis.export_cli:export",
-        "Export a study: the whole study as a ZIP with its manifest, or its judgments, "
-        "questions or resolutions as CSV or JSON (the analyst's downloads).",
+        "Export a study as a ZIP with its manifest, or one of its tables as CSV or JSON.",
     ),
     "pool": Entry(
         "elicit.analysis.cli:pool",

@@ -8,15 +8,18 @@ import csv
 import hashlib
 import io
 import json
+import sqlite3
 import zipfile
 from datetime import UTC, datetime
 
+import flask_migrate
 import numpy as np
 import pytest
 import sqlalchemy as sa
 
 from elicit.accounts.models import Role, StudyRole
 from elicit.analysis import exports, longform, study_data
+from elicit.extensions import db
 from elicit.judgments.models import Judgment
 from elicit.judgments.rules import Answer
 from elicit.judgments.submission import record_judgment
@@ -25,7 +28,7 @@ from elicit.rounds.services import close_round, open_next_round
 from elicit.studies.models import Outcome, QuestionKind, Resolution
 from elicit.studies.sharing import share_study
 from tests import factories
-from tests.conftest import login
+from tests.conftest import login, make_app
 
 FORMULAS = ["=1+2", "+1", "-1", "@SUM(A1)", "\tx", "\rx"]
 
@@ -345,3 +348,32 @@ def test_the_command_writes_the_downloads_bytes(
 def test_the_command_refuses_an_unknown_study(runner):
     result = runner.invoke(args=["export", "nosuch", "--format", "csv"])
     assert result.exit_code == 2 and "no study 'nosuch'" in result.output
+
+
+def test_the_command_writes_a_table_to_standard_output(session, runner, study):
+    result = runner.invoke(args=["export", "study", "--format", "json", "--table", "questions"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout_bytes == _bytes(session, study, "questions", "json")
+
+
+def test_a_streaming_export_leaves_sqlite_writable(tmp_path, monkeypatch):
+    """Halfway through a download, another connection can still write (no write lock is held)."""
+    path = tmp_path / "lock.sqlite3"
+    app = make_app(f"sqlite:///{path}", tmp_path)
+    monkeypatch.setattr(exports, "BATCH_ROWS", 10)
+    with app.app_context():
+        flask_migrate.upgrade()
+        session = db.session()
+        found = factories.large_study(session, experts=20, questions=4, rounds=1, slug="locked")
+        session.commit()
+        chunks = exports.table(session, found, "judgments", "csv")
+        first = next(chunks)
+        writer = sqlite3.connect(path, timeout=0.2, isolation_level=None)
+        writer.execute("BEGIN IMMEDIATE")
+        writer.execute("UPDATE studies SET title = 'changed while exporting'")
+        writer.execute("COMMIT")
+        writer.close()
+        rest = b"".join(chunks)
+        session.rollback()
+        db.engine.dispose()
+    assert len(_rows(first + rest)) == 1 + 20 * (2 * 1 + 2 * 3)

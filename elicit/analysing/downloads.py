@@ -16,9 +16,9 @@ from collections.abc import Iterator
 from flask import Response, jsonify, stream_with_context
 from flask_babel import gettext
 
+from elicit.accounts.access import roles_required
 from elicit.analysing.blueprint import bp
 from elicit.analysing.views import STAFF
-from elicit.accounts.access import roles_required
 from elicit.analysis import exports
 from elicit.extensions import db
 from elicit.lookup import study_or_404
@@ -62,7 +62,7 @@ def download_zip(slug: str):
 
 
 def _streamed(chunks: Iterator[bytes], name: str, mimetype: str) -> Response:
-    """A streamed attachment called ``name``; the request's session stays open while it streams."""
+    """Stream ``chunks`` as an attachment called ``name``, the request's session open meanwhile."""
     return Response(
         stream_with_context(chunks),
         mimetype=mimetype,

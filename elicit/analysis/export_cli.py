@@ -8,7 +8,7 @@ study's judgments show a progress bar on standard error while they are written.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import BinaryIO
@@ -48,36 +48,43 @@ PROGRESS_ROWS = 100_000
 )
 @with_appcontext
 def export(slug: str, fmt: str, what: str, output: Path | None) -> None:
-    """Export STUDY (its slug): judgments with pseudonymous expert ids, questions, resolutions."""
-    from elicit.analysis import exports
-    from elicit.extensions import db
-    from elicit.studies.services import find_study
+    """Export a study as a ZIP with its manifest, or one of its tables as CSV or JSON.
 
-    session = db.session()
-    study = find_study(session, slug)
-    if study is None:
-        fail(f"no study {slug!r}")
+    STUDY is the study's slug. The files are the analyst's downloads: the
+    judgments (the long CSV `elicit pool` reads, with the study's pseudonymous
+    expert ids), the questions and the resolutions.
+    """
+    from elicit.analysis import exports
+    from elicit.studies.services import find_study
+    from elicit.unit_of_work import transaction
+
     if output is None and fmt == "zip" and sys.stdout.isatty():
         fail("a ZIP is not for a terminal: give --output FILE, or redirect standard output")
-    rows = exports.judgment_rows(session, study) if fmt == "zip" or what == "judgments" else 0
-    with ExitStack() as stack:
-        progress = None
-        if rows >= PROGRESS_ROWS:
-            bar = stack.enter_context(
-                click.progressbar(length=rows, label="judgment rows", file=sys.stderr)
-            )
-            progress = bar.update
-        if fmt == "zip":
-            chunks = exports.study_zip(
-                study, exports.study_files(session, study, progress=progress)
-            )
-        else:
-            chunks = exports.table(session, study, what, fmt, progress=progress)
-        target = (
-            stack.enter_context(output.open("wb")) if output else click.get_binary_stream("stdout")
-        )
-        _write(chunks, target)
-    session.rollback()
+    with transaction() as session:
+        study = find_study(session, slug)
+        if study is None:
+            fail(f"no study {slug!r}")
+        rows = exports.judgment_rows(session, study) if fmt == "zip" or what == "judgments" else 0
+    try:
+        with ExitStack() as stack:
+            progress: Callable[[int], None] | None = None
+            if rows >= PROGRESS_ROWS:
+                bar = stack.enter_context(
+                    click.progressbar(length=rows, label="judgment rows", file=sys.stderr)
+                )
+                progress = bar.update
+            if fmt == "zip":
+                files = exports.study_files(session, study, progress=progress)
+                chunks = exports.study_zip(study, files)
+            else:
+                chunks = exports.table(session, study, what, fmt, progress=progress)
+            if output is None:
+                _write(chunks, sys.stdout.buffer)
+            else:
+                with output.open("wb") as target:
+                    _write(chunks, target)
+    finally:
+        session.rollback()  # the export only read, in a transaction of its own
     if output is not None:
         click.echo(f"wrote {output}", err=True)
 

@@ -55,17 +55,18 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from elicit.analysis import longform, study_data
 from elicit.judgments.models import Judgment
 from elicit.panels.models import Expert
 from elicit.rounds.models import Round
 from elicit.studies.models import Outcome, Question, QuestionKind, Resolution, Study
+from elicit.unit_of_work import read_only_connection
 
 WHAT = ("judgments", "questions", "resolutions")
 """The tables a study exports."""
@@ -120,12 +121,12 @@ Progress = Callable[[int], None]
 
 
 def neutralise(text: str) -> str:
-    """Return ``text`` with a ``'`` in front if it begins like a formula (:data:`FORMULA_STARTS`)."""
+    """Put a ``'`` in front of ``text`` if it begins like a formula (:data:`FORMULA_STARTS`)."""
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def filename(study: Study, what: str, fmt: str) -> str:
-    """The download's file name: ``SLUG-WHAT.FMT`` (``SLUG.zip`` for the whole study)."""
+    """Name the download: ``SLUG-WHAT.FMT`` (``SLUG.zip`` for the whole study)."""
     return f"{study.slug}.zip" if fmt == "zip" else f"{study.slug}-{what}.{fmt}"
 
 
@@ -135,6 +136,10 @@ def table(
     """Stream table ``what`` (one of :data:`WHAT`) of ``study`` as ``fmt`` (``csv`` or ``json``).
 
     ``progress``, if given, is told of the judgment rows as they are written.
+    Nothing is read until the first chunk is asked for; the reading is then
+    done in a read-only transaction if none is open
+    (:func:`elicit.unit_of_work.read_only_connection`: on SQLite it does not
+    hold the write lock, however slowly the chunks are taken).
 
     Raises
     ------
@@ -145,10 +150,19 @@ def table(
         raise ValueError(f"what must be one of {', '.join(WHAT)}, not {what!r}")
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    return _table(session, study, what, fmt, progress)
+
+
+def _table(
+    session: Session, study: Study, what: str, fmt: str, progress: Progress | None
+) -> Iterator[bytes]:
+    """Stream a table (see :func:`table`), reading only once the first chunk is asked for."""
+    connection = read_only_connection(session)
     if what == "judgments":
-        return _judgments(session, study, fmt, progress)
+        yield from _judgments(session, connection, study, fmt, progress)
+        return
     rows = _questions(session, study) if what == "questions" else _resolutions(session, study)
-    return _written(COLUMNS[what], [[_cells(row, fmt) for row in rows]], fmt)
+    yield from _written(COLUMNS[what], [[_cells(row, fmt) for row in rows]], fmt)
 
 
 def judgment_rows(session: Session, study: Study) -> int:
@@ -172,11 +186,13 @@ def _judgment_query(session: Session, study: Study, *, neutralised: bool) -> sa.
     (``COLLATE "C"`` on PostgreSQL, SQLite's default binary collation).
     None if the study has no question to export.
     """
+    from elicit.analysis.study_data import study_questions  # NumPy: only when used
+
     postgres = session.get_bind().dialect.name == "postgresql"
     elements = []
-    for question in study_data.study_questions(session, study):
-        for ordinal, (name, slot) in enumerate(_element_slots(question)):
-            elements.append((question.id, ordinal, name, slot))
+    for question in study_questions(session, study):
+        for ordinal, (name, place) in enumerate(_element_slots(question)):
+            elements.append((question.id, ordinal, name, place))
     if not elements:
         return None
     listed = (
@@ -191,7 +207,9 @@ def _judgment_query(session: Session, study: Study, *, neutralised: bool) -> sa.
         .data(elements)
         .cte("elements")
     )
-    slot = listed.c.slot
+    slot: sa.ColumnElement[int] = listed.c.slot
+    quantile: sa.ColumnElement[Any]
+    hour: sa.ColumnElement[Any]
     if postgres:
         quantile = sa.cast(
             sa.type_coerce(Judgment.quantile_values, sa.JSON).op("->>")(slot - 3), sa.Float
@@ -214,7 +232,8 @@ def _judgment_query(session: Session, study: Study, *, neutralised: bool) -> sa.
         else_=quantile,
     )
     text = _neutralised_sql if neutralised else (lambda column: column)
-    key, pseudonym = Question.key, Expert.pseudonym
+    key: Any = Question.key
+    pseudonym: Any = Expert.pseudonym
     if postgres:
         key, pseudonym = sa.collate(key, "C"), sa.collate(pseudonym, "C")
     return (
@@ -243,18 +262,19 @@ def _judgment_query(session: Session, study: Study, *, neutralised: bool) -> sa.
 
 def _element_slots(question: Question) -> list[tuple[str, int]]:
     """Name each element of ``question``'s judgments and the slot its value is in."""
+    from elicit.analysis.longform import quantile_element  # NumPy and pyarrow: only when used
+
     if question.kind is QuestionKind.BINARY:
         return [("p", 0)]
     if question.kind is QuestionKind.BINARY_INTERVAL:
         return [("lower", 1), ("best", 0), ("upper", 2)]
     return [
-        (longform.quantile_element(float(level)), 3 + i)
-        for i, level in enumerate(question.quantiles or [])
+        (quantile_element(float(level)), 3 + i) for i, level in enumerate(question.quantiles or [])
     ]
 
 
 def _neutralised_sql(column: Any) -> Any:
-    """The SQL of :func:`neutralise`: a ``'`` in front of text that begins like a formula."""
+    """Do :func:`neutralise` in SQL: a ``'`` in front of text that begins like a formula."""
     first = sa.func.substr(column, 1, 1)
     return sa.case(
         (first.in_([sa.literal_column(f"'{c}'") for c in FORMULA_STARTS]), "'" + column),
@@ -263,7 +283,7 @@ def _neutralised_sql(column: Any) -> Any:
 
 
 def judgments_sql(session: Session, study: Study, *, neutralised: bool = True) -> str | None:
-    """The SQL text of the judgments file's query, for the session's database (None if empty).
+    """Return the judgments file's query as SQL text for the session's database (None if empty).
 
     The benchmark gives it to the database's own CSV writer as the baseline.
     """
@@ -275,16 +295,19 @@ def judgments_sql(session: Session, study: Study, *, neutralised: bool = True) -
 
 
 def _judgments(
-    session: Session, study: Study, fmt: str, progress: Progress | None
+    session: Session,
+    connection: sa.Connection,
+    study: Study,
+    fmt: str,
+    progress: Progress | None,
 ) -> Iterator[bytes]:
     """Stream the judgments file: ``COPY`` on PostgreSQL for CSV, else rows from a cursor."""
     sql = judgments_sql(session, study, neutralised=fmt == "csv")
     if sql is None:
         return _written(JUDGMENT_COLUMNS, [], fmt)
-    connection = session.connection().connection
-    if fmt == "csv" and session.get_bind().dialect.name == "postgresql":
-        return _copied(connection, sql, progress)
-    return _written(JUDGMENT_COLUMNS, _fetched(connection, sql, progress), fmt)
+    if fmt == "csv" and connection.dialect.name == "postgresql":
+        return _copied(connection.connection, sql, progress)
+    return _written(JUDGMENT_COLUMNS, _fetched(connection.connection, sql, progress), fmt)
 
 
 def _fetched(connection: Any, sql: str, progress: Progress | None) -> Iterator[list[tuple]]:
@@ -310,17 +333,17 @@ def _copied(connection: Any, sql: str, progress: Progress | None) -> Iterator[by
     """
     buffer = bytearray()
     rows = -1
-    with connection.driver_connection.cursor() as cursor:
-        with cursor.copy(f"COPY ({sql}) TO STDOUT WITH ({COPY_OPTIONS})") as copy:
-            for data in copy:
-                buffer += data
-                rows += 1
-                if len(buffer) >= CHUNK_BYTES:
-                    if progress is not None:
-                        progress(rows)
-                    rows = 0
-                    yield bytes(buffer)
-                    buffer.clear()
+    statement = f"COPY ({sql}) TO STDOUT WITH ({COPY_OPTIONS})"
+    with connection.driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
+        for data in copy:
+            buffer += data
+            rows += 1
+            if len(buffer) >= CHUNK_BYTES:
+                if progress is not None:
+                    progress(rows)
+                rows = 0
+                yield bytes(buffer)
+                buffer.clear()
     if progress is not None:
         progress(max(rows, 0))
     yield bytes(buffer)
@@ -331,6 +354,8 @@ def _copied(connection: Any, sql: str, progress: Progress | None) -> Iterator[by
 
 def _questions(session: Session, study: Study) -> list[tuple]:
     """One row per question (withdrawn ones included), by key."""
+    from elicit.analysis.study_data import study_questions
+
     return [
         (
             q.key,
@@ -355,7 +380,7 @@ def _questions(session: Session, study: Study) -> list[tuple]:
             _iso(q.withdrawn_at),
             q.withdrawn_reason,
         )
-        for q in study_data.study_questions(session, study, withdrawn=True)
+        for q in study_questions(session, study, withdrawn=True)
     ]
 
 
@@ -369,7 +394,8 @@ def _resolutions(session: Session, study: Study) -> list[tuple]:
             sa.or_(Resolution.id.is_not(None), Question.realization.is_not(None)),
         )
     ).all()
-    rows = []
+    rows: list[tuple] = []
+    outcome: object
     for key, realization, resolution in sorted(found, key=lambda row: row.key):
         if resolution is None:
             rows.append((key, realization, realization, "calibration", None))
@@ -480,7 +506,7 @@ JUDGMENTS_FILE = "judgments.csv"
 def study_files(
     session: Session, study: Study, *, progress: Progress | None = None
 ) -> list[ExportFile]:
-    """The files every study's ZIP holds: judgments, questions and resolutions, as CSV."""
+    """Return the files every study's ZIP holds: judgments, questions and resolutions, as CSV."""
     descriptions = {
         "judgments": "One row per number an expert gave: the long CSV `elicit pool` reads.",
         "questions": "One row per question, withdrawn ones included.",
@@ -489,8 +515,13 @@ def study_files(
     return [
         ExportFile(
             f"{what}.csv",
-            lambda what=what: table(
-                session, study, what, "csv", progress=progress if what == "judgments" else None
+            partial(
+                table,
+                session,
+                study,
+                what,
+                "csv",
+                progress=progress if what == "judgments" else None,
             ),
             text,
         )
@@ -499,7 +530,7 @@ def study_files(
 
 
 def software_version() -> str:
-    """The installed elicit's version."""
+    """Return the installed elicit's version."""
     try:
         return version("elicit")
     except PackageNotFoundError:  # pragma: no cover - run from a checkout that is not installed
@@ -551,7 +582,9 @@ def study_zip(
 def _manifest(
     study: Study, files: Sequence[ExportFile], listed: list[dict[str, Any]], moment: datetime
 ) -> dict[str, Any]:
-    """The manifest of a study's ZIP (see :func:`study_zip`)."""
+    """Return the manifest of a study's ZIP (see :func:`study_zip`)."""
+    from elicit.analysis.study_data import TIME_RESOLUTION
+
     judgment_hash = next((f["sha256"] for f in listed if f["name"] == JUDGMENTS_FILE), None)
     return {
         "software": {"name": "elicit", "version": software_version()},
@@ -563,7 +596,7 @@ def _manifest(
             "formula_injection": "a text cell beginning with =, +, -, @, tab or carriage return "
             "has a single quote (') put in front; numbers are never changed",
             "expert_id": "the study's pseudonymous expert ids",
-            "time": f"ISO 8601 in UTC, truncated to {study_data.TIME_RESOLUTION}",
+            "time": f"ISO 8601 in UTC, truncated to {TIME_RESOLUTION}",
         },
         "judgment_data": {"file": JUDGMENTS_FILE, "sha256": judgment_hash},
         "methods": [{"file": entry.name, **entry.method} for entry in files if entry.method],
