@@ -16,6 +16,7 @@ from typing import BinaryIO
 import click
 from flask.cli import with_appcontext
 
+from elicit.analysis.exports import FORMATS, WHAT
 from elicit.console import fail
 
 PROGRESS_ROWS = 100_000
@@ -27,7 +28,7 @@ PROGRESS_ROWS = 100_000
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["zip", "csv", "json"]),
+    type=click.Choice(["zip", *FORMATS]),
     default="zip",
     show_default=True,
     help="The whole study as a ZIP with manifest.json, or one table as CSV or JSON.",
@@ -35,7 +36,7 @@ PROGRESS_ROWS = 100_000
 @click.option(
     "--table",
     "what",
-    type=click.Choice(["judgments", "questions", "resolutions"]),
+    type=click.Choice(WHAT),
     default="judgments",
     show_default=True,
     help="The table to write as CSV or JSON (the ZIP holds them all).",

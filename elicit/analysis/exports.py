@@ -99,8 +99,12 @@ QUESTION_COLUMNS = (
     "withdrawn_reason",
 )
 RESOLUTION_COLUMNS = ("question_id", "outcome", "value", "source", "date")
-COLUMNS = {"judgments": JUDGMENT_COLUMNS, "questions": QUESTION_COLUMNS}
-COLUMNS["resolutions"] = RESOLUTION_COLUMNS
+COLUMNS = {
+    "judgments": JUDGMENT_COLUMNS,
+    "questions": QUESTION_COLUMNS,
+    "resolutions": RESOLUTION_COLUMNS,
+}
+"""Each table's columns, in order."""
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 """A text cell beginning with one of these gets a ``'`` in front in CSV."""
