@@ -229,7 +229,7 @@ def main() -> int:
         f"judgments export on {backend}: {rows:,} rows ({EXPERTS:,} experts x {QUESTIONS} "
         f"questions x {ROUNDS} rounds; built in {built:.0f} s); best of {REPEATS} runs"
     )
-    print(f"{'what':<48}{'time':>9}{'MiB':>9}")
+    print(f"{'what':<56}{'time':>9}{'MiB':>9}")
     for name, seconds, size in (
         ("judgments.csv (elicit.analysis.exports)", csv_time, csv_size),
         (f"baseline: {baseline_name}", base_time, None),
@@ -237,15 +237,15 @@ def main() -> int:
         ("whole study .zip (1 run)", zip_time, zip_size),
     ):
         shown = f"{size / 2**20:>9.1f}" if size is not None else f"{'':>9}"
-        print(f"{name:<48}{seconds:>8.2f}s{shown}")
+        print(f"{name:<56}{seconds:>8.2f}s{shown}")
     print(f"lines written: export {ours_lines:,}, baseline {base_lines:,}")
-    print(f"{'memory while exporting the CSV':<48}{'py peak':>9}{'RSS +':>9}")
+    print(f"{'memory while exporting the CSV':<56}{'py peak':>9}{'RSS +':>9}")
     for name, peak, rss in (
         (f"small ({rows // 10:,} rows)", small_peak, small_rss),
         (f"large ({rows:,} rows)", large_peak, large_rss),
     ):
         grown = f"{rss:>8.1f}M" if rss is not None else f"{'n/a':>9}"
-        print(f"{name:<48}{peak:>8.1f}M{grown}")
+        print(f"{name:<56}{peak:>8.1f}M{grown}")
     ratio = csv_time / base_time
     verdicts = [
         (
