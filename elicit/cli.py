@@ -63,6 +63,10 @@ COMMANDS: dict[str, Entry] = {
         "elicit.mail.cli:mail",
         "Deliver queued invitations and reminders over SMTP (`elicit mail send`, for cron).",
     ),
+    "export": Entry(
+        "elicit.analysis.export_cli:export",
+        "Export a study as a ZIP with its manifest, or one of its tables as CSV or JSON.",
+    ),
     "pool": Entry(
         "elicit.analysis.cli:pool",
         "Pool binary, three-point and quantity judgments, every method or those named.",

@@ -14,11 +14,30 @@ from contextlib import contextmanager
 
 import sqlalchemy as sa
 from flask import Flask, Response, g
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 from elicit.extensions import db
 
 _REFUSED = "elicit_request_refused"
+
+READ_ONLY = "elicit_read_only"
+"""An execution option: a transaction begun with it only reads (a long export streaming).
+
+On SQLite it starts deferred, so in WAL mode it reads a snapshot without the
+write lock, and a slow download never holds up the experts' answers.
+"""
+
+
+def read_only_connection(session: Session | scoped_session) -> sa.Connection:
+    """Return ``session``'s connection, beginning a read-only transaction if none is open.
+
+    Inside an open transaction (a request or command that already read or
+    wrote), that transaction's connection is returned as it is.
+    """
+    current = session() if isinstance(session, scoped_session) else session
+    if current.in_transaction():
+        return current.connection()
+    return current.connection(execution_options={READ_ONLY: True})
 
 
 def _configure_sqlite(engine: sa.Engine) -> None:
@@ -43,8 +62,9 @@ def _configure_sqlite(engine: sa.Engine) -> None:
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(connection):  # noqa: ANN001
-        """Start every transaction holding the write lock."""
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        """Begin each transaction holding the write lock, but not one marked :data:`READ_ONLY`."""
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
 
 
 def init_app(app: Flask) -> None:

@@ -65,7 +65,7 @@ def question(session, study, key="q1", kind=QuestionKind.BINARY, **fields):
     return q
 
 
-def large_study(session, experts=500, questions=40, rounds=3, seed=11):
+def large_study(session, experts=500, questions=40, rounds=3, seed=11, slug="large", owner=None):
     """A study of ``experts`` x ``questions`` with every expert answering each of ``rounds``.
 
     Binary questions (probabilities) and quantities alternate; the last round
@@ -82,7 +82,7 @@ def large_study(session, experts=500, questions=40, rounds=3, seed=11):
     from elicit.rounds.services import close_round, open_next_round
 
     rng = random.Random(seed)
-    found = study(session, slug="large")
+    found = study(session, slug=slug, owner=owner)
     asked = [
         question(session, found, key=f"q{i}")
         if i % 2 == 0

@@ -20,7 +20,8 @@ positive whole number. An optional ``time`` column says when each judgment was
 made, as ISO 8601 dates and times (``2025-03-01T14:30:00Z``; without a zone
 offset read as UTC) or as numbers (any increasing clock); the recency-weighted
 median weighs newer judgments more, taking the row order as the time order when
-there is no ``time`` column. Other columns (``rationale``, say) are not read.
+there is no ``time`` column. Other columns (``rationale``, say) are not read,
+so a study's export (:mod:`elicit.analysis.exports`) reads as it is.
 
 Outcomes come in a second CSV, ``question_id,outcome``: ``yes``/``no`` (or
 ``1``/``0``) for binary questions, ``annulled`` for a question that will not be
@@ -405,6 +406,32 @@ def _key(*columns: np.ndarray) -> np.ndarray:
             key += column
             key -= low
     return key
+
+
+def quantile_element(level: float) -> str:
+    """Name the element of quantile ``level`` so that :func:`read_judgments` reads ``level`` back.
+
+    The percentile is written as briefly as reads back exactly (``0.05`` is
+    ``q05``, ``0.025`` is ``q2.5``); a whole percentile below 10 gets a leading
+    zero, as is usual. A level that no percentile text reads back to exactly
+    (some doubles are not a decimal divided by 100; none of the levels
+    questions use) is written in full and reads back within one ulp.
+
+    Raises
+    ------
+    ValueError
+        If ``level`` is not strictly between 0 and 1.
+    """
+    if not 0 < level < 1:
+        raise ValueError(f"quantile level {level!r} is not between 0 and 1")
+    percent = level * 100
+    text = repr(percent)
+    for digits in range(17):
+        candidate = f"{percent:.{digits}f}"
+        if float(candidate) / 100 == level:
+            text = candidate
+            break
+    return "q" + ("0" + text if text.isdigit() and len(text) == 1 else text)
 
 
 def _number(value: float) -> str:
