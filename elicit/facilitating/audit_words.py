@@ -31,6 +31,7 @@ ACTION_NAMES: dict[str, LazyString] = {
     "study.share": _l("Shared the study"),
     "study.unshare": _l("Stopped sharing the study"),
     # TRANSLATORS: an audit trail entry: a study was created as a copy of another.
+    "study.import": _l("Imported the study from files"),
     "study.clone": _l("Copied the study"),
     "study.archive": _l("Archived the study"),
     "study.unarchive": _l("Unarchived the study"),
