@@ -1,9 +1,10 @@
-"""What the RQ worker runs: ``rq worker --url $ELICIT_REDIS_URL elicit-mail`` (see README).
+"""What the RQ worker runs: ``rq worker --url $ELICIT_REDIS_URL elicit-mail elicit-analysis``.
 
-Each job delivers one message with the same sender as ``elicit mail send``
+A mail job delivers one message with the same sender as ``elicit mail send``
 (:func:`elicit.mail.sender.deliver_one`), which claims it first. The worker
 builds the application once, from the same ``ELICIT_*`` environment as the
-server.
+server. An analysis job computes and stores one round's pooled forecasts
+(:func:`compute_round_pools`), for the pages to read.
 """
 
 from __future__ import annotations
@@ -38,3 +39,25 @@ def deliver_message(message_id: int) -> str:
         finally:
             db.session.remove()
     return state.value if state is not None else "skipped: claimed by another sender"
+
+
+def compute_round_pools(round_id: int) -> str:
+    """Compute and store round ``round_id``'s pooled forecasts if still needed; say what it did."""
+    from elicit.analysis.round_pools import current_pools, round_pools
+    from elicit.extensions import db
+    from elicit.rounds.models import Round
+    from elicit.unit_of_work import transaction
+
+    app = _app()
+    with app.app_context():
+        try:
+            with transaction() as session:
+                found = session.get(Round, round_id)
+                if found is None:
+                    return "skipped: no such round"
+                if current_pools(session, found) is not None:
+                    return "skipped: already current"
+                round_pools(session, found.study, found)
+        finally:
+            db.session.remove()
+    return "computed"

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, jsonify, render_template, request
+from flask import abort, current_app, jsonify, render_template, request
 from flask_babel import gettext
 
 from elicit.accounts.access import StudyAccess, roles_required
@@ -64,11 +64,13 @@ def pools(slug: str):
                 403,
                 gettext("The pooled forecasts of a round are shown to analysts once it closes."),
             )
-    payload: dict[str, Any] = {"aggregates": [], "consensus": [], "notes": []}
+    payload: dict[str, Any] | None = {"aggregates": [], "consensus": [], "notes": []}
     if chosen is not None:
-        from elicit.analysis.round_pools import round_pools
+        from elicit.analysis.round_pools import pools_or_job
 
-        payload = round_pools(db.session(), found, chosen)
+        payload = pools_or_job(db.session(), found, chosen, current_app.config.get("REDIS_URL"))
+    if payload is None:
+        return _computing(found, chosen, visible, as_json)
     rows = [r for r in payload["aggregates"] if method is None or r["method"] == method]
     if as_json:
         return jsonify(
@@ -94,6 +96,16 @@ def pools(slug: str):
         notes=payload["notes"],
         questions=_questions(found, rows, payload["consensus"]),
     )
+
+
+def _computing(study: Study, chosen: Round | None, visible: list[Round], as_json: bool):
+    """Answer while the RQ worker computes the round: 202, and a page that looks again."""
+    if as_json:
+        body = {"study": study.slug, "round": chosen and chosen.number, "computing": True}
+        return jsonify(body), 202
+    return render_template(
+        "analysing/pools_computing.html", study=study, round=chosen, rounds=visible
+    ), 202
 
 
 def _parameters() -> tuple[int | None, str | None, str]:

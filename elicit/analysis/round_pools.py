@@ -14,12 +14,19 @@ The digest covers the judgments the round's pools depend on: the count and the
 last change of the round's judgments and of round 1's (the aggreCAT shift
 methods compare with round 1), the highest round with judgments (whether those
 methods apply), the withdrawn questions, and the bootstrap settings.
+
+With Redis configured (``ELICIT_REDIS_URL``), a page does not compute a stale
+round itself: :func:`current_pools` gives ``None`` and :func:`enqueue` asks the
+RQ worker (queue :data:`QUEUE_NAME`, job :func:`elicit.worker.compute_round_pools`)
+to compute and store it; the page says the figures are being computed and
+looks again. One job per round and change key is queued however many pages ask.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from typing import Any
 
 import sqlalchemy as sa
@@ -81,6 +88,66 @@ def compute(session: Session, study: Study, round_: Round) -> dict[str, Any]:
         "consensus": _rows([aggregates.consensus(table)]),
         "notes": pooled.notes,
     }
+
+
+QUEUE_NAME = "elicit-analysis"
+"""The RQ queue of the pools jobs: ``rq worker --url $ELICIT_REDIS_URL elicit-analysis``."""
+
+JOB = "elicit.worker.compute_round_pools"
+"""The job computing and storing one round's pools, named by path (this module imports no app)."""
+
+log = logging.getLogger(__name__)
+
+
+def current_pools(session: Session, round_: Round) -> dict[str, Any] | None:
+    """Return ``round_``'s stored pools if they are still current, else ``None``."""
+    stored = session.scalar(sa.select(RoundPools).where(RoundPools.round_id == round_.id))
+    if stored is None or stored.change_key != change_key(session, round_):
+        return None
+    payload: dict[str, Any] = json.loads(stored.payload)
+    return payload
+
+
+def enqueue(redis_url: str, round_: Round, key: str) -> bool:
+    """Queue the job computing ``round_``'s pools for ``key`` unless it is queued; whether queued.
+
+    Returns ``False`` if Redis cannot be reached (the caller then computes).
+    """
+    from redis import Redis
+    from redis.exceptions import RedisError
+    from rq import Queue
+    from rq.job import Job, JobStatus
+
+    job_id = f"round-pools-{round_.id}-{key[:32]}"
+    try:
+        connection = Redis.from_url(redis_url)
+        if Job.exists(job_id, connection=connection):
+            status = Job.fetch(job_id, connection=connection).get_status()
+            if status in (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED):
+                return True
+        Queue(QUEUE_NAME, connection=connection).enqueue(
+            JOB, round_.id, job_id=job_id, job_timeout=1800, result_ttl=600
+        )
+    except RedisError as error:
+        log.warning("round %s: pools computed in the request, Redis refused (%s)", round_.id, error)
+        return False
+    return True
+
+
+def pools_or_job(
+    session: Session, study: Study, round_: Round, redis_url: str | None
+) -> dict[str, Any] | None:
+    """Return ``round_``'s current pools; with ``redis_url``, queue a stale round and give ``None``.
+
+    Without Redis (or when it cannot be reached) this is :func:`round_pools`.
+    """
+    if redis_url:
+        found = current_pools(session, round_)
+        if found is not None:
+            return found
+        if enqueue(redis_url, round_, change_key(session, round_)):
+            return None
+    return round_pools(session, study, round_)
 
 
 def round_pools(session: Session, study: Study, round_: Round) -> dict[str, Any]:
