@@ -18,11 +18,13 @@ import pytest
 import sqlalchemy as sa
 
 from elicit.accounts.models import Role, StudyRole
-from elicit.analysis import exports, longform, study_data
+from elicit.analysis import aggregates, calibration, exports, longform, study_data
+from elicit.analysis.models import RoundPools
 from elicit.extensions import db
 from elicit.judgments.models import Judgment
 from elicit.judgments.rules import Answer
 from elicit.judgments.submission import record_judgment
+from elicit.panels.models import Expert
 from elicit.panels.services import add_expert
 from elicit.rounds.services import close_round, open_next_round
 from elicit.studies.models import Outcome, QuestionKind, Resolution
@@ -200,8 +202,14 @@ def test_the_questions_list_every_question_with_withdrawals(session, study):
 
 def test_a_study_without_judgments_exports_valid_files_with_headers(session):
     empty = factories.study(session, slug="empty-study")
-    for what, columns in exports.COLUMNS.items():
-        assert _rows(_bytes(session, empty, what, "csv")) == [list(columns)]
+    columns = exports.COLUMNS | {
+        "aggregates": aggregates.COLUMNS,
+        "consensus": aggregates.CONSENSUS,
+        "scores": calibration.SCORE_COLUMNS,
+    }
+    assert list(columns) == list(exports.WHAT)
+    for what in exports.WHAT:
+        assert _rows(_bytes(session, empty, what, "csv")) == [list(columns[what])]
         assert json.loads(_bytes(session, empty, what, "json")) == []
     factories.question(session, empty, key="q1")
     assert _rows(_bytes(session, empty, "judgments", "csv")) == [list(exports.JUDGMENT_COLUMNS)]
@@ -219,13 +227,13 @@ def test_the_zip_manifest_hashes_every_file(session, study):
     )
     archive = zipfile.ZipFile(io.BytesIO(data))
     assert archive.testzip() is None
-    names = ["judgments.csv", "questions.csv", "resolutions.csv", "manifest.json"]
+    names = [f"{what}.csv" for what in exports.WHAT] + ["manifest.json"]
     assert archive.namelist() == names
     manifest = json.loads(archive.read("manifest.json"))
     assert manifest["exported_at"] == "2026-05-04T03:02:01Z"
     assert manifest["software"]["version"] == exports.software_version() != "unknown"
     listed = {f["name"]: f for f in manifest["files"]}
-    assert list(listed) == names[:3]
+    assert list(listed) == names[:-1]
     for name, entry in listed.items():
         content = archive.read(name)
         assert entry["sha256"] == hashlib.sha256(content).hexdigest()
@@ -238,17 +246,30 @@ def test_the_zip_manifest_hashes_every_file(session, study):
 
 
 def test_added_files_and_their_methods_join_the_manifest(session, study):
+    told = []
     extra = exports.ExportFile(
-        "aggregates.csv",
+        "extra.csv",
         lambda: iter([b"question_id,value\n", b"b,0.5\n"]),
         "pooled",
-        {"methods": ["linear"], "seed": 7},
+        lambda: told.append("asked") or {"seed": 7, "data": ["judgments.csv", "nosuch.csv"]},
     )
     files = [*exports.study_files(session, study), extra]
     archive = zipfile.ZipFile(io.BytesIO(b"".join(exports.study_zip(study, files))))
     manifest = json.loads(archive.read("manifest.json"))
-    assert archive.read("aggregates.csv") == b"question_id,value\nb,0.5\n"
-    assert manifest["methods"] == [{"file": "aggregates.csv", "methods": ["linear"], "seed": 7}]
+    assert archive.read("extra.csv") == b"question_id,value\nb,0.5\n"
+    assert told == ["asked"]
+    judgments = hashlib.sha256(archive.read("judgments.csv")).hexdigest()
+    assert manifest["methods"][-1] == {
+        "file": "extra.csv",
+        "seed": 7,
+        "data": {"judgments.csv": judgments, "nosuch.csv": None},
+    }
+    assert [m["file"] for m in manifest["methods"]] == [
+        "aggregates.csv",
+        "consensus.csv",
+        "scores.csv",
+        "extra.csv",
+    ]
     assert (
         manifest["files"][-1]["sha256"] == hashlib.sha256(b"question_id,value\nb,0.5\n").hexdigest()
     )
@@ -377,3 +398,136 @@ def test_a_streaming_export_leaves_sqlite_writable(tmp_path, monkeypatch):
         session.rollback()
         db.engine.dispose()
     assert len(_rows(first + rest)) == 1 + 20 * (2 * 1 + 2 * 3)
+
+
+TEXT = {"question_id", "method", "kind", "name"}
+WHOLE = {"round", "n", "rank"}
+
+
+def _typed(text: str) -> list[dict]:
+    """Read a result CSV back as Python values, an empty cell left out of its row.
+
+    Numbers are read as float (``round``, ``n``, ``rank`` as int: a float there
+    fails), ``parameters`` as JSON: equal rows are equal floats, not nearly so.
+    """
+    rows = []
+    for row in csv.DictReader(io.StringIO(text, newline="")):
+        typed: dict[str, object] = {}
+        for key, cell in row.items():
+            if cell == "":
+                continue
+            if key == "parameters":
+                typed[key] = json.loads(cell)
+            elif key in TEXT:
+                typed[key] = cell
+            else:
+                typed[key] = int(cell) if key in WHOLE else float(cell)
+        rows.append(typed)
+    return rows
+
+
+def _unzipped(session, study, tmp_path) -> zipfile.ZipFile:
+    archive = zipfile.ZipFile(
+        io.BytesIO(b"".join(exports.study_zip(study, exports.study_files(session, study))))
+    )
+    for name in archive.namelist():
+        (tmp_path / name).write_bytes(archive.read(name))
+    return archive
+
+
+@pytest.mark.parametrize(
+    "renamed",
+    [
+        {"Cedar": "@Cedar"},
+        {"Cedar": "=Cedar", "alder": "1alder"},  # "1alder" < "=Cedar" but "'=Cedar" < "1alder"
+    ],
+)
+def test_elicit_pool_and_score_on_the_zip_reproduce_its_aggregates_and_scores(
+    session, runner, study, tmp_path, renamed
+):
+    for old, new in renamed.items():
+        session.scalar(sa.select(Expert).where(Expert.pseudonym == old)).pseudonym = new
+    session.flush()
+    archive = _unzipped(session, study, tmp_path)
+    exported = _typed(archive.read("aggregates.csv").decode())
+    assert {row["round"] for row in exported} == {1, 2}
+    assert {"linear", "ArMean", "linear_pool_best_fit", "vincentize"} <= {
+        row["method"] for row in exported
+    }
+    with_interval = [row for row in exported if "low" in row]
+    assert len(with_interval) > len(exported) / 2
+    assert all(row["low"] <= row["high"] for row in with_interval)
+    judgments = str(tmp_path / "judgments.csv")
+    for number in (1, 2):
+        result = runner.invoke(
+            args=["pool", judgments, "--round", str(number), "--bootstrap", "1000"]
+            + ["--seed", "12", "--format", "csv"]
+        )
+        assert result.exit_code == 0, result.output
+        assert _typed(result.stdout) == [row for row in exported if row["round"] == number]
+
+    header = archive.read("scores.csv").decode().split("\n")[0]
+    assert header == ",".join(calibration.SCORE_COLUMNS)
+    scores = _typed(archive.read("scores.csv").decode())
+    assert {row["kind"] for row in scores} == {"expert", "method"}
+    assert {exports.neutralise(new) for new in renamed.values()} <= {row["name"] for row in scores}
+    result = runner.invoke(
+        args=["score", judgments, str(tmp_path / "resolutions.csv"), "--round", "2"]
+        + ["--format", "csv"]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout.split("\n")[0].split(",") == list(calibration.SCORE_COLUMNS)
+    assert _typed(result.stdout) == scores
+
+    manifest = json.loads(archive.read("manifest.json"))
+    methods = {entry["file"]: entry for entry in manifest["methods"]}
+    digest = {n: hashlib.sha256(archive.read(n)).hexdigest() for n in archive.namelist()}
+    pooled = methods["aggregates.csv"]
+    assert pooled["data"] == {"judgments.csv": digest["judgments.csv"]}
+    assert pooled["bootstrap"] == {"bootstrap": 1000, "level": 0.95, "seed": 12}
+    assert pooled["rounds"] == [1, 2]
+    assert {(m["method"], json.dumps(m["parameters"])) for m in pooled["methods"]} == {
+        (row["method"], json.dumps(row["parameters"])) for row in exported
+    }
+    scored = methods["scores.csv"]
+    assert scored["round"] == 2
+    assert scored["data"] == {n: digest[n] for n in ("judgments.csv", "resolutions.csv")}
+    assert {m["method"] for m in scored["methods"]} == {
+        row["name"] for row in scores if row["kind"] == "method"
+    }
+    assert methods["consensus.csv"]["data"] == {"judgments.csv": digest["judgments.csv"]}
+
+
+def test_the_pools_page_json_is_the_exported_round(session, client, study, monkeypatch):
+    login(client, study.owner.email, factories.PASSWORD)
+    assert session.scalar(sa.select(sa.func.count(RoundPools.id))) == 0
+    exported = json.loads(_bytes(session, study, "aggregates", "json"))
+    consensus = json.loads(_bytes(session, study, "consensus", "json"))
+    assert session.scalar(sa.select(sa.func.count(RoundPools.id))) == 0  # an export stores nothing
+    for number in (1, 2):
+        got = client.get(f"/analyse/studies/study/pools.json?round={number}").get_json()
+        assert got["aggregates"] == [row for row in exported if row["round"] == number]
+        assert got["consensus"] == [row for row in consensus if row["round"] == number]
+    assert session.scalar(sa.select(sa.func.count(RoundPools.id))) == 2
+
+    def never(*args):
+        raise AssertionError("recomputed although the page's stored pools are current")
+
+    monkeypatch.setattr("elicit.analysis.round_pools.compute", never)
+    assert json.loads(_bytes(session, study, "aggregates", "json")) == exported
+    assert json.loads(_bytes(session, study, "consensus", "json")) == consensus
+
+
+def test_a_study_with_nothing_resolved_exports_scores_as_a_header(session, study):
+    session.execute(sa.delete(Resolution))
+    session.flush()
+    data = _bytes(session, study, "scores", "csv")
+    assert data.decode() == ",".join(calibration.SCORE_COLUMNS) + "\n"
+    archive = zipfile.ZipFile(
+        io.BytesIO(b"".join(exports.study_zip(study, exports.study_files(session, study))))
+    )
+    assert archive.read("scores.csv") == data
+    methods = {m["file"]: m for m in json.loads(archive.read("manifest.json"))["methods"]}
+    assert methods["scores.csv"]["notes"] == [
+        "no judged binary or three-point question has resolved"
+    ]

@@ -71,6 +71,20 @@ DECOMPOSITION = (
 )
 """The parts of the Brier score, in the order the results list them."""
 
+SCORE_COLUMNS = (
+    "kind",
+    "name",
+    "parameters",
+    "n",
+    "brier",
+    "log_score",
+    "auc",
+    *DECOMPOSITION,
+    "peer_score",
+    "rank",
+)
+"""The columns of :meth:`Scores.blocks`' rows, in the order their CSV has them."""
+
 
 class ScoringError(ValueError):
     """Why judgments cannot be scored, in words for the person who asked."""
@@ -715,26 +729,11 @@ def for_study(
     or their resolution) are the seeds, the others the targets; experts who
     answered no seed are left out of it (a note says so).
     """
-    from elicit.analysis import study_data
     from elicit.studies.models import QuestionKind
 
-    questions = study_data.study_questions(session, study)
-    full = study_data.judgments(session, study, questions)
-    table = full.select(round_)
-    outcomes = study_data.outcomes(session, study, table.questions)
-    by_key = {q.key: q for q in questions}
+    full, table, outcomes, by_key, binary = _study_arrays(session, study, round_)
     notes: list[str] = []
-    binary = np.array(
-        [by_key[k].kind is not QuestionKind.QUANTITY for k in table.questions], dtype=bool
-    )
-    scores = None
-    resolved = binary & ~np.isnan(outcomes.value)
-    if resolved.any():
-        kept = longform.Outcomes(np.where(binary, outcomes.value, np.nan), outcomes.annulled)
-        try:
-            scores = score(table, kept, full=full, bins=bins)
-        except ScoringError as error:
-            notes.append(str(error))
+    scores = _resolved_scores(table, full, outcomes, binary, bins, notes)
     cooke = _study_cooke(table, outcomes, by_key, notes)
     return StudyCalibration(
         round=round_,
@@ -749,6 +748,60 @@ def for_study(
         },
         notes=notes,
     )
+
+
+def study_scores(
+    session: Session, study: Study, round_: int | None = None, *, bins: int = DEFAULT_BINS
+) -> tuple[Scores | None, list[str]]:
+    """Score ``study``'s judgments of round ``round_`` as :func:`for_study` does, without Cooke.
+
+    Returns the scores (None when no judged binary question has resolved, or
+    they cannot be computed) and notes saying what was left out and why.
+    """
+    full, table, outcomes, _, binary = _study_arrays(session, study, round_)
+    notes: list[str] = []
+    return _resolved_scores(table, full, outcomes, binary, bins, notes), notes
+
+
+def _study_arrays(session: Session, study: Study, round_: int | None) -> tuple[Any, ...]:
+    """Read what scoring round ``round_`` needs.
+
+    Returns every round's judgments, the round's, the outcomes of its
+    questions, the questions by key, and which of its questions are binary
+    (or three-point).
+    """
+    from elicit.analysis import study_data
+    from elicit.studies.models import QuestionKind
+
+    questions = study_data.study_questions(session, study)
+    full = study_data.judgments(session, study, questions)
+    table = full.select(round_)
+    outcomes = study_data.outcomes(session, study, table.questions)
+    by_key = {q.key: q for q in questions}
+    binary = np.array(
+        [by_key[k].kind is not QuestionKind.QUANTITY for k in table.questions], dtype=bool
+    )
+    return full, table, outcomes, by_key, binary
+
+
+def _resolved_scores(
+    table: longform.Judgments,
+    full: longform.Judgments,
+    outcomes: longform.Outcomes,
+    binary: np.ndarray,
+    bins: int,
+    notes: list[str],
+) -> Scores | None:
+    """Score the binary questions (``binary``) if any has resolved; a note if none can be."""
+    resolved = binary & ~np.isnan(outcomes.value)
+    if not resolved.any():
+        return None
+    kept = longform.Outcomes(np.where(binary, outcomes.value, np.nan), outcomes.annulled)
+    try:
+        return score(table, kept, full=full, bins=bins)
+    except ScoringError as error:
+        notes.append(str(error))
+        return None
 
 
 def _study_cooke(

@@ -53,7 +53,9 @@ def export(slug: str, fmt: str, what: str, output: Path | None) -> None:
 
     STUDY is the study's slug. The files are the analyst's downloads: the
     judgments (the long CSV `elicit pool` reads, with the study's pseudonymous
-    expert ids), the questions and the resolutions.
+    expert ids), the questions, the resolutions, and what is computed from
+    them: every round's pooled aggregates and consensus statistics, and the
+    last round's scores (each as `elicit pool` or `elicit score` recomputes it).
     """
     from elicit.analysis import exports
     from elicit.studies.services import find_study

@@ -13,7 +13,7 @@ time, so memory stays flat however large the study (:func:`table`):
 - ``questions``: one row per question, withdrawn ones included (with when and why).
 - ``resolutions``: one row per resolved question (``question_id, outcome, value,
   source, date``), plus calibration questions' known realizations (source
-  ``calibration``). ``outcome`` is what ``elicit score --outcomes`` reads (``yes``,
+  ``calibration``). ``outcome`` is what ``elicit score`` reads as OUTCOMES (``yes``,
   ``no``, ``annulled`` or the realized number); ``value`` is the number the
   scores use (1, 0 or the realized value; empty for an annulled question).
 
@@ -38,11 +38,19 @@ The judgments query does the work in SQL (element names, neutralisation, the
 hour), so each row reaches Python ready to write; on PostgreSQL the CSV is the
 server's own ``COPY ... TO STDOUT WITH CSV`` output of that query.
 
+The computed tables (:mod:`elicit.analysis.export_results`) are written the
+same way: ``aggregates`` (every round's pools, with bootstrap intervals),
+``consensus`` (every round's consensus statistics) and ``scores`` (the last
+round's calibration and back-test), each as ``elicit pool`` or ``elicit score``
+recomputes it from the exported ``judgments.csv`` and ``resolutions.csv``.
+Their numbers are written in full, so read back they are the very floats
+computed; the ``parameters`` column holds compact JSON text (a JSON object in
+the JSON files).
+
 A whole study is one ZIP (:func:`study_zip`) of :class:`ExportFile` entries and
 ``manifest.json``: software version, export time, the methods, parameters and
-seeds each file records, and the SHA-256 of every file and of the judgment data.
-Further files (pooled aggregates, scores) join the list :func:`study_files`
-returns and are hashed and listed in the manifest the same way.
+seeds each computed file records, the command that recomputes it, and the
+SHA-256 of every file and of the judgment data it was computed from.
 """
 
 from __future__ import annotations
@@ -55,20 +63,27 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import partial
+from functools import cache, partial
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from elicit.analysis.formula import FORMULA_STARTS, neutralise
 from elicit.judgments.models import Judgment
 from elicit.panels.models import Expert
 from elicit.rounds.models import Round
 from elicit.studies.models import Outcome, Question, QuestionKind, Resolution, Study
 from elicit.unit_of_work import read_only_connection
 
-WHAT = ("judgments", "questions", "resolutions")
+if TYPE_CHECKING:
+    from elicit.analysis.export_results import Computed
+
+COMPUTED = ("aggregates", "consensus", "scores")
+"""The tables computed from the judgments (:data:`elicit.analysis.export_results.WHAT`)."""
+
+WHAT = ("judgments", "questions", "resolutions", *COMPUTED)
 """The tables a study exports."""
 
 FORMATS = ("csv", "json")
@@ -104,10 +119,8 @@ COLUMNS = {
     "questions": QUESTION_COLUMNS,
     "resolutions": RESOLUTION_COLUMNS,
 }
-"""Each table's columns, in order."""
+"""Each stored table's columns, in order (the computed ones' are in their :class:`Computed`)."""
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-"""A text cell beginning with one of these gets a ``'`` in front in CSV."""
 
 BATCH_ROWS = 10_000
 """Rows fetched and written at a time."""
@@ -122,11 +135,6 @@ MIME = {"csv": "text/csv; charset=utf-8", "json": "application/json", "zip": "ap
 
 Progress = Callable[[int], None]
 """Told how many more judgment rows have been written."""
-
-
-def neutralise(text: str) -> str:
-    """Put a ``'`` in front of ``text`` if it begins like a formula (:data:`FORMULA_STARTS`)."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def filename(study: Study, what: str, fmt: str) -> str:
@@ -165,8 +173,19 @@ def _table(
     if what == "judgments":
         yield from _judgments(session, connection, study, fmt, progress)
         return
+    if what in COMPUTED:
+        from elicit.analysis import export_results  # NumPy, pyarrow: only when used
+
+        yield from _computed(export_results.computed(session, study, what), fmt)
+        return
     rows = _questions(session, study) if what == "questions" else _resolutions(session, study)
     yield from _written(COLUMNS[what], [[_cells(row, fmt) for row in rows]], fmt)
+
+
+def _computed(table: Computed, fmt: str) -> Iterator[bytes]:
+    """Write a computed table's rows (a missing column of a row is an empty cell, or null)."""
+    rows = [_cells(tuple(row.get(c) for c in table.columns), fmt) for row in table.rows]
+    return _written(table.columns, [rows], fmt)
 
 
 def judgment_rows(session: Session, study: Study) -> int:
@@ -187,7 +206,9 @@ def _judgment_query(session: Session, study: Study, *, neutralised: bool) -> sa.
     in order and the column (``slot``) each value is in: 0 the probability (or
     best estimate), 1 the lower and 2 the upper point, 3 + i the i-th quantile.
     Keys and pseudonyms are ordered by code point as Python sorts them
-    (``COLLATE "C"`` on PostgreSQL, SQLite's default binary collation).
+    (``COLLATE "C"`` on PostgreSQL, SQLite's default binary collation), pseudonyms
+    as the CSV writes them (neutralised), then as stored: the order
+    :func:`elicit.analysis.study_data.judgments` gives them.
     None if the study has no question to export.
     """
     from elicit.analysis.study_data import study_questions  # NumPy: only when used
@@ -237,9 +258,11 @@ def _judgment_query(session: Session, study: Study, *, neutralised: bool) -> sa.
     )
     text = _neutralised_sql if neutralised else (lambda column: column)
     key: Any = Question.key
-    pseudonym: Any = Expert.pseudonym
+    pseudonym: Any = _neutralised_sql(Expert.pseudonym)
+    stored: Any = Expert.pseudonym
     if postgres:
         key, pseudonym = sa.collate(key, "C"), sa.collate(pseudonym, "C")
+        stored = sa.collate(stored, "C")
     return (
         sa.select(
             text(Question.key).label("question_id"),
@@ -260,7 +283,7 @@ def _judgment_query(session: Session, study: Study, *, neutralised: bool) -> sa.
             Question.study_id == study.id,
             Question.withdrawn_at.is_(None),
         )
-        .order_by(Round.number, key, pseudonym, listed.c.ordinal)
+        .order_by(Round.number, key, pseudonym, stored, listed.c.ordinal)
     )
 
 
@@ -449,13 +472,13 @@ def _cells(row: tuple, fmt: str) -> tuple:
 
 
 def _csv_cells(row: tuple) -> tuple:
-    """Neutralise text, write booleans as ``true``/``false`` and lists as compact JSON."""
+    """Neutralise text, write booleans as ``true``/``false``, lists and objects as compact JSON."""
     cells: list[object] = []
     for cell in row:
         if isinstance(cell, bool):
             cells.append("true" if cell else "false")
-        elif isinstance(cell, list):
-            cells.append(json.dumps(cell, separators=(",", ":")))
+        elif isinstance(cell, list | dict):
+            cells.append(json.dumps(cell, separators=(",", ":"), allow_nan=False))
         elif isinstance(cell, str):
             cells.append(neutralise(cell))
         else:
@@ -493,30 +516,62 @@ class ExportFile:
         the file is written.
     description : str
         What the file holds, for the manifest.
-    method : dict
+    method : dict or callable
         How the file's numbers were made, if they were computed (method name,
-        parameters, seeds): listed under ``methods`` in the manifest.
+        parameters, seeds): listed under ``methods`` in the manifest. A callable
+        returning it is called once the file is written (a computed file knows
+        its methods once computed). A ``data`` entry names the files it was
+        computed from; the manifest gives each one's SHA-256 there.
     """
 
     name: str
     chunks: Callable[[], Iterable[bytes]]
     description: str
-    method: Mapping[str, Any] = field(default_factory=dict)
+    method: Mapping[str, Any] | Callable[[], Mapping[str, Any]] = field(default_factory=dict)
 
 
 JUDGMENTS_FILE = "judgments.csv"
+RESOLUTIONS_FILE = "resolutions.csv"
+
+DESCRIPTIONS = {
+    "judgments": "One row per number an expert gave: the long CSV `elicit pool` reads.",
+    "questions": "One row per question, withdrawn ones included.",
+    "resolutions": "How each resolved question turned out; calibration realizations.",
+    "aggregates": "Every round's pooled forecasts with bootstrap intervals, as "
+    "`elicit pool judgments.csv --round N --bootstrap 1000 --seed 12` computes them.",
+    "consensus": "Every round's consensus statistics of the experts' central values.",
+    "scores": "The last round's expert scores and back-tested pooling methods, as "
+    "`elicit score judgments.csv resolutions.csv --round N` computes them "
+    "(no rows if no judged question has resolved).",
+}
+"""What each file of a study's ZIP holds."""
+
+SOURCES = {
+    "aggregates": [JUDGMENTS_FILE],
+    "consensus": [JUDGMENTS_FILE],
+    "scores": [JUDGMENTS_FILE, RESOLUTIONS_FILE],
+}
+"""The files each computed file can be recomputed from."""
 
 
 def study_files(
     session: Session, study: Study, *, progress: Progress | None = None
 ) -> list[ExportFile]:
-    """Return the files every study's ZIP holds: judgments, questions and resolutions, as CSV."""
-    descriptions = {
-        "judgments": "One row per number an expert gave: the long CSV `elicit pool` reads.",
-        "questions": "One row per question, withdrawn ones included.",
-        "resolutions": "How each resolved question turned out; calibration realizations.",
+    """Return the files every study's ZIP holds, as CSV: the stored tables, then the computed.
+
+    The computed tables (:data:`COMPUTED`) are computed once, when the first
+    of them is written; aggregates and consensus statistics together.
+    """
+    from elicit.analysis import export_results
+
+    pools = cache(partial(export_results.pools, session, study))
+    scores = cache(partial(export_results.scores, session, study))
+    computed: dict[str, Callable[[], Computed]] = {
+        "aggregates": lambda: pools()[0],
+        "consensus": lambda: pools()[1],
+        "scores": scores,
     }
-    return [
+    stored = [
         ExportFile(
             f"{what}.csv",
             partial(
@@ -527,10 +582,30 @@ def study_files(
                 "csv",
                 progress=progress if what == "judgments" else None,
             ),
-            text,
+            DESCRIPTIONS[what],
         )
-        for what, text in descriptions.items()
+        for what in COLUMNS
     ]
+    return stored + [
+        ExportFile(
+            f"{what}.csv",
+            partial(_chunks_of, session, get, "csv"),
+            DESCRIPTIONS[what],
+            partial(_method_of, get, SOURCES[what]),
+        )
+        for what, get in computed.items()
+    ]
+
+
+def _chunks_of(session: Session, get: Callable[[], Computed], fmt: str) -> Iterator[bytes]:
+    """Write the computed table ``get`` returns as ``fmt``, read as :func:`table` reads."""
+    read_only_connection(session)
+    yield from _computed(get(), fmt)
+
+
+def _method_of(get: Callable[[], Computed], sources: list[str]) -> dict[str, Any]:
+    """Return the manifest entry of the computed table ``get`` returns, naming its sources."""
+    return {**get().method, "data": sources}
 
 
 def software_version() -> str:
@@ -603,9 +678,21 @@ def _manifest(
             "time": f"ISO 8601 in UTC, truncated to {TIME_RESOLUTION}",
         },
         "judgment_data": {"file": JUDGMENTS_FILE, "sha256": judgment_hash},
-        "methods": [{"file": entry.name, **entry.method} for entry in files if entry.method],
+        "methods": [
+            {"file": entry.name, **_hashed(method, listed)}
+            for entry in files
+            if (method := entry.method() if callable(entry.method) else entry.method)
+        ],
         "files": listed,
     }
+
+
+def _hashed(method: Mapping[str, Any], listed: list[dict[str, Any]]) -> dict[str, Any]:
+    """Give each file named under ``data`` its SHA-256 (None if not in the ZIP)."""
+    if "data" not in method:
+        return dict(method)
+    hashes = {f["name"]: f["sha256"] for f in listed}
+    return {**method, "data": {name: hashes.get(name) for name in method["data"]}}
 
 
 class _Sink(io.RawIOBase):

@@ -76,6 +76,15 @@ def write(blocks: list[Block], fmt: str, path: Path | None) -> str | None:
     return None
 
 
+def rows(blocks: list[Block]) -> list[dict[str, Any]]:
+    """Return the blocks' rows as the JSON :func:`write` gives, read back: plain Python values.
+
+    Numbers survive the trip exactly (JSON writes each float in full); NaN is None.
+    """
+    found: list[dict[str, Any]] = json.loads(_json(blocks))
+    return found
+
+
 def compact(value: object) -> str:
     """Return ``value`` as compact JSON text (no spaces), as the CSV holds it."""
     return json.dumps(value, separators=(",", ":"), allow_nan=False)

@@ -84,8 +84,8 @@ def compute(session: Session, study: Study, round_: Round) -> dict[str, Any]:
     except longform.FormatError as error:  # the answer rules never store such judgments
         return {"aggregates": [], "consensus": [], "notes": list(error.report())}
     return {
-        "aggregates": _rows(pooled.blocks),
-        "consensus": _rows([aggregates.consensus(table)]),
+        "aggregates": results.rows(pooled.blocks),
+        "consensus": results.rows([aggregates.consensus(table)]),
         "notes": pooled.notes,
     }
 
@@ -157,8 +157,7 @@ def round_pools(session: Session, study: Study, round_: Round) -> dict[str, Any]
     committed). Two requests racing to store the first result both answer; one
     of them stores it.
     """
-    key = change_key(session, round_)
-    stored = session.scalar(sa.select(RoundPools).where(RoundPools.round_id == round_.id))
+    key, stored = _stored(session, round_)
     if stored is not None and stored.change_key == key:
         payload: dict[str, Any] = json.loads(stored.payload)
         return payload
@@ -177,7 +176,19 @@ def round_pools(session: Session, study: Study, round_: Round) -> dict[str, Any]
     return payload
 
 
-def _rows(blocks: list[results.Block]) -> list[dict[str, Any]]:
-    """Return the blocks' rows as JSON objects, as ``elicit pool --format json`` writes them."""
-    rows: list[dict[str, Any]] = json.loads(results.write(blocks, "json", None) or "[]")
-    return rows
+def current_pools(session: Session, study: Study, round_: Round) -> dict[str, Any]:
+    """Return ``round_``'s pools from the store when current, else computed and not stored.
+
+    For readers that must not write (the exports read in a read-only transaction).
+    """
+    key, stored = _stored(session, round_)
+    if stored is not None and stored.change_key == key:
+        payload: dict[str, Any] = json.loads(stored.payload)
+        return payload
+    return compute(session, study, round_)
+
+
+def _stored(session: Session, round_: Round) -> tuple[str, RoundPools | None]:
+    """Return the digest of what ``round_``'s pools come from now, and its stored pools if any."""
+    key = change_key(session, round_)
+    return key, session.scalar(sa.select(RoundPools).where(RoundPools.round_id == round_.id))

@@ -8,7 +8,10 @@ figure computed here for a page and one computed by ``elicit pool`` from the
 download are computed from identical arrays, and agree to the last digit.
 
 Rows are ordered by round number, question key, expert pseudonym, then element
-(``p``; ``lower``, ``best``, ``upper``; quantiles by level). Times are when the
+(``p``; ``lower``, ``best``, ``upper``; quantiles by level). Pseudonyms are
+ordered as the export writes them (:func:`elicit.analysis.formula.neutralise`:
+``=x`` as ``'=x``), so that the experts are in the order ``elicit pool`` reads
+them in from the download, however they begin. Times are when the
 answer was last changed, truncated to :data:`TIME_RESOLUTION` so that an export
 cannot be matched to other records by the second an expert pressed "submit".
 Withdrawn questions are left out unless asked for.
@@ -24,6 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from elicit.analysis import longform
+from elicit.analysis.formula import neutralise
 from elicit.judgments.models import Judgment
 from elicit.panels.models import Expert
 from elicit.rounds.models import Round
@@ -76,11 +80,13 @@ def judgments(
         .where(Round.study_id == study.id, Judgment.question_id.in_(list(by_id)))
     ).all()
     keys = sorted({by_id[r.question_id].key for r in rows})
-    experts = sorted({r.pseudonym for r in rows})
+    experts = sorted({r.pseudonym for r in rows}, key=_written)
     question_at = {k: i for i, k in enumerate(keys)}
     expert_at = {e: i for i, e in enumerate(experts)}
     columns: dict[str, list] = {n: [] for n in ("q", "e", "r", "kind", "level", "value", "time")}
-    ordered = sorted(rows, key=lambda r: (r.number, by_id[r.question_id].key, r.pseudonym))
+    ordered = sorted(
+        rows, key=lambda r: (r.number, by_id[r.question_id].key, _written(r.pseudonym))
+    )
     for row in ordered:
         question = by_id[row.question_id]
         time = (coarse_time(row.updated_at) - EPOCH) // timedelta(microseconds=1)
@@ -103,6 +109,11 @@ def judgments(
         value=np.array(columns["value"], dtype=float),
         time=np.array(columns["time"], dtype=float),
     )
+
+
+def _written(pseudonym: str) -> tuple[str, str]:
+    """Order pseudonyms as the export writes them (neutralised), then as stored."""
+    return neutralise(pseudonym), pseudonym
 
 
 def _elements(question: Question, row: sa.Row) -> list[tuple[int, float, float]]:
