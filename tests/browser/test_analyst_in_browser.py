@@ -130,9 +130,7 @@ def tab_to(page, name: str, limit: int = 60) -> None:
     pytest.fail(f"{limit} presses of Tab never reached {name!r}")
 
 
-def test_an_analyst_goes_from_the_demo_login_to_a_calibration_report_and_a_zip(
-    demo_site, browser
-):
+def test_an_analyst_goes_from_the_demo_login_to_a_calibration_report_and_a_zip(demo_site, browser):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     app, url = demo_site["app"], demo_site["url"]
     email, password = printed_login(demo_site["printed"])
