@@ -88,7 +88,7 @@ def _streamed(
 
     def chunks() -> Iterator[bytes]:
         session = db.session()
-        yield from write(session, session.get(Study, study_id))
+        yield from write(session, session.get_one(Study, study_id))
 
     return Response(
         stream_with_context(chunks()),
