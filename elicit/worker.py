@@ -43,7 +43,7 @@ def deliver_message(message_id: int) -> str:
 
 def compute_round_pools(round_id: int) -> str:
     """Compute and store round ``round_id``'s pooled forecasts if still needed; say what it did."""
-    from elicit.analysis.round_pools import current_pools, round_pools
+    from elicit.analysis.round_pools import round_pools, stored_pools
     from elicit.extensions import db
     from elicit.rounds.models import Round
     from elicit.unit_of_work import transaction
@@ -55,7 +55,7 @@ def compute_round_pools(round_id: int) -> str:
                 found = session.get(Round, round_id)
                 if found is None:
                     return "skipped: no such round"
-                if current_pools(session, found) is not None:
+                if stored_pools(session, found) is not None:
                     return "skipped: already current"
                 round_pools(session, found.study, found)
         finally:

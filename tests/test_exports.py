@@ -531,3 +531,30 @@ def test_a_study_with_nothing_resolved_exports_scores_as_a_header(session, study
     assert methods["scores.csv"]["notes"] == [
         "no judged binary or three-point question has resolved"
     ]
+
+
+def test_downloads_stream_once_the_request_has_let_go_of_its_session(tmp_path):
+    """As under a real server: the body is sent after the view's app context (and session) ended.
+
+    The ``client`` fixture keeps one app context open for the whole test, which
+    hides this; a client of an app with no context open does not.
+    """
+    app = make_app(f"sqlite:///{tmp_path / 'stream.sqlite3'}", tmp_path)
+    with app.app_context():
+        flask_migrate.upgrade()
+        session = db.session()
+        found = factories.large_study(session, experts=3, questions=2, rounds=1, slug="streamed")
+        email = found.owner.email
+        session.commit()
+        db.session.remove()
+    client = app.test_client()
+    login(client, email, factories.PASSWORD)
+    table = client.get("/analyse/studies/streamed/download/judgments.csv")
+    assert table.status_code == 200
+    assert len(_rows(table.data)) == 1 + 3 * (1 + 3)
+    archive = client.get("/analyse/studies/streamed/download.zip")
+    assert archive.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(archive.data)) as opened:
+        assert opened.read("judgments.csv") == table.data
+    with app.app_context():
+        db.engine.dispose()

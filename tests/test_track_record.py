@@ -225,3 +225,17 @@ def test_a_study_without_resolutions_has_records_but_no_backtest(session, client
     assert all(p.study_brier is None for p in report.people)
     _analyst(session, client, study)
     assert "nothing to back-test" in client.get("/analyse/studies/one/track-record").text
+
+
+def test_a_realized_calibration_question_without_a_resolution_stays_out(session, client, owner):
+    """A binary seed known by its realization has no resolution date: it is no record, no 500."""
+    study = _study(session, owner, "one", PEOPLE, _history())
+    seed = next(q for q in study.questions if q.key == "q1")
+    session.delete(seed.resolution)
+    seed.realization = 1.0
+    session.flush()
+    session.expire_all()
+    report = service.track_record(session, study, owner, secret=SECRET)
+    assert {p.all_questions for p in report.people} == {2}
+    _analyst(session, client, study)
+    assert client.get("/analyse/studies/one/track-record").status_code == 200

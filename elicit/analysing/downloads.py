@@ -11,10 +11,11 @@ path with more parts matches no route and answers 404.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from flask import Response, jsonify, stream_with_context
 from flask_babel import gettext
+from sqlalchemy.orm import Session
 
 from elicit.accounts.access import roles_required
 from elicit.analysing.blueprint import bp
@@ -22,6 +23,7 @@ from elicit.analysing.views import STAFF
 from elicit.analysis import exports
 from elicit.extensions import db
 from elicit.lookup import study_or_404
+from elicit.studies.models import Study
 from elicit.web import error_response
 
 
@@ -47,8 +49,12 @@ def download(slug: str, name: str):
             ),
             fmt,
         )
-    chunks = exports.table(db.session(), found, what, fmt)
-    return _streamed(chunks, exports.filename(found, what, fmt), exports.MIME[fmt])
+    return _streamed(
+        found,
+        lambda session, study: exports.table(session, study, what, fmt),
+        exports.filename(found, what, fmt),
+        exports.MIME[fmt],
+    )
 
 
 @bp.route("/studies/<slug>/download.zip")
@@ -56,15 +62,36 @@ def download(slug: str, name: str):
 def download_zip(slug: str):
     """Stream the whole study as a ZIP with its manifest."""
     found, _ = study_or_404(slug)
-    files = exports.study_files(db.session(), found)
-    chunks = exports.study_zip(found, files)
-    return _streamed(chunks, exports.filename(found, "", "zip"), exports.MIME["zip"])
+    return _streamed(
+        found,
+        lambda session, study: exports.study_zip(study, exports.study_files(session, study)),
+        exports.filename(found, "", "zip"),
+        exports.MIME["zip"],
+    )
 
 
-def _streamed(chunks: Iterator[bytes], name: str, mimetype: str) -> Response:
-    """Stream ``chunks`` as an attachment called ``name``, the request's session open meanwhile."""
+def _streamed(
+    study: Study,
+    write: Callable[[Session, Study], Iterator[bytes]],
+    name: str,
+    mimetype: str,
+) -> Response:
+    """Stream what ``write`` makes of ``study`` as an attachment called ``name``.
+
+    The server sends the body after the view has returned: the request's app
+    context has been popped by then and its database session removed (closed,
+    its objects detached). ``stream_with_context`` pushes the contexts again
+    around the body, so the body loads the study afresh, by id, in the session
+    it gets there, instead of touching the request's closed one.
+    """
+    study_id = study.id
+
+    def chunks() -> Iterator[bytes]:
+        session = db.session()
+        yield from write(session, session.get_one(Study, study_id))
+
     return Response(
-        stream_with_context(chunks),
+        stream_with_context(chunks()),
         mimetype=mimetype,
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

@@ -16,7 +16,7 @@ methods compare with round 1), the highest round with judgments (whether those
 methods apply), the withdrawn questions, and the bootstrap settings.
 
 With Redis configured (``ELICIT_REDIS_URL``), a page does not compute a stale
-round itself: :func:`current_pools` gives ``None`` and :func:`enqueue` asks the
+round itself: :func:`stored_pools` gives ``None`` and :func:`enqueue` asks the
 RQ worker (queue :data:`QUEUE_NAME`, job :func:`elicit.worker.compute_round_pools`)
 to compute and store it; the page says the figures are being computed and
 looks again. One job per round and change key is queued however many pages ask.
@@ -99,10 +99,10 @@ JOB = "elicit.worker.compute_round_pools"
 log = logging.getLogger(__name__)
 
 
-def current_pools(session: Session, round_: Round) -> dict[str, Any] | None:
+def stored_pools(session: Session, round_: Round) -> dict[str, Any] | None:
     """Return ``round_``'s stored pools if they are still current, else ``None``."""
-    stored = session.scalar(sa.select(RoundPools).where(RoundPools.round_id == round_.id))
-    if stored is None or stored.change_key != change_key(session, round_):
+    key, stored = _stored(session, round_)
+    if stored is None or stored.change_key != key:
         return None
     payload: dict[str, Any] = json.loads(stored.payload)
     return payload
@@ -142,7 +142,7 @@ def pools_or_job(
     Without Redis (or when it cannot be reached) this is :func:`round_pools`.
     """
     if redis_url:
-        found = current_pools(session, round_)
+        found = stored_pools(session, round_)
         if found is not None:
             return found
         if enqueue(redis_url, round_, change_key(session, round_)):
@@ -181,11 +181,8 @@ def current_pools(session: Session, study: Study, round_: Round) -> dict[str, An
 
     For readers that must not write (the exports read in a read-only transaction).
     """
-    key, stored = _stored(session, round_)
-    if stored is not None and stored.change_key == key:
-        payload: dict[str, Any] = json.loads(stored.payload)
-        return payload
-    return compute(session, study, round_)
+    found = stored_pools(session, round_)
+    return found if found is not None else compute(session, study, round_)
 
 
 def _stored(session: Session, round_: Round) -> tuple[str, RoundPools | None]:

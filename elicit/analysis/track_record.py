@@ -177,7 +177,11 @@ def _person_keys(session: Session, study: Study) -> dict[str, str]:
 
 
 def _gather(session: Session, studies: list[Study]) -> _Pooled:
-    """Read every study's binary judgments, outcomes and resolution times into global arrays."""
+    """Read every study's binary judgments, outcomes and resolution times into global arrays.
+
+    Only questions resolved on a date count: a binary calibration question whose
+    realization is recorded without a resolution is left unresolved here.
+    """
     parts = []
     person_at: dict[str, int] = {}
     pseudonyms: dict[tuple[int, str], int] = {}
@@ -209,6 +213,7 @@ def _gather(session: Session, studies: list[Study]) -> _Pooled:
                 for k in table.questions
             ]
         )
+        outcomes.value[np.isnan(resolved_at)] = np.nan
         times = table.time if table.time is not None else np.zeros(table.value.size)
         parts.append(
             (

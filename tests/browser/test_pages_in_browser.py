@@ -1,13 +1,15 @@
 """Every kind of page on a 360 px phone: no sideways scrolling, axe-core clean, labelled tables.
 
 One test walks the facilitator's pages (each page of a study, a panel file's
-check, the close confirmation, a question's page, the admins' staff page) and
-the expert's, one the expert's in Polish (longer words, the language buttons,
-the answer page's script), one the consent page's error summary. Each page is
-checked at 360 px: the document is no wider than the viewport, and axe-core
-finds no serious or critical violation; tables (receipt, record, study list,
-study page, panel, panel file, outbox, audit trail, sharing, staff) are
-checked at 640 px, where their rows are stacked, for a label on every cell.
+check, the close confirmation, a question's page, the analysing pages, the
+admins' staff page) and the expert's, one the expert's in Polish (longer
+words, the language buttons, the answer page's script), one the consent page's
+error summary. Each page is checked at 360 px: the document is no wider than
+the viewport, and axe-core finds no serious or critical violation; tables
+(receipt, record, study list, study page, panel, panel file, outbox, audit
+trail, sharing, staff, the analysis list, a study's analysis overview and
+pooled forecasts) are checked at 640 px, where their rows are stacked, for a
+label on every cell.
 Screenshots of the main pages at 360 and 1280 px go to ``build/screenshots/``
 (``NAME-360.png``, ``NAME-desktop.png``).
 """
@@ -105,6 +107,15 @@ def test_every_page_fits_a_phone_and_passes_axe(live, browser):
     page.goto(f"{url}/analyse/studies/browser/pools")
     expect(page.get_by_role("heading", name="Pooled forecasts")).to_be_visible()
     check(page, "pools", problems, shots=False, table=True)
+    for path, heading, name, table in [
+        ("", "Analysis", "analyse", True),
+        ("studies/browser", "Browser study", "analyse-study", True),
+        ("studies/browser/calibration", "Calibration and back-test", "calibration", False),
+        ("studies/browser/track-record", "Track records and weighting", "track-record", False),
+    ]:
+        page.goto(f"{url}/analyse/{path}")
+        expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
+        check(page, name, problems, shots=False, table=table)
     page.get_by_role("button", name="Log out").click()
 
     # The admins' staff page.
