@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from flask import g, has_app_context
 from flask.testing import FlaskClient, FlaskCliRunner
 from flask_sqlalchemy.session import _app_ctx_id
+from hypothesis import settings
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from elicit import PROJECT_ROOT
@@ -30,6 +31,11 @@ from elicit.cli import main
 from elicit.extensions import db, init_migrations
 
 SEEDS = PROJECT_ROOT.parent / "shared" / "seeds"
+
+settings.register_profile("elicit", deadline=None)
+settings.load_profile("elicit")
+"""Hypothesis checks properties, not speed (speed is for ``benchmarks/``): no per-example
+deadline, which a loaded CI machine would turn into failures."""
 SERVER_URL = os.environ.get("ELICIT_TEST_DATABASE_URL")
 
 

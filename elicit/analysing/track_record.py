@@ -17,7 +17,6 @@ from flask_babel import gettext, lazy_gettext
 from elicit.accounts.access import actor, roles_required
 from elicit.analysing.blueprint import bp
 from elicit.analysing.views import STAFF
-from elicit.analysis.track_record import track_record
 from elicit.extensions import db
 from elicit.lookup import study_or_404
 
@@ -54,6 +53,8 @@ def track_record_page(slug: str):
     score = request.args.get("score", "brier")
     if score not in SCORES:
         abort(400, gettext("The parameter score must be brier or log."))
+    from elicit.analysis.track_record import track_record
+
     report = track_record(
         db.session(),
         found,
