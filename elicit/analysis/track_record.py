@@ -6,9 +6,10 @@ They are recognised as one person by the e-mail address of their
 :class:`~elicit.panels.models.ExpertContact` (trimmed, case-folded), read here
 and nowhere shown: what leaves this module is a *person pseudonym*, a keyed
 hash (HMAC-SHA-256 under the app's secret key) of that address written as
-``P-XXXX-XXXX``. It is stable across studies and app restarts, reveals nothing
-of the address to someone without the key, and cannot be reversed by guessing
-addresses without it. An expert without a contact is a person of their own
+``P-`` and two groups of four base-32 characters (``P-CSUX-GNCK``). It is
+stable across studies and app restarts, reveals nothing of the address to
+someone without the key, and cannot be reversed by guessing addresses without
+it. An expert without a contact is a person of their own
 study only.
 
 Records take in every study of the same owner that the viewer may see (so a
@@ -56,7 +57,7 @@ def normalised_email(email: str) -> str:
 
 
 def person_pseudonym(key: str, secret: bytes) -> str:
-    """Return the readable pseudonym of the person identified by ``key`` (``P-XXXX-XXXX``).
+    """Return the readable pseudonym of the person identified by ``key``, e.g. ``P-CSUX-GNCK``.
 
     ``key`` is a normalised e-mail address (or, for an expert without one, a
     key of their own study); the pseudonym is the first 40 bits of
