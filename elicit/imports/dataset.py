@@ -107,6 +107,8 @@ class JudgmentSpec:
     quantile_values: list[float] | None = None
     rationale: str = ""
     time: datetime | None = None
+    votes: list[dict] = field(default_factory=list)
+    """Votes on the rationale's parts, as ``Judgment.rationale_votes`` stores them."""
 
 
 @dataclass
@@ -134,18 +136,32 @@ class Dataset:
         """The number of rounds: the highest round any judgment is in."""
         return max((j.round for j in self.judgments), default=0)
 
+    def counts(self) -> dict[str, int]:
+        """Count what would be created: experts, questions, rounds, judgments and the like."""
+        return {
+            "experts": len(self.experts),
+            "questions": len(self.questions),
+            "calibration": sum(q.calibration for q in self.questions),
+            "rounds": self.rounds,
+            "judgments": len(self.judgments),
+            "rationales": sum(bool(j.rationale) for j in self.judgments),
+            "votes": sum(len(j.votes) for j in self.judgments),
+            "resolutions": sum(
+                q.outcome is not None or q.value is not None for q in self.questions
+            ),
+        }
+
     def summary(self) -> list[str]:
         """Describe what would be created, in a few lines."""
-        calibration = sum(q.calibration for q in self.questions)
-        resolved = sum(q.outcome is not None or q.value is not None for q in self.questions)
-        rationales = sum(bool(j.rationale) for j in self.judgments)
+        n = self.counts()
+        votes = f", {n['votes']} voted rationale part(s)" if n["votes"] else ""
         return [
             f"{self.layout}: {', '.join(str(f) for f in self.files)}",
-            f"  {len(self.experts)} experts, {len(self.questions)} questions "
-            f"({calibration} calibration questions with their realizations), "
-            f"{self.rounds} closed round(s)",
-            f"  {len(self.judgments)} judgments ({rationales} with a rationale), "
-            f"{resolved} resolutions",
+            f"  {n['experts']} experts, {n['questions']} questions "
+            f"({n['calibration']} calibration questions with their realizations), "
+            f"{n['rounds']} closed round(s)",
+            f"  {n['judgments']} judgments ({n['rationales']} with a rationale{votes}), "
+            f"{n['resolutions']} resolutions",
             *(f"  note: {note}" for note in self.notes),
         ]
 
