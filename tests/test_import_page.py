@@ -77,8 +77,8 @@ def find(session, slug):
 
 
 def test_the_workspace_links_to_the_import_page(client, facilitator):
-    index = client.get("/analyse/")
-    assert f'href="{PAGE}"' in index.text
+    for listing in ("/analyse/", "/facilitate/"):
+        assert f'href="{PAGE}"' in client.get(listing).text, listing
     page = client.get(PAGE)
     assert page.status_code == 200
     assert "Import a study" in page.text and 'enctype="multipart/form-data"' in page.text
@@ -323,6 +323,16 @@ def test_the_import_page_is_marked_for_translation(marking, session):
     )
     text = staff.page_of(refused, 400)
     assert staff.unmarked(text, "Bad Name") == []
+    over = b"question_id,expert_id,round,element,value\nq1,E1,1,p,30\n"
+    hinted = check(
+        client,
+        "long",
+        {"judgments": upload(client, name="j.csv", data=over)},
+        owner="owner@example.org",
+    )
+    text = staff.page_of(hinted, 400)
+    hint = re.search(r"⟦Hint: (.*?)⟧</p>", text).group(1)
+    assert "--percent" not in hint and "⟦Probabilities are percentages (0 to 100)⟧" in hint
     files = {"dtt": upload(client, TOBACCO), "rls": upload(client, TOBACCO.with_suffix(".rls"))}
     checked = check(client, "excalibur", files, slug="tobacco", owner="owner@example.org")
     text = staff.page_of(checked)

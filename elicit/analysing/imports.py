@@ -42,6 +42,9 @@ from elicit.web import PLAIN_ERRORS, error_response
 CSV_ROLES = {"judgments", "outcomes", "ratings", "justifications"}
 """The files that are CSV, and so must be UTF-8 (EXCALIBUR writes Windows-1252)."""
 
+HINT = "hint: "
+"""How a reader's advice on the problems begins (:class:`elicit.analysis.csvfile.FormatError`)."""
+
 _PROBLEM = re.compile(r"^(?P<file>[^:]*?)(?::(?P<line>\d+))?: (?P<reason>.*)$", re.S)
 
 
@@ -135,16 +138,20 @@ def _page(form: ImportForm, *, status: int = 200, **shown):
     """Render the import page: the form and, after a check, its report."""
     report: ImportReport | None = shown.get("report")
     staged: staging.Staged | None = shown.get("staged")
-    problems = (
-        [_split(staged.relative(p) if staged else p) for p in report.problems] if report else []
-    )
+    lines = [staged.relative(p) if staged else p for p in report.problems] if report else []
     notes = [staged.relative(n) if staged else n for n in report.dataset.notes] if report else []
+    percent = gettext("tick “%(label)s”", label=form.long_percent.label.text)
     return render_template(
         "analysing/import.html",
         form=form,
         report=report,
         counts=report.dataset.counts() if report else None,
-        problems=problems,
+        problems=[_split(line) for line in lines if not line.startswith(HINT)],
+        hints=[
+            line.removeprefix(HINT).replace("add --percent", percent)
+            for line in lines
+            if line.startswith(HINT)
+        ],
         notes=notes,
         confirm=shown.get("confirm"),
         needs_owner=actor().role is Role.ANALYST,

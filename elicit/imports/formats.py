@@ -7,7 +7,8 @@
   calibration questions with their realization, target items quantity
   questions without one;
 - :func:`read_replicats`: the repliCATS pilot's ``data_ratings.csv`` (three
-  points in percent, two rounds), ``data_justifications.csv`` (rationales) and
+  points in percent, two rounds), ``data_justifications.csv`` (rationales,
+  with the votes on them) and
   ``data_outcomes.csv`` (whether each claim replicated).
 
 Every reader names each bad line it finds and goes on reading, so that one
