@@ -15,7 +15,6 @@ study is shared with the analyst, so it appears in their workspace either way.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from flask import current_app, flash, redirect, render_template, request, url_for
@@ -32,6 +31,7 @@ from elicit.analysing.import_forms import ConfirmImportForm, ImportForm
 from elicit.analysing.views import STAFF
 from elicit.extensions import db
 from elicit.imports import formats, staging
+from elicit.imports.dataset import split_problem
 from elicit.imports.services import ImportReport, import_study
 from elicit.studies.question_sets import SLUG
 from elicit.studies.services import find_study
@@ -44,8 +44,6 @@ CSV_ROLES = {"judgments", "outcomes", "ratings", "justifications"}
 
 HINT = "hint: "
 """How a reader's advice on the problems begins (:class:`elicit.analysis.csvfile.FormatError`)."""
-
-_PROBLEM = re.compile(r"^(?P<file>[^:]*?)(?::(?P<line>\d+))?: (?P<reason>.*)$", re.S)
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -111,7 +109,7 @@ def confirm_import():
             "Imported %(title)s: %(experts)s experts, %(questions)s questions, "
             "%(judgments)s judgments, %(resolutions)s resolutions.",
             title=report.study.title,
-            **{name: _integer(counts[name]) for name in counts},
+            **{name: formatting.integer(counts[name]) for name in counts},
         ),
         "success",
     )
@@ -128,7 +126,7 @@ def _too_large(error: RequestEntityTooLarge):
     form.layout.errors = [
         gettext(
             "The files are larger than %(limit)s MB together, more than can be sent at once.",
-            limit=_integer(current_app.config["MAX_CONTENT_LENGTH"] // (1 << 20)),
+            limit=formatting.integer(_limit_mb() or 0),
         )
     ]
     return _page(form, status=413)
@@ -146,7 +144,7 @@ def _page(form: ImportForm, *, status: int = 200, **shown):
         form=form,
         report=report,
         counts=report.dataset.counts() if report else None,
-        problems=[_split(line) for line in lines if not line.startswith(HINT)],
+        problems=[split_problem(line) for line in lines if not line.startswith(HINT)],
         hints=[
             line.removeprefix(HINT).replace("add --percent", percent)
             for line in lines
@@ -155,8 +153,14 @@ def _page(form: ImportForm, *, status: int = 200, **shown):
         notes=notes,
         confirm=shown.get("confirm"),
         needs_owner=actor().role is Role.ANALYST,
-        limit_mb=current_app.config["MAX_CONTENT_LENGTH"] // (1 << 20),
+        limit_mb=_limit_mb(),
     ), status
+
+
+def _limit_mb() -> int | None:
+    """Return how many MB a request may carry (``MAX_CONTENT_LENGTH``), None if unlimited."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    return None if limit is None else max(1, limit // (1 << 20))
 
 
 def _root() -> Path:
@@ -209,7 +213,7 @@ def _read_uploads(form: ImportForm) -> dict[str, tuple[str, bytes]]:
                     gettext(
                         "This file is not UTF-8 text (line %(line)s is not): save it as CSV "
                         "UTF-8 and choose it again.",
-                        line=_integer(data.count(b"\n", 0, error.start) + 1),
+                        line=formatting.integer(data.count(b"\n", 0, error.start) + 1),
                     )
                 ]
         files[role] = (field.data.filename, data)
@@ -244,16 +248,3 @@ def _blame_files(form: ImportForm, staged: staging.Staged, report: ImportReport)
                     count,
                 )
             ]
-
-
-def _split(problem: str) -> dict[str, str]:
-    """Split ``FILE:LINE: reason`` (or ``FILE: reason``) into its parts for the table."""
-    found = _PROBLEM.match(problem)
-    if found is None:
-        return {"file": "", "line": "", "reason": problem}
-    return {"file": found["file"], "line": found["line"] or "", "reason": found["reason"]}
-
-
-def _integer(count: int) -> str:
-    """Write a count as the page's numbers are written."""
-    return formatting.integer(count)

@@ -36,6 +36,21 @@ def question_key(source_id: str, prefix: str = "q") -> str:
     return key[:KEY_LENGTH]
 
 
+_PROBLEM = re.compile(r"^(?P<file>[^:]*?)(?::(?P<line>\d+))?: (?P<reason>.*)$", re.S)
+
+
+def split_problem(problem: str) -> dict[str, str]:
+    """Split a problem, ``FILE:LINE: reason`` or ``FILE: reason``, into file, line and reason.
+
+    >>> split_problem("data_ratings.csv:12: value 'x' is not a number")["line"]
+    '12'
+    """
+    found = _PROBLEM.match(problem)
+    if found is None:
+        return {"file": "", "line": "", "reason": problem}
+    return {"file": found["file"], "line": found["line"] or "", "reason": found["reason"]}
+
+
 def sha256(*paths: Path) -> str:
     """Return the SHA-256 of the files' bytes, one after the other."""
     digest = hashlib.sha256()
