@@ -202,8 +202,8 @@ def test_bad_replicats_files_list_every_bad_line_and_save_nothing(
     assert ("data_justifications.csv", str(stranger)) in [r[:2] for r in rows]
     assert ("data_outcomes.csv", "27", "claim &#39;999&#39; has no ratings") in rows
     # Beside each file, how many of the problems are in it; the typed short name is kept.
-    assert re.search(r'id="replicats_ratings-error">3 problems in this file', text)
-    assert re.search(r'id="replicats_outcomes-error">1 problem in this file', text)
+    assert re.search(r'id="replicats_ratings-error">3 problems in data_ratings.csv', text)
+    assert re.search(r'id="replicats_outcomes-error">1 problem in data_outcomes.csv', text)
     assert 'value="pilot"' in text
     assert "token" not in re.sub(r"csrf_token", "", text)
     assert snapshot(session) == before

@@ -242,9 +242,11 @@ def _blame_files(form: ImportForm, staged: staging.Staged, report: ImportReport)
         count = sum(problem.startswith(f"{path}:") for problem in report.problems)
         if count:
             form[f"{layout}_{role}"].errors = [
+                # TRANSLATORS: %(name)s is the name of an uploaded file (data_ratings.csv).
                 ngettext(
-                    "%(num)s problem in this file; see the list of problems.",
-                    "%(num)s problems in this file; see the list of problems.",
+                    "%(num)s problem in %(name)s; see the list of problems.",
+                    "%(num)s problems in %(name)s; see the list of problems.",
                     count,
+                    name=path.name,
                 )
             ]
