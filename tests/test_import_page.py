@@ -347,3 +347,22 @@ def test_the_import_page_is_marked_for_translation(marking, session):
     text = staff.page_of(bad_file, 400)
     problems = [html.unescape(c) for c in re.findall(r'<td data-label="[^"]*">([^<]*)</td>', text)]
     assert problems and staff.unmarked(text, "fine", "owner@example.org", *problems) == []
+
+
+@pytest.mark.parametrize(
+    ("layout", "roles"),
+    [
+        ("long", ["judgments", "outcomes"]),
+        ("excalibur", ["dtt", "rls"]),
+        ("replicats", ["ratings"]),
+    ],
+)
+def test_empty_or_garbled_files_are_problems_not_errors(
+    client, session, facilitator, layout, roles
+):
+    for content in (b"", b"\x00\x01garbage\n\xff"):
+        files = {role: upload(client, name=f"{role}.txt", data=content) for role in roles}
+        page = check(client, layout, files)
+        assert page.status_code == 400, page.text
+        assert 'id="error-summary"' in page.text
+    assert find(session, "imported") is None
