@@ -219,10 +219,15 @@ def verify(session: Session, *, batch: int = 1000) -> Verdict:
     (an entry removed), its ``prev_hash`` is not that entry's hash (an entry
     before it removed or rewritten), or its content does not hash to its
     ``hash`` (the entry itself changed). At the end, the head must name the
-    newest entry (otherwise the newest entries were removed).
+    newest entry (otherwise the newest entries were removed). Rows are read
+    as stored, whatever the session already holds.
     """
     expected_seq, expected_prev, checked = 1, GENESIS, 0
-    query = sa.select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=batch)
+    query = (
+        sa.select(AuditEvent)
+        .order_by(AuditEvent.seq)
+        .execution_options(yield_per=batch, populate_existing=True)
+    )
     for event in session.scalars(query):
         reason = ""
         if event.seq != expected_seq:

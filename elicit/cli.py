@@ -67,6 +67,25 @@ COMMANDS: dict[str, Entry] = {
         "elicit.analysis.export_cli:export",
         "Export a study as a ZIP with its manifest, or one of its tables as CSV or JSON.",
     ),
+    "audit": Entry(
+        "elicit.maintenance.cli:audit",
+        "Check the audit trail's hash chain: `elicit audit verify`.",
+    ),
+    "experts": Entry(
+        "elicit.maintenance.cli:experts",
+        "Erase an expert's contact details on request (`elicit experts erase`).",
+    ),
+    "retention": Entry(
+        "elicit.maintenance.cli:retention",
+        "Erase contacts of studies archived longer ago than the retention period "
+        "(`elicit retention apply`, for cron).",
+    ),
+    "backup": Entry(
+        "elicit.maintenance.cli:backup", "Back up the whole database into a file (mode 0600)."
+    ),
+    "restore": Entry(
+        "elicit.maintenance.cli:restore", "Replace the whole database with a backup file."
+    ),
     "pool": Entry(
         "elicit.analysis.cli:pool",
         "Pool binary, three-point and quantity judgments, every method or those named.",
