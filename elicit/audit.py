@@ -112,9 +112,9 @@ def canonical(event: AuditEvent) -> bytes:
         "target_user_id": event.target_user_id,
         "details": event.details,
     }
-    return json.dumps(
-        content, sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    ).encode("utf-8")
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
+        "utf-8"
+    )
 
 
 def content_hash(event: AuditEvent) -> str:

@@ -59,7 +59,10 @@ def snapshot(engine: sa.Engine) -> dict:
             for table in tables
         }
         rows = {
-            table: [tuple(row) for row in connection.execute(sa.text(f"SELECT * FROM {table} ORDER BY id"))]
+            table: [
+                tuple(row)
+                for row in connection.execute(sa.text(f"SELECT * FROM {table} ORDER BY id"))
+            ]
             for table in CONTENTS
         }
     return {"counts": counts, "rows": rows}
@@ -78,7 +81,11 @@ def test_a_restored_backup_of_the_demo_has_every_row(demo, tmp_path):
 
     with Session(engine(demo)) as session:
         create_user(
-            session, email="late@example.org", name="Late", role="analyst", password="a long password"
+            session,
+            email="late@example.org",
+            name="Late",
+            role="analyst",
+            password="a long password",
         )
         session.commit()
     assert snapshot(engine(demo)) != before

@@ -25,8 +25,9 @@ from tests import factories
 def answers(session) -> list[tuple]:
     """Every judgment and revision, as values (what erasure must not touch)."""
     judgments = session.execute(
-        sa.select(Judgment.expert_id, Judgment.question_id, Judgment.probability, Judgment.revision)
-        .order_by(Judgment.id)
+        sa.select(
+            Judgment.expert_id, Judgment.question_id, Judgment.probability, Judgment.revision
+        ).order_by(Judgment.id)
     ).all()
     revisions = session.execute(
         sa.select(JudgmentRevision.judgment_id, JudgmentRevision.probability).order_by(
@@ -180,9 +181,7 @@ def test_a_study_not_archived_is_never_past_retention(session, panel):
 
 
 @pytest.mark.parametrize("value, expected", [("", None), ("365", 365), ("0", 0)])
-def test_the_retention_setting_is_read_from_the_environment(
-    monkeypatch, tmp_path, value, expected
-):
+def test_the_retention_setting_is_read_from_the_environment(monkeypatch, tmp_path, value, expected):
     monkeypatch.setenv("ELICIT_CONTACT_RETENTION_DAYS", value)
     monkeypatch.setenv("ELICIT_SECRET_KEY", "x")
     assert config.load(tmp_path)["CONTACT_RETENTION_DAYS"] == expected

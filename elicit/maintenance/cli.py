@@ -1,5 +1,9 @@
-"""The upkeep commands: ``elicit audit verify``, ``elicit experts erase``,
-``elicit retention apply``, ``elicit backup`` and ``elicit restore``."""
+"""The upkeep commands: checking the audit chain, erasing contacts, backing up and restoring.
+
+``elicit audit verify``, ``elicit experts erase``, ``elicit retention apply``,
+``elicit backup`` and ``elicit restore``; the work is :mod:`elicit.audit`'s,
+:mod:`.erasure`'s and :mod:`.backups`'.
+"""
 
 from __future__ import annotations
 
@@ -35,7 +39,9 @@ def verify() -> None:
     with transaction() as session:
         verdict = walk(session)
     if verdict.ok:
-        click.echo(f"OK: {verdict.checked} audit entries, every link sound; newest hash {verdict.head}.")
+        click.echo(
+            f"OK: {verdict.checked} audit entries, every link sound; newest hash {verdict.head}."
+        )
         return
     where = f"audit entry {verdict.broken_id}" if verdict.broken_id is not None else "the head"
     click.echo(
