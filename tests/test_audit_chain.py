@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import uuid
 
 import flask_migrate
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from elicit import audit
+from elicit import PROJECT_ROOT, audit
 from elicit.audit import GENESIS, AuditChainHead, AuditEvent
 from elicit.extensions import db
 from elicit.judgments.models import JudgmentRevision
@@ -23,7 +24,7 @@ from elicit.judgments.rules import Answer
 from elicit.judgments.submission import record_judgment
 from elicit.rounds.services import create_round, open_round
 from tests import factories
-from tests.conftest import fresh_database, make_app
+from tests.conftest import SERVER_URL, fresh_database, make_app
 
 
 def drop_audit_trigger(session, verb: str) -> None:
@@ -260,3 +261,55 @@ def test_the_migration_chains_existing_entries_and_takes_emails_out(tmp_path):
                 session.commit()
                 assert audit.verify(session).checked == 3
             db.engine.dispose()
+
+
+def readme_grants() -> list[str]:
+    """The statements of the README's "A database role that cannot rewrite history"."""
+    text = (PROJECT_ROOT / "README.md").read_text()
+    section = text[text.index("#### A database role that cannot rewrite history") :]
+    start = section.index("```sql\n") + len("```sql\n")
+    block = section[start : section.index("```", start)]
+    return [statement.strip() for statement in block.split(";") if statement.strip()]
+
+
+def test_the_readme_role_may_record_and_read_but_not_rewrite_history(tmp_path):
+    """The README's GRANTs, run as written: the app's role cannot change the protected tables."""
+    if not SERVER_URL:
+        pytest.skip("roles are PostgreSQL's: set ELICIT_TEST_DATABASE_URL to run this")
+    role = f"elicit_app_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(SERVER_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with fresh_database(tmp_path) as url:
+            application = make_app(url, tmp_path)
+            with application.app_context():
+                flask_migrate.upgrade()
+                database = db.engine.url.database
+                with db.engine.begin() as connection:
+                    for statement in readme_grants():
+                        statement = statement.replace("elicit_app", f'"{role}"')
+                        statement = statement.replace("DATABASE elicit ", f'DATABASE "{database}" ')
+                        connection.exec_driver_sql(statement)
+                with Session(db.engine) as session:
+                    session.execute(sa.text(f'SET LOCAL ROLE "{role}"'))
+                    event = audit.record(session, "as.app", target="t")
+                    assert session.scalar(sa.select(AuditEvent.id).where(AuditEvent.id == event.id))
+                    for statement in (
+                        "UPDATE audit_events SET action = 'rewritten'",
+                        "DELETE FROM audit_events",
+                        "TRUNCATE audit_events",
+                        "UPDATE judgment_revisions SET probability = 0",
+                        "DELETE FROM judgment_revisions",
+                        "DELETE FROM audit_chain_head",
+                    ):
+                        with (
+                            pytest.raises(sa.exc.ProgrammingError, match="permission denied"),
+                            session.begin_nested(),
+                        ):
+                            session.execute(sa.text(statement))
+                    assert audit.verify(session).ok
+                    session.rollback()
+                db.engine.dispose()
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP ROLE IF EXISTS "{role}"')
+        admin.dispose()
