@@ -81,10 +81,13 @@ COMMANDS: dict[str, Entry] = {
         "(`elicit retention apply`, for cron).",
     ),
     "backup": Entry(
-        "elicit.maintenance.cli:backup", "Back up the whole database into a file (mode 0600)."
+        "elicit.maintenance.cli:backup",
+        "Copy the whole database into the file PATH (replaced if it exists), readable by its "
+        "owner only: SQLite's online backup, or pg_dump's custom format for PostgreSQL.",
     ),
     "restore": Entry(
-        "elicit.maintenance.cli:restore", "Replace the whole database with a backup file."
+        "elicit.maintenance.cli:restore",
+        "Replace the whole database with the backup in PATH (made by `elicit backup`).",
     ),
     "pool": Entry(
         "elicit.analysis.cli:pool",

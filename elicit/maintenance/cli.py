@@ -21,7 +21,7 @@ BROKEN = 1
 """Exit status of ``elicit audit verify`` when a link of the chain is broken."""
 
 
-@click.group(cls=AppGroup, help="Check the audit trail: `elicit audit verify`.")
+@click.group(cls=AppGroup, help="Check the audit trail's hash chain: `elicit audit verify`.")
 def audit() -> None:
     """Group the audit commands."""
 
@@ -52,7 +52,7 @@ def verify() -> None:
     raise SystemExit(BROKEN)
 
 
-@click.group(cls=AppGroup, help="Erase experts' contact details: `elicit experts erase`.")
+@click.group(cls=AppGroup, help="Erase an expert's contact details on request (`elicit experts erase`).")
 def experts() -> None:
     """Group the expert commands."""
 
@@ -99,7 +99,8 @@ def erase(email: str | None, expert_id: int | None, slug: str | None) -> None:
 
 @click.group(
     cls=AppGroup,
-    help="Erase contact details kept past the retention period: `elicit retention apply`.",
+    help="Erase contacts of studies archived longer ago than the retention period "
+    "(`elicit retention apply`, for cron).",
 )
 def retention() -> None:
     """Group the retention commands."""
