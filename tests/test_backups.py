@@ -131,3 +131,17 @@ def test_a_backup_replaces_an_older_one_and_stays_private(demo, tmp_path):
     result = ElicitCliRunner(demo).invoke(args=["backup", str(path)])
     assert result.exit_code == 0, result.stderr
     assert stat.S_IMODE(path.stat().st_mode) == 0o600 and path.read_bytes() != b"yesterday's"
+
+
+def test_a_sqlite_backup_restores_into_a_new_private_file(demo, tmp_path):
+    if engine(demo).dialect.name != "sqlite":
+        pytest.skip("a PostgreSQL database is created by its server, not as a file")
+    from elicit.maintenance.backups import backup, restore
+
+    path = tmp_path / "copy.backup"
+    backup(engine(demo).url, path)
+    fresh = sa.create_engine(f"sqlite:///{tmp_path / 'restored.sqlite3'}")
+    restore(fresh, path)
+    assert stat.S_IMODE((tmp_path / "restored.sqlite3").stat().st_mode) == 0o600
+    assert snapshot(fresh) == snapshot(engine(demo))
+    fresh.dispose()

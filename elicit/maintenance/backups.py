@@ -157,7 +157,10 @@ def restore(engine: sa.Engine, path: Path) -> None:
 
 
 def _sqlite_restore(source: Path, target: Path) -> None:
-    """Copy the SQLite backup ``source`` over the database ``target`` (checked first)."""
+    """Copy the SQLite backup ``source`` over the database ``target`` (checked first).
+
+    A database restored where there was none is created readable by its owner only.
+    """
     try:
         with sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True) as backup_file:
             check = backup_file.execute("PRAGMA integrity_check").fetchone()[0]
@@ -167,6 +170,8 @@ def _sqlite_restore(source: Path, target: Path) -> None:
             }
             if check != "ok" or "alembic_version" not in tables:
                 raise BackupError(f"{source} is not a whole backup of an elicit database")
+            if not target.exists():
+                os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
             database = sqlite3.connect(target)
             try:
                 backup_file.backup(database)
