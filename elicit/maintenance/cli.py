@@ -52,7 +52,10 @@ def verify() -> None:
     raise SystemExit(BROKEN)
 
 
-@click.group(cls=AppGroup, help="Erase an expert's contact details on request (`elicit experts erase`).")
+@click.group(
+    cls=AppGroup,
+    help="Erase an expert's contact details on request (`elicit experts erase`).",
+)
 def experts() -> None:
     """Group the expert commands."""
 
