@@ -93,7 +93,7 @@ def _content_hash(row, seq, prev_hash):
         "action": row.action,
         "target": row.target,
         "target_user_id": row.target_user_id,
-        "details": row.details if row.details is not None else {},
+        "details": row.details,
     }
     text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
