@@ -84,6 +84,10 @@ def load(instance_path: Path) -> dict:
         With it, each queued e-mail is handed to an RQ worker on this Redis
         (``rq worker elicit-mail``); without it, ``make run`` runs a sender
         loop beside the server, and ``elicit mail send`` works from cron.
+    ``ELICIT_CONTACT_RETENTION_DAYS``
+        How many days after a study is archived its experts' names and e-mail
+        addresses are kept; ``elicit retention apply`` (daily from cron) erases
+        them after that. Unset: kept until erased on request.
     """
     database_url = _env("DATABASE_URL") or f"sqlite:///{instance_path / 'elicit.sqlite3'}"
     base_url = (_env("BASE_URL") or "http://127.0.0.1:5000").rstrip("/")
@@ -93,6 +97,11 @@ def load(instance_path: Path) -> dict:
         lifetime_hours = float(_env("SESSION_LIFETIME_HOURS") or 12)
     except ValueError as error:
         raise ValueError(f"{PREFIX}SESSION_LIFETIME_HOURS must be a number: {error}") from None
+    retention = _env("CONTACT_RETENTION_DAYS")
+    if retention is not None and not (retention.isascii() and retention.isdigit()):
+        raise ValueError(
+            f"{PREFIX}CONTACT_RETENTION_DAYS must be a whole number of days, got {retention!r}"
+        )
     secure = base_url.startswith("https://")
     return {
         **_smtp(),
@@ -117,6 +126,7 @@ def load(instance_path: Path) -> dict:
         # in a form field, which Werkzeug would otherwise refuse above 500 kB.
         "MAX_FORM_MEMORY_SIZE": 2 * 1024 * 1024,
         "REDIS_URL": _env("REDIS_URL"),
+        "CONTACT_RETENTION_DAYS": int(retention) if retention is not None else None,
     }
 
 

@@ -69,6 +69,8 @@ ACTION_NAMES: dict[str, LazyString] = {
     "expert.add": _l("Added an expert to the panel"),
     # TRANSLATORS: an audit trail entry: an expert agreed to take part in the study.
     "expert.consent": _l("An expert consented to take part"),
+    # TRANSLATORS: an audit trail entry: an expert's name and e-mail were erased; answers stay.
+    "expert.erase": _l("Erased an expert's contact details"),
     "invitation.issue": _l("Issued an invitation link"),
     "invitation.revoke": _l("Revoked an invitation link"),
     "user.create": _l("Created a staff account"),
