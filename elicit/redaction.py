@@ -1,4 +1,4 @@
-"""Invitation tokens kept out of every log line.
+"""Invitation tokens and what experts wrote kept out of every log line.
 
 An invitation link (``/invite/<token>``) lets whoever holds it answer as that
 expert, so a request line in an access log is a credential. :func:`redact`
@@ -7,6 +7,10 @@ applies it to every record of the loggers it is attached to: werkzeug's
 request log (``elicit run``), the application's own logger (Flask logs the
 path of a request that failed) and gunicorn's access and error logs
 (:mod:`elicit.gunicorn_logging`).
+
+Judgments never reach a log either: elicit logs no answer, statements'
+parameters are hidden (``hide_parameters``, :mod:`elicit.config`), and
+:class:`ResultRowFilter` drops the result rows SQLAlchemy logs at DEBUG.
 """
 
 from __future__ import annotations
@@ -47,6 +51,14 @@ class TokenFilter(logging.Filter):
         return True
 
 
+class ResultRowFilter(logging.Filter):
+    """Drop SQLAlchemy's DEBUG records of result rows, which would carry rationales read back."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Keep every record but a result row's."""
+        return not (isinstance(record.msg, str) and record.msg.startswith("Row "))
+
+
 def protect(logger: logging.Logger) -> None:
     """Attach a :class:`TokenFilter` to ``logger`` unless it has one already."""
     if not any(isinstance(f, TokenFilter) for f in logger.filters):
@@ -54,6 +66,9 @@ def protect(logger: logging.Logger) -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Keep tokens out of werkzeug's request log and out of ``app``'s own logger."""
+    """Keep tokens out of werkzeug's request log and ``app``'s logger, and rows out of SQL logs."""
     protect(logging.getLogger("werkzeug"))
     protect(app.logger)
+    engine_log = logging.getLogger("sqlalchemy.engine.Engine")
+    if not any(isinstance(f, ResultRowFilter) for f in engine_log.filters):
+        engine_log.addFilter(ResultRowFilter())

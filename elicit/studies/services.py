@@ -218,6 +218,7 @@ CLONED_SETTINGS = (
     "hide_feedback_until_answered",
     "prefill_previous_answers",
     "analysts_see_live_pools",
+    "feedback_labels_per_round",
 )
 """Study settings a clone copies besides its description, anonymity model and time zone."""
 
