@@ -152,6 +152,35 @@ def _proxies() -> dict:
     }
 
 
+def server() -> dict:
+    """Read how gunicorn serves the app (``deploy/gunicorn.conf.py`` uses these).
+
+    ``ELICIT_BIND``
+        Where gunicorn listens (default ``127.0.0.1:8000``; nginx in front).
+    ``ELICIT_WORKERS``
+        Worker processes (default twice the processors plus one).
+    ``ELICIT_THREADS``
+        Threads per worker (default 4); each thread may hold a database connection.
+    ``ELICIT_TIMEOUT``
+        Seconds a request may run before its worker is restarted (default 30).
+    ``ELICIT_ACCESS_LOG``, ``ELICIT_ERROR_LOG``
+        Files gunicorn logs requests and errors to (default ``-``: standard
+        output and standard error, where systemd's journal and Docker collect them).
+    ``ELICIT_LOG_LEVEL``
+        gunicorn's error log level (default ``info``).
+    """
+    processors = os.cpu_count() or 1
+    return {
+        "bind": _env("BIND") or "127.0.0.1:8000",
+        "workers": max(1, _whole_number("WORKERS", 2 * processors + 1)),
+        "threads": max(1, _whole_number("THREADS", 4)),
+        "timeout": max(1, _whole_number("TIMEOUT", 30)),
+        "accesslog": _env("ACCESS_LOG") or "-",
+        "errorlog": _env("ERROR_LOG") or "-",
+        "loglevel": (_env("LOG_LEVEL") or "info").lower(),
+    }
+
+
 def _flag(name: str, default: bool) -> bool:
     """Read ``ELICIT_<name>`` as yes or no (``true``/``false``, ``1``/``0``, ``yes``/``no``)."""
     value = (_env(name) or "").lower()
