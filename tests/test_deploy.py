@@ -7,6 +7,7 @@ import os
 import re
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -57,7 +58,13 @@ def test_gunicorn_serves_the_app_and_its_access_log_has_no_token(tmp_path):
         "ELICIT_ACCESS_LOG": str(tmp_path / "access.log"),
         "ELICIT_ERROR_LOG": str(tmp_path / "error.log"),
     }
-    subprocess.run([BIN / "elicit", "db", "upgrade"], env=env, check=True, capture_output=True)
+    previous = os.umask(0o022)
+    try:
+        subprocess.run([BIN / "elicit", "db", "upgrade"], env=env, check=True, capture_output=True)
+    finally:
+        os.umask(previous)
+    # `elicit db upgrade` created the database readable by its owner only.
+    assert stat.S_IMODE((tmp_path / "elicit.sqlite3").stat().st_mode) == 0o600
     base = f"http://{env['ELICIT_BIND']}"
     token = "T0k3n-that-must-not-be-logged_42"
     # Started from another folder: the config finds the project (chdir) itself.
