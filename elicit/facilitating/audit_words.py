@@ -117,6 +117,9 @@ DETAIL_NAMES: dict[str, LazyString] = {
     # TRANSLATORS: a detail of an audit trail entry: whether new rounds start from the
     # expert's previous answers.
     "prefill": _l("previous answers pre-filled"),
+    # TRANSLATORS: a detail of an audit trail entry: whether an expert keeps one letter in the
+    # feedback for a whole round rather than a fresh one per question.
+    "labels_per_round": _l("one feedback letter per round"),
     # TRANSLATORS: a detail of an audit trail entry: the expert (a pseudonym) it concerns.
     "expert": _l("expert"),
     # TRANSLATORS: a detail of an audit trail entry: when the round takes no more answers.
