@@ -23,6 +23,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from elicit import config as settings
     from elicit import formatting, i18n, unit_of_work, web
+    from elicit.accounts import sessions
     from elicit.extensions import csrf, db, limiter, login_manager
 
     overrides = dict(config or {})
@@ -40,6 +41,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     unit_of_work.init_app(app)
+    sessions.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
     limiter.init_app(app)

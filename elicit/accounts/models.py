@@ -69,3 +69,28 @@ class StudyMember(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     user: Mapped[User] = relationship()
+
+
+class LoginSession(Base):
+    """A browser's session held on the server: a staff login or an expert's entry by link.
+
+    The cookie carries a random session id; only its SHA-256 (``id``) is kept
+    here, so a copy of the database lets nobody into a session. A request whose
+    cookie names no row (the session was ended: logout, "Leave", the account
+    deactivated or its password reset) gets nothing from that cookie, however
+    it was copied. Exactly one of ``user_id`` and ``expert_id`` is set.
+    """
+
+    __tablename__ = "login_sessions"
+    __table_args__ = (
+        sa.CheckConstraint("(user_id IS NULL) <> (expert_id IS NULL)", name="one_user_or_expert"),
+    )
+
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    expert_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("experts.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from elicit import audit
 from elicit.accounts.models import Role, User
 from elicit.accounts.passwords import MIN_LENGTH, hash_password, needs_rehash, verify_password
+from elicit.accounts.sessions import end_all_of_user
 from elicit.errors import DomainError
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -111,8 +112,8 @@ def _refuse_losing_the_last_admin(session: Session, user: User) -> None:
 def set_active(session: Session, user: User, active: bool, *, actor: User | None = None) -> None:
     """Deactivate ``user`` (``active=False``) or reactivate them; a no-op records nothing.
 
-    A deactivated user cannot log in, and a session they already have ends on
-    their next request (the login manager loads only active users).
+    A deactivated user cannot log in, and every session they have is ended at
+    once (see :mod:`elicit.accounts.sessions`).
 
     Raises
     ------
@@ -127,6 +128,8 @@ def set_active(session: Session, user: User, active: bool, *, actor: User | None
             raise DomainError("own_account", gettext("you cannot deactivate your own account"))
         _refuse_losing_the_last_admin(session, user)
     user.active = active
+    if not active:
+        end_all_of_user(session, user.id)
     session.flush()
     audit.record(
         session,

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_limiter import RateLimitExceeded
 from flask_login import current_user, login_user, logout_user
 
+from elicit.accounts import sessions
 from elicit.accounts.forms import LoginForm
 from elicit.accounts.models import Role, User
 from elicit.accounts.services import authenticate
@@ -75,7 +76,7 @@ def login():
     if form.validate_on_submit():
         user = authenticate(db.session(), form.email.data, form.password.data)
         if user is not None:
-            session.permanent = True
+            sessions.begin(db.session(), user_id=user.id)
             login_user(user)
             return redirect(_safe_next(request.args.get("next")) or url_for("facilitating.index"))
         form.form_errors.append(gettext("The e-mail address or password is not right."))
@@ -98,7 +99,8 @@ def _too_many_attempts(error: RateLimitExceeded) -> tuple[str, int]:
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    """End the staff session."""
+    """End the staff session, on the server too: the cookie, or a copy of it, lets nobody in."""
     logout_user()
+    sessions.finish(db.session())
     flash(gettext("You are logged out."))
     return redirect(url_for("accounts.login"))
