@@ -73,12 +73,14 @@ def _register_blueprints(app: Flask) -> None:
     from elicit.analysing import bp as analysing
     from elicit.answering import bp as answering
     from elicit.facilitating import bp as facilitating
+    from elicit.facilitating.password_reset import bp as password
     from elicit.home import bp as home
     from elicit.i18n import bp as language
 
     app.register_blueprint(home)
     app.register_blueprint(accounts)
     app.register_blueprint(facilitating)
+    app.register_blueprint(password)
     app.register_blueprint(analysing)
     app.register_blueprint(answering)
     app.register_blueprint(language)

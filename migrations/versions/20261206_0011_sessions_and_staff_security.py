@@ -1,4 +1,4 @@
-"""sessions and staff security: server-side sessions that end on logout, leave and deactivation
+"""sessions and staff security: server-side sessions that end on logout, leave and deactivation; password resets by e-mail
 
 Revision ID: 0011
 Revises: 0009
@@ -16,8 +16,40 @@ branch_labels = None
 depends_on = None
 
 
+KIND_BEFORE = "kind IN ('invitation', 'reminder')"
+KIND_AFTER = "kind IN ('invitation', 'reminder', 'password_reset')"
+RECIPIENT = (
+    "(expert_id IS NOT NULL AND study_id IS NOT NULL AND user_id IS NULL) OR "
+    "(expert_id IS NULL AND study_id IS NULL AND user_id IS NOT NULL)"
+)
+
+
 def upgrade():
-    """Add the server-side sessions."""
+    """Add the server-side sessions, password resets, and outbox messages to staff users."""
+    op.create_table('password_resets',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('used_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_password_resets_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_password_resets')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_password_resets_token_hash'))
+    )
+    with op.batch_alter_table('password_resets', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_password_resets_user_id'), ['user_id'], unique=False)
+
+    with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
+        batch_op.drop_constraint(op.f('ck_outbox_messages_kind'), type_='check')
+        batch_op.add_column(sa.Column('user_id', sa.Integer(), nullable=True))
+        batch_op.alter_column('study_id', existing_type=sa.INTEGER(), nullable=True)
+        batch_op.alter_column('expert_id', existing_type=sa.INTEGER(), nullable=True)
+        batch_op.alter_column('kind', existing_type=sa.VARCHAR(length=10), type_=sa.String(length=14), existing_nullable=False)
+        batch_op.create_check_constraint(op.f('ck_outbox_messages_kind'), KIND_AFTER)
+        batch_op.create_check_constraint(op.f('ck_outbox_messages_to_an_expert_or_a_user'), RECIPIENT)
+        batch_op.create_foreign_key(batch_op.f('fk_outbox_messages_user_id_users'), 'users', ['user_id'], ['id'], ondelete='CASCADE')
+
     op.create_table('login_sessions',
     sa.Column('id', sa.String(length=64), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=True),
@@ -36,7 +68,22 @@ def upgrade():
 
 
 def downgrade():
-    """Remove the server-side sessions."""
+    """Remove the server-side sessions, password resets and messages to staff users."""
+    op.execute("DELETE FROM outbox_messages WHERE user_id IS NOT NULL")
+    with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_outbox_messages_user_id_users'), type_='foreignkey')
+        batch_op.drop_constraint(op.f('ck_outbox_messages_to_an_expert_or_a_user'), type_='check')
+        batch_op.drop_constraint(op.f('ck_outbox_messages_kind'), type_='check')
+        batch_op.alter_column('kind', existing_type=sa.String(length=14), type_=sa.VARCHAR(length=10), existing_nullable=False)
+        batch_op.create_check_constraint(op.f('ck_outbox_messages_kind'), KIND_BEFORE)
+        batch_op.alter_column('expert_id', existing_type=sa.INTEGER(), nullable=False)
+        batch_op.alter_column('study_id', existing_type=sa.INTEGER(), nullable=False)
+        batch_op.drop_column('user_id')
+
+    with op.batch_alter_table('password_resets', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_password_resets_user_id'))
+    op.drop_table('password_resets')
+
     with op.batch_alter_table('login_sessions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_login_sessions_user_id'))
         batch_op.drop_index(batch_op.f('ix_login_sessions_expert_id'))
