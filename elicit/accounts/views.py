@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_limiter import RateLimitExceeded
@@ -14,7 +15,9 @@ from elicit.accounts import sessions
 from elicit.accounts.forms import LoginForm
 from elicit.accounts.models import Role, User
 from elicit.accounts.services import authenticate
+from elicit.accounts.throttle import account_key, throttle
 from elicit.extensions import db, limiter, login_manager
+from elicit.unit_of_work import keep
 from elicit.web import parse_id, retry_minutes
 
 bp = Blueprint("accounts", __name__)
@@ -68,17 +71,30 @@ def _safe_next(target: str | None) -> str | None:
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit("10 per minute", methods=["POST"])
 def login():
-    """Show the login form; on valid credentials start a session and go on."""
+    """Show the login form; on valid credentials start a session and go on.
+
+    An address locked out by its failed logins (:mod:`elicit.accounts.throttle`)
+    is refused (429) without its password being checked, saying when to try again.
+    """
     if current_user.is_authenticated:
         return redirect(url_for("facilitating.index"))
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
+        counts = throttle(db.session(), current_app.config.get("RATELIMIT_STORAGE_URI"))
+        key = account_key(form.email.data)
+        wait = counts.wait(key)
+        if wait:
+            minutes = max(1, math.ceil(wait / 60))
+            return render_template("accounts/login.html", form=form, retry_minutes=minutes), 429
         user = authenticate(db.session(), form.email.data, form.password.data)
         if user is not None:
+            counts.succeeded(key)
             sessions.begin(db.session(), user_id=user.id)
             login_user(user)
             return redirect(_safe_next(request.args.get("next")) or url_for("facilitating.index"))
+        counts.failed(key)
+        keep()
         form.form_errors.append(gettext("The e-mail address or password is not right."))
         status = 401
     elif request.method == "POST":

@@ -1,4 +1,4 @@
-"""sessions and staff security: server-side sessions that end on logout, leave and deactivation; password resets by e-mail
+"""sessions and staff security: server-side sessions that end on logout, leave and deactivation; password resets by e-mail; per-account login throttling
 
 Revision ID: 0011
 Revises: 0009
@@ -25,7 +25,14 @@ RECIPIENT = (
 
 
 def upgrade():
-    """Add the server-side sessions, password resets, and outbox messages to staff users."""
+    """Add the server-side sessions, password resets, outbox messages to staff users, login throttles."""
+    op.create_table('login_throttles',
+    sa.Column('key', sa.String(length=64), nullable=False),
+    sa.Column('failures', sa.Integer(), nullable=False),
+    sa.Column('last_failure_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('locked_until', sa.DateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('key', name=op.f('pk_login_throttles'))
+    )
     op.create_table('password_resets',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -68,7 +75,8 @@ def upgrade():
 
 
 def downgrade():
-    """Remove the server-side sessions, password resets and messages to staff users."""
+    """Remove the server-side sessions, password resets, messages to staff users, login throttles."""
+    op.drop_table('login_throttles')
     op.execute("DELETE FROM outbox_messages WHERE user_id IS NOT NULL")
     with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_outbox_messages_user_id_users'), type_='foreignkey')
