@@ -69,6 +69,7 @@ def _register_models() -> None:
 
 def _register_blueprints(app: Flask) -> None:
     """Attach one blueprint per feature."""
+    from elicit.accounts.two_factor_views import bp as two_factor
     from elicit.accounts.views import bp as accounts
     from elicit.analysing import bp as analysing
     from elicit.answering import bp as answering
@@ -79,6 +80,7 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(home)
     app.register_blueprint(accounts)
+    app.register_blueprint(two_factor)
     app.register_blueprint(facilitating)
     app.register_blueprint(password)
     app.register_blueprint(analysing)

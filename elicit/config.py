@@ -73,6 +73,10 @@ def load(instance_path: Path) -> dict:
         An expert's answer page saves its drafts as they are typed, which
         counts as use; a page left longer saves again once its expert has
         opened their invitation link anew.
+    ``ELICIT_REQUIRE_ADMIN_2FA``
+        ``true`` makes two-factor login (an authenticator app's code after the
+        password) required for admins: an admin without it is sent to set it
+        up right after their password (default ``false``: optional for all staff).
     ``ELICIT_BASE_URL``
         The public address invitation links are built on (default
         ``http://127.0.0.1:5000``). Links are never built from the request's
@@ -128,6 +132,7 @@ def load(instance_path: Path) -> dict:
         # in a form field, which Werkzeug would otherwise refuse above 500 kB.
         "MAX_FORM_MEMORY_SIZE": 2 * 1024 * 1024,
         "REDIS_URL": _env("REDIS_URL"),
+        "REQUIRE_ADMIN_2FA": _flag("REQUIRE_ADMIN_2FA", False),
     }
 
 

@@ -7,8 +7,8 @@ WTForms, so they are in elicit's own catalogue with the rest of the page.
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms import EmailField, PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
 from elicit.accounts.passwords import MIN_LENGTH
 
@@ -59,5 +59,17 @@ class ResetPasswordForm(FlaskForm):
         validators=[
             DataRequired(REQUIRED_MESSAGE),
             EqualTo("password", message=_l("The two passwords are not the same.")),
+        ],
+    )
+
+
+class CodeForm(FlaskForm):
+    """A 6-digit code from an authenticator app (spaces allowed, as apps show "123 456")."""
+
+    code = StringField(
+        _l("Code from your authenticator app"),
+        validators=[
+            DataRequired(REQUIRED_MESSAGE),
+            Regexp(r"^\s*[0-9]{3} ?[0-9]{3}\s*\Z", message=_l("Enter the 6 digits the app shows.")),
         ],
     )

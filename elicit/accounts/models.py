@@ -41,6 +41,10 @@ class User(UserMixin, Base):
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(32))
+    """The base-32 secret of the user's authenticator app; ``None`` without two-factor login."""
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
+    """The 30-second step of the last code accepted, so no code is accepted twice."""
 
     @property
     def is_active(self) -> bool:

@@ -115,7 +115,7 @@ def end_all_of_user(session: Session, user_id: int) -> int:
     return int(getattr(result, "rowcount", 0))
 
 
-def _clear_cookie() -> None:
+def clear_cookie() -> None:
     """Empty the cookie's session but for :data:`KEPT`, and forget this request's CSRF token."""
     kept = {key: session[key] for key in KEPT if key in session}
     session.clear()
@@ -129,7 +129,7 @@ def begin(db_session: Session, *, user_id: int | None = None, expert_id: int | N
     Whatever the cookie held before is dropped (but the language), so the new
     session has a new id and a new CSRF secret.
     """
-    _clear_cookie()
+    clear_cookie()
     sid = start(
         db_session,
         user_id=user_id,
@@ -146,7 +146,7 @@ def finish(db_session: Session) -> None:
     sid = session.get(SID_KEY)
     if sid is not None:
         end(db_session, sid)
-    _clear_cookie()
+    clear_cookie()
 
 
 def _lapsed(row: LoginSession | None, now: float) -> bool:
@@ -177,11 +177,11 @@ def init_app(app: Flask) -> None:
         sid = session.get(SID_KEY)
         if sid is None:
             if any(key in session for key in SIGNED_IN):
-                _clear_cookie()
+                clear_cookie()
             return
         now = time.time()
         if _lapsed(find(db.session(), sid), now):
-            _clear_cookie()
+            clear_cookie()
             return
         if now - session.get(SEEN_KEY, 0) >= _SEEN_GRANULARITY:
             session[SEEN_KEY] = int(now)

@@ -9,13 +9,14 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_limiter import RateLimitExceeded
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 
 from elicit.accounts import sessions
 from elicit.accounts.forms import LoginForm
 from elicit.accounts.models import Role, User
 from elicit.accounts.services import authenticate
 from elicit.accounts.throttle import account_key, throttle
+from elicit.accounts.two_factor_views import await_code, finish_login
 from elicit.extensions import db, limiter, login_manager
 from elicit.unit_of_work import keep
 from elicit.web import parse_id, retry_minutes
@@ -73,6 +74,8 @@ def _safe_next(target: str | None) -> str | None:
 def login():
     """Show the login form; on valid credentials start a session and go on.
 
+    A user with two-factor login (or an admin who must have it) goes on to
+    the code page (:mod:`.two_factor_views`) instead of being logged in.
     An address locked out by its failed logins (:mod:`elicit.accounts.throttle`)
     is refused (429) without its password being checked, saying when to try again.
     """
@@ -89,10 +92,14 @@ def login():
             return render_template("accounts/login.html", form=form, retry_minutes=minutes), 429
         user = authenticate(db.session(), form.email.data, form.password.data)
         if user is not None:
+            target = _safe_next(request.args.get("next")) or url_for("facilitating.index")
+            if user.totp_secret is not None or (
+                user.role is Role.ADMIN and current_app.config.get("REQUIRE_ADMIN_2FA")
+            ):
+                return await_code(user, target)
             counts.succeeded(key)
-            sessions.begin(db.session(), user_id=user.id)
-            login_user(user)
-            return redirect(_safe_next(request.args.get("next")) or url_for("facilitating.index"))
+            finish_login(user)
+            return redirect(target)
         counts.failed(key)
         keep()
         form.form_errors.append(gettext("The e-mail address or password is not right."))

@@ -1,4 +1,4 @@
-"""sessions and staff security: server-side sessions that end on logout, leave and deactivation; password resets by e-mail; per-account login throttling
+"""sessions and staff security: server-side sessions that end on logout, leave and deactivation; password resets by e-mail; per-account login throttling; two-factor login
 
 Revision ID: 0011
 Revises: 0009
@@ -25,7 +25,11 @@ RECIPIENT = (
 
 
 def upgrade():
-    """Add the server-side sessions, password resets, outbox messages to staff users, login throttles."""
+    """Add server-side sessions, password resets, messages to staff, login throttles, TOTP."""
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('totp_secret', sa.String(length=32), nullable=True))
+        batch_op.add_column(sa.Column('totp_last_step', sa.BigInteger(), nullable=True))
+
     op.create_table('login_throttles',
     sa.Column('key', sa.String(length=64), nullable=False),
     sa.Column('failures', sa.Integer(), nullable=False),
@@ -75,7 +79,10 @@ def upgrade():
 
 
 def downgrade():
-    """Remove the server-side sessions, password resets, messages to staff users, login throttles."""
+    """Remove server-side sessions, password resets, messages to staff, login throttles, TOTP."""
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_column('totp_last_step')
+        batch_op.drop_column('totp_secret')
     op.drop_table('login_throttles')
     op.execute("DELETE FROM outbox_messages WHERE user_id IS NOT NULL")
     with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
