@@ -3,8 +3,6 @@ storage setting starting cleanly with Redis."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import time
 import uuid
 from datetime import timedelta
@@ -27,9 +25,10 @@ from elicit.accounts.throttle import (
 from elicit.db import utcnow
 from elicit.extensions import db
 from tests import factories
+from tests import test_mail_rq as rq
 from tests.conftest import csrf_token, make_app
 
-REDIS_URL = "redis://127.0.0.1:6379/14"
+redis_connection = rq.redis_connection
 
 
 def attempt(client, email: str, password: str):
@@ -113,38 +112,16 @@ def test_an_old_count_is_forgotten(client, staff, session):
 
 
 @pytest.fixture
-def redis_app(tmp_path):
-    """An app whose rate limits and login counts live in Redis (database 14)."""
-    from redis import Redis
-    from redis.exceptions import RedisError
-
+def redis_app(tmp_path, redis_connection):
+    """An app whose rate limits and login counts live in Redis (the RQ tests' server)."""
     from elicit.extensions import limiter
 
-    connection = Redis.from_url(REDIS_URL)
-
-    def answering() -> bool:
-        try:
-            return bool(connection.ping())
-        except RedisError:
-            return False
-
-    if not answering() and shutil.which("redis-server"):
-        subprocess.run(
-            ["redis-server", "--port", "6379", "--save", "", "--daemonize", "yes"],
-            check=False,
-            capture_output=True,
-        )
-        for _ in range(50):
-            if answering():
-                break
-            time.sleep(0.1)
-    if not answering():
-        pytest.skip("no Redis server answers on 127.0.0.1:6379 and none could be started")
+    connection = redis_connection
     app = make_app(
         f"sqlite:///{tmp_path / 'redis.db'}",
         tmp_path,
         RATELIMIT_ENABLED=True,
-        RATELIMIT_STORAGE_URI=REDIS_URL,
+        RATELIMIT_STORAGE_URI=rq.REDIS_URL,
         RATELIMIT_KEY_PREFIX=f"elicit-test-{uuid.uuid4().hex[:8]}",
     )
     with app.app_context():

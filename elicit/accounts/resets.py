@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from elicit import audit
 from elicit.accounts.models import PasswordReset, User
-from elicit.accounts.passwords import MIN_LENGTH, hash_password
+from elicit.accounts.services import new_password_hash
 from elicit.accounts.sessions import end_all_of_user
 from elicit.db import utcnow
 from elicit.errors import DomainError
@@ -103,13 +103,7 @@ def reset_password(session: Session, token: str, password: str) -> User:
             "invalid_reset",
             gettext("This reset link has expired or was already used. Ask for a new one."),
         )
-    try:
-        password_hash = hash_password(password)
-    except ValueError:
-        raise DomainError(
-            "weak_password",
-            gettext("a password needs at least %(count)s characters", count=MIN_LENGTH),
-        ) from None
+    password_hash = new_password_hash(password)
     user = reset.user
     now = utcnow()
     # Spending the token is one conditional UPDATE, so of two requests racing with one

@@ -32,6 +32,17 @@ def find_user(session: Session, email: str) -> User | None:
     return session.scalar(sa.select(User).where(User.email == normalise_email(email)))
 
 
+def new_password_hash(password: str) -> str:
+    """Hash a new ``password``; :class:`DomainError` ``weak_password`` if it is too short."""
+    try:
+        return hash_password(password)
+    except ValueError:
+        raise DomainError(
+            "weak_password",
+            gettext("a password needs at least %(count)s characters", count=MIN_LENGTH),
+        ) from None
+
+
 def create_user(
     session: Session,
     *,
@@ -61,13 +72,7 @@ def create_user(
         raise DomainError(
             "duplicate_user", gettext("a user with e-mail %(email)s already exists", email=email)
         )
-    try:
-        password_hash = hash_password(password)
-    except ValueError:
-        raise DomainError(
-            "weak_password",
-            gettext("a password needs at least %(count)s characters", count=MIN_LENGTH),
-        ) from None
+    password_hash = new_password_hash(password)
     user = User(email=email, name=name.strip(), role=role, password_hash=password_hash)
     session.add(user)
     session.flush()
