@@ -33,7 +33,7 @@ import time
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import Flask, current_app, g, session
+from flask import Flask, current_app, g, request, session
 from sqlalchemy.orm import Session
 
 from elicit.accounts.models import LoginSession
@@ -174,6 +174,8 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def _check_session() -> None:
         """Drop a session that was ended or has lapsed; note the time of a live one."""
+        if request.endpoint == "static":
+            return
         sid = session.get(SID_KEY)
         if sid is None:
             if any(key in session for key in SIGNED_IN):
