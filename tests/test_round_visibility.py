@@ -54,7 +54,11 @@ def study(session):
             p = 0.1 * (i + 1) + 0.15 * (number - 1)
             record_judgment(session, expert, binary, round_, Answer(probability=p))
             record_judgment(
-                session, expert, interval, round_, Answer(lower=p / 2, probability=p, upper=(1 + p) / 2)
+                session,
+                expert,
+                interval,
+                round_,
+                Answer(lower=p / 2, probability=p, upper=(1 + p) / 2),
             )
             record_judgment(
                 session,
@@ -132,9 +136,7 @@ def test_an_analyst_downloads_no_row_of_the_open_round(client, study, fmt):
 
 
 @pytest.mark.parametrize("fmt", exports.FORMATS)
-def test_with_live_pools_allowed_an_analyst_downloads_the_open_round(
-    client, session, study, fmt
-):
+def test_with_live_pools_allowed_an_analyst_downloads_the_open_round(client, session, study, fmt):
     study.analysts_see_live_pools = True
     session.commit()
     login(client, ANALYST, factories.PASSWORD)
@@ -227,7 +229,9 @@ def test_an_analyst_with_no_closed_round_gets_empty_files(client, session):
     found = factories.study(session, owner=owner)
     question = factories.question(session, found, key="b")
     expert = add_expert(session, found, pseudonym="Cedar", name="N", email="c@x.test")
-    record_judgment(session, expert, question, open_next_round(session, found), Answer(probability=0.3))
+    record_judgment(
+        session, expert, question, open_next_round(session, found), Answer(probability=0.3)
+    )
     factories.user(session, email=ANALYST, role=Role.ANALYST, name="Ana Analyst")
     share_study(session, found, ANALYST, StudyRole.ANALYST, actor=owner)
     session.commit()
