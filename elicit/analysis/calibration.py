@@ -409,23 +409,17 @@ def _aggrecat_forecasts(
     The Shift methods need each judgment's round-1 values from ``full``; they
     are left out (with a note) when there is no later round or a judgment has none.
     """
-    from elicit.core import aggrecat
-
     points, groups, experts = longform.three_points(table)
     round1 = None if full is None else aggregates.round_one(full, groups, experts)
-    found = {}
-    for name, function in aggrecat.METHODS.items():
-        kwargs: dict[str, object] = {"experts": experts} if name in aggrecat.NEEDS_EXPERTS else {}
-        if name in aggrecat.NEEDS_ROUND1:
-            if round1 is None:
-                notes.append(f"{name} needs round 1 and a later round; left out")
-                continue
-            kwargs["round1"] = round1
-        found[name] = np.asarray(
-            function(points[:, 0], points[:, 1], points[:, 2], groups, n_questions, **kwargs),
+    return {
+        name: np.asarray(
+            aggregates.aggrecat_pool(
+                name, points, groups, n_questions, experts=experts, round1=round1
+            ),
             dtype=float,
         )
-    return found
+        for name in aggregates.aggrecat_methods(lambda _: True, round1, notes)
+    }
 
 
 # --- Cooke's classical model -------------------------------------------------------------------
