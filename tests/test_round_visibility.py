@@ -273,3 +273,13 @@ def test_the_calibration_page_scores_the_closed_rounds_for_an_analyst(client, se
     login(client, CO_FACILITATOR, factories.PASSWORD)
     page = client.get("/analyse/studies/study/calibration")
     assert page.status_code == 200 and LATE in page.text and "round=2" in page.text
+
+
+def test_an_analysts_track_records_leave_out_the_open_round(client, study):
+    login(client, ANALYST, factories.PASSWORD)
+    page = client.get("/analyse/studies/study/track-record")
+    assert page.status_code == 200 and "Cedar" in page.text and LATE not in page.text
+    _logout(client)
+    login(client, CO_FACILITATOR, factories.PASSWORD)
+    page = client.get("/analyse/studies/study/track-record")
+    assert page.status_code == 200 and LATE in page.text
