@@ -283,3 +283,17 @@ def test_an_analysts_track_records_leave_out_the_open_round(client, study):
     login(client, CO_FACILITATOR, factories.PASSWORD)
     page = client.get("/analyse/studies/study/track-record")
     assert page.status_code == 200 and LATE in page.text
+
+
+def test_the_study_page_and_rationales_keep_the_open_round_from_an_analyst(client, study):
+    login(client, ANALYST, factories.PASSWORD)
+    page = client.get("/facilitate/studies/study").text
+    assert "Round 1</th>" in page and "Round 2 (open)" not in page
+    assert "/rounds/1/rationales" in page and "/rounds/2/rationales" not in page
+    assert client.get("/facilitate/studies/study/rounds/1/rationales").status_code == 200
+    assert client.get("/facilitate/studies/study/rounds/2/rationales").status_code == 403
+    _logout(client)
+    login(client, CO_FACILITATOR, factories.PASSWORD)
+    page = client.get("/facilitate/studies/study").text
+    assert "Round 2 (open)" in page and "/rounds/2/rationales" in page
+    assert client.get("/facilitate/studies/study/rounds/2/rationales").status_code == 200

@@ -48,9 +48,15 @@ computed; the ``parameters`` column holds compact JSON text (a JSON object in
 the JSON files).
 
 A whole study is one ZIP (:func:`study_zip`) of :class:`ExportFile` entries and
-``manifest.json``: software version, export time, the methods, parameters and
-seeds each computed file records, the command that recomputes it, and the
-SHA-256 of every file and of the judgment data it was computed from.
+``manifest.json``: software version, export time, the rounds included, the
+methods, parameters and seeds each computed file records, the command that
+recomputes it, and the SHA-256 of every file and of the judgment data it was
+computed from.
+
+Every table and the ZIP take ``through_round``, the user's round limit
+(:mod:`elicit.analysis.visibility`): the judgments of later rounds, and
+everything computed from them, are left out, so an analyst never downloads an
+open round unless the study lets analysts see it live.
 """
 
 from __future__ import annotations
