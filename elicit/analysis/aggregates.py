@@ -290,14 +290,12 @@ def _three_point(context: _Context, full: Judgments, notes: list[str]) -> list[B
 
         def run(at: np.ndarray, g: np.ndarray, n_groups: int, name: str = name) -> np.ndarray:
             # resample b's experts are b * n_experts + e, so per-expert terms stay in their resample
-            return aggrecat_pool(
-                name,
-                points[at],
-                g,
-                n_groups,
-                experts=(g // n) * n_experts + experts[at],
-                round1=None if round1 is None else tuple(part[at] for part in round1),
-            )
+            # (made, like the round-1 values, only for the methods that use them)
+            who = (g // n) * n_experts + experts[at] if name in aggrecat.NEEDS_EXPERTS else None
+            first = None
+            if round1 is not None and name in aggrecat.NEEDS_ROUND1:
+                first = tuple(part[at] for part in round1)
+            return aggrecat_pool(name, points[at], g, n_groups, experts=who, round1=first)
 
         every = np.arange(groups.size)
         pooled = run(every, groups, n)
@@ -335,7 +333,7 @@ def aggrecat_pool(
     groups: np.ndarray,
     n_groups: int,
     *,
-    experts: np.ndarray,
+    experts: np.ndarray | None,
     round1: tuple | None,
 ) -> np.ndarray:
     """Pool three-point judgments (``points``: lower, best, upper columns) with aggreCAT ``name``.
