@@ -1,9 +1,13 @@
 """What an expert sees of the panel's previous round, and what facilitators may hide from it.
 
 Feedback is built for one viewing expert at a time. Other experts appear only
-under per-round letters ("Expert C"), drawn from a keyed hash of the round and
-the expert, so they are stable within a round, differ between rounds, and
-follow neither submission order nor database ids. Rationales are listed in an
+under letters ("Expert C") drawn from a keyed hash of the round, the question
+and the expert: fresh for every question, so two rationales under one letter
+on different questions need not be one person's, and an expert's reasons
+cannot be linked across the questions of a round. A study may keep one letter
+per round instead (``Study.feedback_labels_per_round``), the key then leaving
+the question out. Letters differ between rounds and follow neither submission
+order nor database ids. Rationales are listed in an
 order drawn the same way for each viewer and question; a rationale the
 facilitator hid is left out (the answer still counts in the figures).
 """
@@ -36,7 +40,8 @@ MIN_ANSWERS_LIMIT = 100
 class PanelAnswer:
     """One expert's previous-round answer, as another expert may see it.
 
-    ``letter`` is the expert's letter in that round (``C``); ``value`` is the
+    ``letter`` is the expert's letter for that question (``C``; for the whole
+    round if the study keeps letters per round); ``value`` is the
     probability (or best estimate) or the quantity's median; ``low`` and
     ``high`` the ends of a range where the question asks for one.
     """
@@ -95,10 +100,29 @@ def expert_label(letter: str) -> str:
     return gettext("Expert %(letter)s", letter=letter)
 
 
-def round_letters(secret: bytes, round_: Round, expert_ids: list[int]) -> dict[int, str]:
-    """Give each expert who answered in ``round_`` a letter (``C``) for that round only."""
-    order = sorted(set(expert_ids), key=lambda e: _keyed(secret, "label", round_.id, e))
+def round_letters(
+    secret: bytes, round_: Round, expert_ids: list[int], question_id: int | None = None
+) -> dict[int, str]:
+    """Give each expert who answered in ``round_`` a letter (``C``).
+
+    With ``question_id`` the letters are for that question of the round only
+    (the default feedback); without it, for every question of the round.
+    """
+    scope = ("label", round_.id) if question_id is None else ("label", round_.id, question_id)
+    order = sorted(set(expert_ids), key=lambda e: _keyed(secret, *scope, e))
     return {expert_id: letter(i) for i, expert_id in enumerate(order)}
+
+
+def _letters(
+    secret: bytes, round_: Round, rows: list[tuple[Question, Judgment]]
+) -> dict[int | None, dict[int, str]]:
+    """Letter the experts of ``rows`` per question, or under ``None`` for the whole round."""
+    if round_.study.feedback_labels_per_round:
+        return {None: round_letters(secret, round_, [j.expert_id for _, j in rows])}
+    answered: dict[int, list[int]] = {}
+    for question, judgment in rows:
+        answered.setdefault(question.id, []).append(judgment.expert_id)
+    return {q: round_letters(secret, round_, ids, q) for q, ids in answered.items()}
 
 
 def _answer_range(question: Question, judgment: Judgment) -> tuple[float | None, float | None]:
@@ -139,7 +163,8 @@ def round_feedback(
     loaded = round_answers(session, previous)
     if not loaded.rows:
         return {}
-    letters = round_letters(secret, previous, [j.expert_id for _, j in loaded.rows])
+    letters = _letters(secret, previous, loaded.rows)
+    per_round = None in letters
 
     answers: dict[int, list[PanelAnswer]] = {question_id: [] for question_id in loaded.summaries}
     questions: dict[int, Question] = {}
@@ -148,7 +173,7 @@ def round_feedback(
         low, high = _answer_range(question, judgment)
         answers[question.id].append(
             PanelAnswer(
-                letter=letters[judgment.expert_id],
+                letter=letters[None if per_round else question.id][judgment.expert_id],
                 value=float(value),
                 low=low,
                 high=high,
