@@ -141,7 +141,40 @@ def test_an_analyst_sees_pseudonyms_only(client, session, study):
     share_study(session, study, analyst.email, StudyRole.ANALYST)
     login(client, "ana@example.org", factories.PASSWORD)
     text = client.get(PAGE).text
-    assert "Cedar" in text and "Cy Young" not in text and "Analysts see pseudonyms only." in text
+    assert "1 expert has not answered round 1" in text  # round 2 is open: not an analyst's
+    assert "Fir" in text and "Flo Rida" not in text and "Analysts see pseudonyms only." in text
+
+
+def test_an_analyst_sees_the_open_round_only_if_the_study_lets_them(client, session, study):
+    """Round 2 is open: an analyst gets round 1's figures, not its live ones, unless allowed."""
+    analyst = factories.user(session, email="ana@example.org", role=Role.ANALYST)
+    share_study(session, study, analyst.email, StudyRole.ANALYST)
+    login(client, "ana@example.org", factories.PASSWORD)
+    text = client.get(PAGE).text
+    assert "4 of 5 (80%)" in text and "2 of 5 (40%)" not in text
+    assert "Round 2</th>" not in text and "round 2: median" not in text
+    assert "round 1: median 28%, middle half" in text
+    assert "Round 2 is open: analysts see its answers once it closes." in text
+    study.analysts_see_live_pools = True
+    session.commit()
+    text = client.get(PAGE).text
+    assert "2 of 5 (40%)" in text and "3 experts have not answered round 2" in text
+    assert "Round 2</th>" in text
+    assert "Round 2 is open" not in text
+    assert "Cedar" in text and "Cy Young" not in text
+
+
+def test_the_board_leaves_out_rounds_beyond_the_limit(session, study):
+    limited = build_dashboard(
+        session, study, list(study.questions), show_names=True, through_round=1
+    )
+    assert [r.round.number for r in limited.rounds] == [1]
+    assert limited.current.number == 1
+    assert [p.pseudonym for p in limited.pending] == ["Fir"]
+    nothing = build_dashboard(
+        session, study, list(study.questions), show_names=True, through_round=0
+    )
+    assert nothing.rounds == [] and nothing.current is None and nothing.pending == []
 
 
 def test_strangers_get_404(client, session, study):

@@ -363,6 +363,9 @@ def test_an_analyst_may_look_but_every_change_is_403(session, study, answered, c
     assert page.status_code == 200
     assert "Close round" not in page.text and "Save feedback settings" not in page.text
     assert "shown once at least 3 experts gave one" in text_of(page)
+    assert client.get(f"{BASE}/rounds/1/rationales").status_code == 403  # open: not an analyst's
+    study.analysts_see_live_pools = True
+    session.commit()
     rationales = client.get(f"{BASE}/rounds/1/rationales")
     assert rationales.status_code == 200
     assert "Base rates." in rationales.text and "Hide" not in rationales.text

@@ -5,6 +5,8 @@ experts' scores by pseudonym, the back-test of the pooling methods, the
 reliability diagram's bins, Cooke's model) through :mod:`elicit.formatting`,
 and the plots of :mod:`elicit.analysis.plots` as images served by
 :func:`plot`. ``?round=N`` scores round N instead of each expert's last.
+Both read the rounds within the user's round limit only
+(:mod:`elicit.analysis.visibility`); a round beyond it answers 403.
 """
 
 from __future__ import annotations
@@ -15,13 +17,17 @@ from flask_babel import gettext
 from elicit.accounts.access import roles_required
 from elicit.analysing.blueprint import bp
 from elicit.analysing.views import STAFF
+from elicit.analysis.visibility import round_limit, visible_rounds, within
 from elicit.extensions import db
 from elicit.lookup import round_or_404, study_or_404
 from elicit.studies.models import Study
 
 
-def _round(study: Study) -> int | None:
-    """Return the ``round`` query parameter (None if absent); 400 if malformed, 404 if unknown."""
+def _round(study: Study, limit: int | None) -> int | None:
+    """Return the ``round`` query parameter (None if absent).
+
+    400 if malformed, 404 if unknown, 403 if beyond the user's round ``limit``.
+    """
     given = request.args.get("round")
     if given is None:
         return None
@@ -29,7 +35,16 @@ def _round(study: Study) -> int | None:
         abort(
             400, gettext("round must be a round number (1, 2, ...), not “%(given)s”", given=given)
         )
-    return round_or_404(study, int(given)).number
+    number = round_or_404(study, int(given)).number
+    if not within(number, limit):
+        abort(403, gettext("Analysts see a round's answers once it closes."))
+    return number
+
+
+def _study(slug: str) -> tuple[Study, int | None]:
+    """Return the study ``slug`` (or answer 404) and the user's round limit for it."""
+    found, access = study_or_404(slug)
+    return found, round_limit(found, access)
 
 
 @bp.route("/studies/<slug>/calibration")
@@ -39,9 +54,9 @@ def calibration(slug: str):
     from elicit.analysis import calibration as service
     from elicit.analysis import plots
 
-    found, _ = study_or_404(slug)
-    number = _round(found)
-    report = service.for_study(db.session(), found, number)
+    found, limit = _study(slug)
+    number = _round(found, limit)
+    report = service.for_study(db.session(), found, number, through_round=limit)
     return render_template(
         "analysing/calibration.html",
         study=found,
@@ -50,7 +65,7 @@ def calibration(slug: str):
         caption=plots.caption,
         quantities=sorted(report.quantities),
         round_number=number,
-        rounds=sorted(r.number for r in found.rounds),
+        rounds=[r.number for r in visible_rounds(found.rounds, limit)],
     )
 
 
@@ -61,16 +76,16 @@ def plot(slug: str, name: str, fmt: str):
     from elicit.analysis import calibration as service
     from elicit.analysis import plots
 
-    found, _ = study_or_404(slug)
+    found, limit = _study(slug)
     if name not in plots.PLOTS:
         abort(404)
     if fmt not in plots.FORMATS:
         abort(400, gettext("format must be svg or png, not “%(given)s”", given=fmt))
-    number = _round(found)
+    number = _round(found, limit)
     question = request.args.get("question")
     if name == "quantity" and not question:
         abort(400, gettext("question must name a quantity question of the study"))
-    report = service.for_study(db.session(), found, number)
+    report = service.for_study(db.session(), found, number, through_round=limit)
     if name == "quantity" and question not in report.quantities:
         abort(400, gettext("question must name a quantity question of the study"))
     try:

@@ -7,6 +7,12 @@
 A name that is not ``WHAT.FORMAT`` with a known table and format answers 400
 naming what is wrong (as JSON ``{"error": {...}}`` when JSON was asked for); a
 path with more parts matches no route and answers 404.
+
+Every download holds the rounds within the user's round limit only
+(:func:`elicit.analysis.visibility.round_limit`): an analyst gets a round's
+judgments, and what is computed from them, once it has closed, unless the
+study lets analysts watch the open round; the ZIP's manifest lists the rounds
+included and left out.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from elicit.accounts.access import roles_required
 from elicit.analysing.blueprint import bp
 from elicit.analysing.views import STAFF
 from elicit.analysis import exports
+from elicit.analysis.visibility import round_limit
 from elicit.extensions import db
 from elicit.lookup import study_or_404
 from elicit.studies.models import Study
@@ -31,7 +38,8 @@ from elicit.web import error_response
 @roles_required(*STAFF)
 def download(slug: str, name: str):
     """Stream table ``WHAT`` of the study as ``FORMAT``, named by ``name`` (``WHAT.FORMAT``)."""
-    found, _ = study_or_404(slug)
+    found, access = study_or_404(slug)
+    limit = round_limit(found, access)
     what, _, fmt = name.rpartition(".")
     if fmt not in exports.FORMATS:
         return _bad(
@@ -51,7 +59,7 @@ def download(slug: str, name: str):
         )
     return _streamed(
         found,
-        lambda session, study: exports.table(session, study, what, fmt),
+        lambda session, study: exports.table(session, study, what, fmt, through_round=limit),
         exports.filename(found, what, fmt),
         exports.MIME[fmt],
     )
@@ -61,10 +69,15 @@ def download(slug: str, name: str):
 @roles_required(*STAFF)
 def download_zip(slug: str):
     """Stream the whole study as a ZIP with its manifest."""
-    found, _ = study_or_404(slug)
+    found, access = study_or_404(slug)
+    limit = round_limit(found, access)
     return _streamed(
         found,
-        lambda session, study: exports.study_zip(study, exports.study_files(session, study)),
+        lambda session, study: exports.study_zip(
+            study,
+            exports.study_files(session, study, through_round=limit),
+            through_round=limit,
+        ),
         exports.filename(found, "", "zip"),
         exports.MIME["zip"],
     )

@@ -8,8 +8,9 @@ exported judgments). ``method`` keeps one method's rows.
 Who sees which round: those who run the study (facilitators, the owner,
 administrators) see every round that has opened, the open one live; analysts
 see a round once it has closed, or live too if the study allows it
-(``Study.analysts_see_live_pools``, a round setting). Without ``round`` the page shows the latest
-round the user may see. The figures come from
+(``Study.analysts_see_live_pools``, a round setting): the rule of
+:mod:`elicit.analysis.visibility`, as every analysing page and download applies
+it. Without ``round`` the page shows the latest round the user may see. The figures come from
 :func:`elicit.analysis.round_pools.round_pools`, which computes them once per
 change of the round.
 """
@@ -21,12 +22,13 @@ from typing import Any
 from flask import abort, current_app, jsonify, render_template, request
 from flask_babel import gettext
 
-from elicit.accounts.access import StudyAccess, roles_required
+from elicit.accounts.access import roles_required
 from elicit.analysing.blueprint import bp
 from elicit.analysing.views import STAFF
+from elicit.analysis.visibility import round_limit, visible_rounds
 from elicit.extensions import db
 from elicit.lookup import round_or_404, study_or_404
-from elicit.rounds.models import Round, RoundState
+from elicit.rounds.models import Round
 from elicit.studies.models import Study
 
 FORMATS = ("html", "json")
@@ -53,8 +55,7 @@ def pools(slug: str):
         return _bad(error, as_json)
     as_json = as_json or fmt == "json"
     found, access = study_or_404(slug)
-    live = access >= StudyAccess.RUN or found.analysts_see_live_pools
-    visible = _visible_rounds(found, live)
+    visible = visible_rounds(found.rounds, round_limit(found, access))
     if number is None:
         chosen = visible[-1] if visible else None
     else:
@@ -142,12 +143,6 @@ def _bad(error: BadParameter, as_json: bool):
     if as_json:
         return jsonify({"error": {"code": code, "message": error.message}}), 400
     return render_template("error.html", status=400, message=error.message), 400
-
-
-def _visible_rounds(study: Study, live: bool) -> list[Round]:
-    """Return the rounds whose pools the user may see: closed ones, open ones too if ``live``."""
-    shown = (RoundState.OPEN, RoundState.CLOSED) if live else (RoundState.CLOSED,)
-    return [r for r in sorted(study.rounds, key=lambda r: r.number) if r.state in shown]
 
 
 def _questions(study: Study, rows: list[dict], consensus: list[dict]) -> list[dict[str, Any]]:

@@ -1,7 +1,9 @@
 """The studies an analyst may see, and each study's overview: its rounds, questions and outcomes.
 
 A study the user may not see answers 404 (:func:`elicit.lookup.study_or_404`),
-whatever the user's role.
+whatever the user's role. Every page here shows the rounds within the user's
+round limit only (:mod:`elicit.analysis.visibility`: an analyst sees a round
+once it has closed, unless the study lets analysts watch the open one).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from flask_login import current_user
 from elicit.accounts.access import roles_required
 from elicit.accounts.models import Role
 from elicit.analysing.blueprint import bp
+from elicit.analysis.visibility import round_limit, visible_rounds
 from elicit.extensions import db
 from elicit.judgments.models import Judgment
 from elicit.lookup import study_or_404
@@ -52,19 +55,23 @@ def index():
 @roles_required(*STAFF)
 def study(slug: str):
     """Show a study's rounds (with their answer counts) and questions (with their outcomes)."""
-    found, _ = study_or_404(slug)
-    rounds = [
-        r for r in sorted(found.rounds, key=lambda r: r.number) if r.state is not RoundState.DRAFT
-    ]
+    found, access = study_or_404(slug)
+    rounds = visible_rounds(found.rounds, round_limit(found, access))
+    hidden = next((r for r in found.rounds if r.state is RoundState.OPEN and r not in rounds), None)
     answers = dict(
         db.session.execute(
             sa.select(Round.id, sa.func.count(Judgment.id))
             .join(Judgment, Judgment.round_id == Round.id)
-            .where(Round.study_id == found.id)
+            .where(Round.id.in_([r.id for r in rounds]))
             .group_by(Round.id)
         ).all()
     )
     questions = sorted(found.questions, key=lambda q: q.position)
     return render_template(
-        "analysing/study.html", study=found, rounds=rounds, answers=answers, questions=questions
+        "analysing/study.html",
+        study=found,
+        rounds=rounds,
+        hidden=hidden,
+        answers=answers,
+        questions=questions,
     )

@@ -286,30 +286,72 @@ def _three_point(context: _Context, full: Judgments, notes: list[str]) -> list[B
     round1 = round_one(full, groups, experts) if (pooled_rounds > 1).any() else None
     counts = np.bincount(groups, minlength=n)
     blocks = []
-    for name, function in aggrecat.METHODS.items():
-        if not context.wants(name):
-            continue
-        if name in aggrecat.NEEDS_ROUND1 and round1 is None:
-            notes.append(f"{name} needs a round after the first and its round-1 judgments; skipped")
-            continue
+    for name in aggrecat_methods(context.wants, round1, notes):
 
         def run(at: np.ndarray, g: np.ndarray, n_groups: int, name: str = name) -> np.ndarray:
             # resample b's experts are b * n_experts + e, so per-expert terms stay in their resample
-            kwargs: dict[str, object] = {}
-            if name in aggrecat.NEEDS_EXPERTS:
-                kwargs["experts"] = (g // n) * n_experts + experts[at]
-            if name in aggrecat.NEEDS_ROUND1 and round1 is not None:
-                kwargs["round1"] = tuple(part[at] for part in round1)
-            chosen = points[at]
-            return aggrecat.METHODS[name](
-                chosen[:, 0], chosen[:, 1], chosen[:, 2], g, n_groups, **kwargs
-            )
+            # (made, like the round-1 values, only for the methods that use them)
+            who = (g // n) * n_experts + experts[at] if name in aggrecat.NEEDS_EXPERTS else None
+            first = None
+            if round1 is not None and name in aggrecat.NEEDS_ROUND1:
+                first = tuple(part[at] for part in round1)
+            return aggrecat_pool(name, points[at], g, n_groups, experts=who, round1=first)
 
         every = np.arange(groups.size)
         pooled = run(every, groups, n)
         interval = context.bootstrap.interval(_indexed(run), every.astype(float), groups, n)
-        blocks.append(context.block(counts, name, parameters(function), pooled, interval))
+        params = parameters(aggrecat.METHODS[name])
+        blocks.append(context.block(counts, name, params, pooled, interval))
     return blocks
+
+
+def aggrecat_methods(
+    wanted: Callable[[str], bool], round1: tuple | None, notes: list[str]
+) -> list[str]:
+    """Return the aggreCAT methods to run: those ``wanted`` that the round-1 values allow.
+
+    A shift method (``aggrecat.NEEDS_ROUND1``) needs each judgment's round-1
+    values (``round1``, from :func:`round_one`); without them it is left out
+    and a note in ``notes`` says so.
+    """
+    from elicit.core import aggrecat
+
+    chosen = []
+    for name in aggrecat.METHODS:
+        if not wanted(name):
+            continue
+        if name in aggrecat.NEEDS_ROUND1 and round1 is None:
+            notes.append(f"{name} needs a round after the first and its round-1 judgments; skipped")
+            continue
+        chosen.append(name)
+    return chosen
+
+
+def aggrecat_pool(
+    name: str,
+    points: np.ndarray,
+    groups: np.ndarray,
+    n_groups: int,
+    *,
+    experts: np.ndarray | None,
+    round1: tuple | None,
+) -> np.ndarray:
+    """Pool three-point judgments (``points``: lower, best, upper columns) with aggreCAT ``name``.
+
+    The one call of :data:`elicit.core.aggrecat.METHODS` for the pools and the
+    back-test: the method gets each judgment's expert and round-1 values
+    (:func:`round_one`) if it uses them.
+    """
+    from elicit.core import aggrecat
+
+    kwargs: dict[str, object] = {}
+    if name in aggrecat.NEEDS_EXPERTS:
+        kwargs["experts"] = experts
+    if name in aggrecat.NEEDS_ROUND1 and round1 is not None:
+        kwargs["round1"] = round1
+    return aggrecat.METHODS[name](
+        points[:, 0], points[:, 1], points[:, 2], groups, n_groups, **kwargs
+    )
 
 
 def round_one(full: Judgments, groups: np.ndarray, experts: np.ndarray) -> tuple | None:

@@ -409,23 +409,17 @@ def _aggrecat_forecasts(
     The Shift methods need each judgment's round-1 values from ``full``; they
     are left out (with a note) when there is no later round or a judgment has none.
     """
-    from elicit.core import aggrecat
-
     points, groups, experts = longform.three_points(table)
     round1 = None if full is None else aggregates.round_one(full, groups, experts)
-    found = {}
-    for name, function in aggrecat.METHODS.items():
-        kwargs: dict[str, object] = {"experts": experts} if name in aggrecat.NEEDS_EXPERTS else {}
-        if name in aggrecat.NEEDS_ROUND1:
-            if round1 is None:
-                notes.append(f"{name} needs round 1 and a later round; left out")
-                continue
-            kwargs["round1"] = round1
-        found[name] = np.asarray(
-            function(points[:, 0], points[:, 1], points[:, 2], groups, n_questions, **kwargs),
+    return {
+        name: np.asarray(
+            aggregates.aggrecat_pool(
+                name, points, groups, n_questions, experts=experts, round1=round1
+            ),
             dtype=float,
         )
-    return found
+        for name in aggregates.aggrecat_methods(lambda _: True, round1, notes)
+    }
 
 
 # --- Cooke's classical model -------------------------------------------------------------------
@@ -719,9 +713,17 @@ class QuantityQuestion:
 
 
 def for_study(
-    session: Session, study: Study, round_: int | None = None, *, bins: int = DEFAULT_BINS
+    session: Session,
+    study: Study,
+    round_: int | None = None,
+    *,
+    bins: int = DEFAULT_BINS,
+    through_round: int | None = None,
 ) -> StudyCalibration:
     """Score ``study``'s judgments of round ``round_`` (default: each expert's last).
+
+    Only rounds 1 to ``through_round`` are read (None: every round), so
+    "each expert's last" is their last round within it.
 
     Binary and three-point questions are scored by :func:`score`. Cooke's model
     runs on the quantity questions that share the calibration questions' quantile
@@ -731,7 +733,7 @@ def for_study(
     """
     from elicit.studies.models import QuestionKind
 
-    full, table, outcomes, by_key, binary = _study_arrays(session, study, round_)
+    full, table, outcomes, by_key, binary = _study_arrays(session, study, round_, through_round)
     notes: list[str] = []
     scores = _resolved_scores(table, full, outcomes, binary, bins, notes)
     cooke = _study_cooke(table, outcomes, by_key, notes)
@@ -751,22 +753,29 @@ def for_study(
 
 
 def study_scores(
-    session: Session, study: Study, round_: int | None = None, *, bins: int = DEFAULT_BINS
+    session: Session,
+    study: Study,
+    round_: int | None = None,
+    *,
+    bins: int = DEFAULT_BINS,
+    through_round: int | None = None,
 ) -> tuple[Scores | None, list[str]]:
     """Score ``study``'s judgments of round ``round_`` as :func:`for_study` does, without Cooke.
 
     Returns the scores (None when no judged binary question has resolved, or
     they cannot be computed) and notes saying what was left out and why.
     """
-    full, table, outcomes, _, binary = _study_arrays(session, study, round_)
+    full, table, outcomes, _, binary = _study_arrays(session, study, round_, through_round)
     notes: list[str] = []
     return _resolved_scores(table, full, outcomes, binary, bins, notes), notes
 
 
-def _study_arrays(session: Session, study: Study, round_: int | None) -> tuple[Any, ...]:
-    """Read what scoring round ``round_`` needs.
+def _study_arrays(
+    session: Session, study: Study, round_: int | None, through_round: int | None
+) -> tuple[Any, ...]:
+    """Read what scoring round ``round_`` needs, of rounds 1 to ``through_round``.
 
-    Returns every round's judgments, the round's, the outcomes of its
+    Returns every such round's judgments, the round's, the outcomes of its
     questions, the questions by key, and which of its questions are binary
     (or three-point).
     """
@@ -774,7 +783,7 @@ def _study_arrays(session: Session, study: Study, round_: int | None) -> tuple[A
     from elicit.studies.models import QuestionKind
 
     questions = study_data.study_questions(session, study)
-    full = study_data.judgments(session, study, questions)
+    full = study_data.judgments(session, study, questions, through_round=through_round)
     table = full.select(round_)
     outcomes = study_data.outcomes(session, study, table.questions)
     by_key = {q.key: q for q in questions}

@@ -13,6 +13,11 @@ who may run the study see the pending experts' names (the panel page shows
 the same), with their pseudonyms only in a quasi-anonymous study; analysts see
 pseudonyms only. A pending expert has no answer recorded in the current round
 (the open one, else the last that opened); drafts do not count.
+
+The dashboard shows only the rounds within the viewer's round limit
+(:func:`elicit.analysis.visibility.round_limit`): an analyst sees the open
+round's answers, counts and who is pending in it only if the study lets
+analysts watch it live.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from elicit.analysis.visibility import visible_rounds
 from elicit.judgments.models import Judgment
 from elicit.panels.models import Expert, ExpertContact
 from elicit.rounds.models import Round, RoundState
@@ -83,17 +89,21 @@ class Dashboard:
 
 
 def build_dashboard(
-    session: Session, study: Study, questions: list[Question], *, show_names: bool
+    session: Session,
+    study: Study,
+    questions: list[Question],
+    *,
+    show_names: bool,
+    through_round: int | None = None,
 ) -> Dashboard:
     """Compute ``study``'s dashboard over ``questions`` (the study's, already loaded).
 
     ``show_names`` gives pending experts' names (for whoever may run the
     study); pseudonyms are added only in a quasi-anonymous study, or given
-    alone when names are not shown.
+    alone when names are not shown. Rounds after ``through_round`` are left
+    out (None: none is).
     """
-    rounds = sorted(
-        (r for r in study.rounds if r.state is not RoundState.DRAFT), key=lambda r: r.number
-    )
+    rounds = visible_rounds(study.rounds, through_round)
     panel = session.execute(
         sa.select(Expert.id, Expert.pseudonym, Expert.panel_group, ExpertContact.name)
         .outerjoin(ExpertContact, ExpertContact.expert_id == Expert.id)

@@ -3,6 +3,9 @@
 The bytes are those of the web downloads (:mod:`elicit.analysis.exports`): the
 whole study as a ZIP with its manifest, or one table as CSV or JSON. A large
 study's judgments show a progress bar on standard error while they are written.
+The operator gets every round that has opened, as those who run the study
+download it; ``--closed-rounds-only`` gives what an analyst downloads
+(:mod:`elicit.analysis.visibility`), the open round left out.
 """
 
 from __future__ import annotations
@@ -47,8 +50,15 @@ PROGRESS_ROWS = 100_000
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
     help="Write here instead of standard output.",
 )
+@click.option(
+    "--closed-rounds-only",
+    is_flag=True,
+    help="Leave out the open round's judgments and what is computed from them, as an "
+    "analyst's download does (the manifest lists the rounds included). By default every "
+    "round that has opened is exported, the open one as it stands.",
+)
 @with_appcontext
-def export(slug: str, fmt: str, what: str, output: Path | None) -> None:
+def export(slug: str, fmt: str, what: str, output: Path | None, closed_rounds_only: bool) -> None:
     """Export a study as a ZIP with its manifest, or one of its tables as CSV or JSON.
 
     STUDY is the study's slug. The files are the analyst's downloads: the
@@ -56,8 +66,13 @@ def export(slug: str, fmt: str, what: str, output: Path | None) -> None:
     expert ids), the questions, the resolutions, and what is computed from
     them: every round's pooled aggregates and consensus statistics, and the
     last round's scores (each as `elicit pool` or `elicit score` recomputes it).
+
+    Every round that has opened is exported, the open one included, unless
+    --closed-rounds-only is given: then the files hold the closed rounds only,
+    as an analyst's download does.
     """
     from elicit.analysis import exports
+    from elicit.analysis.visibility import last_closed_round
     from elicit.studies.services import find_study
     from elicit.unit_of_work import transaction
 
@@ -67,7 +82,9 @@ def export(slug: str, fmt: str, what: str, output: Path | None) -> None:
         study = find_study(session, slug)
         if study is None:
             fail(f"no study {slug!r}")
-        rows = exports.judgment_rows(session, study) if fmt == "zip" or what == "judgments" else 0
+        limit = last_closed_round(study) if closed_rounds_only else None
+        counted = fmt == "zip" or what == "judgments"
+        rows = exports.judgment_rows(session, study, through_round=limit) if counted else 0
     try:
         with ExitStack() as stack:
             progress: Callable[[int], None] | None = None
@@ -77,10 +94,12 @@ def export(slug: str, fmt: str, what: str, output: Path | None) -> None:
                 )
                 progress = bar.update
             if fmt == "zip":
-                files = exports.study_files(session, study, progress=progress)
-                chunks = exports.study_zip(study, files)
+                files = exports.study_files(session, study, progress=progress, through_round=limit)
+                chunks = exports.study_zip(study, files, through_round=limit)
             else:
-                chunks = exports.table(session, study, what, fmt, progress=progress)
+                chunks = exports.table(
+                    session, study, what, fmt, progress=progress, through_round=limit
+                )
             if output is None:
                 _write(chunks, sys.stdout.buffer)
             else:

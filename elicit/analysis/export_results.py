@@ -31,6 +31,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from elicit.analysis import aggregates, calibration, round_pools
+from elicit.analysis.visibility import visible_rounds
 from elicit.judgments.models import Judgment
 from elicit.rounds.models import Round
 from elicit.studies.models import Question, Study
@@ -53,8 +54,13 @@ class Computed:
     method: dict[str, Any]
 
 
-def computed(session: Session, study: Study, what: str) -> Computed:
+def computed(
+    session: Session, study: Study, what: str, *, through_round: int | None = None
+) -> Computed:
     """Return computed table ``what`` (one of :data:`WHAT`) of ``study``.
+
+    Only rounds 1 to ``through_round`` count (None: every round), as in
+    :func:`pools` and :func:`scores`.
 
     Raises
     ------
@@ -62,20 +68,28 @@ def computed(session: Session, study: Study, what: str) -> Computed:
         If ``what`` is not one of :data:`WHAT`.
     """
     if what == "scores":
-        return scores(session, study)
+        return scores(session, study, through_round=through_round)
     if what not in WHAT:
         raise ValueError(f"what must be one of {', '.join(WHAT)}, not {what!r}")
-    pooled, consensus = pools(session, study)
+    pooled, consensus = pools(session, study, through_round=through_round)
     return pooled if what == "aggregates" else consensus
 
 
-def pools(session: Session, study: Study) -> tuple[Computed, Computed]:
-    """Return the aggregates and the consensus statistics of every round with judgments."""
+def pools(
+    session: Session, study: Study, *, through_round: int | None = None
+) -> tuple[Computed, Computed]:
+    """Return the aggregates and the consensus statistics of every round with judgments.
+
+    Rounds after ``through_round`` are left out (None: none is). A round's
+    pools depend on its own judgments and round 1's only, so the rows of the
+    rounds kept are those of every round's, and ``elicit pool`` recomputes
+    them from a judgments file that stops at ``through_round``.
+    """
     rows: list[dict[str, Any]] = []
     consensus: list[dict[str, Any]] = []
     notes: dict[str, list[str]] = {}
     rounds: list[int] = []
-    for round_ in sorted(study.rounds, key=lambda r: r.number):
+    for round_ in visible_rounds(study.rounds, through_round):
         payload = round_pools.current_pools(session, study, round_)
         if not payload["aggregates"] and not payload["consensus"]:
             continue
@@ -107,17 +121,27 @@ def pools(session: Session, study: Study) -> tuple[Computed, Computed]:
     )
 
 
-def scores(session: Session, study: Study) -> Computed:
-    """Return the scores of the last round with judgments (no rows if nothing can be scored)."""
+def scores(session: Session, study: Study, *, through_round: int | None = None) -> Computed:
+    """Return the scores of the last round with judgments (no rows if nothing can be scored).
+
+    Rounds after ``through_round`` do not count (None: every round does).
+    """
     from elicit.analysis import results
 
-    last = session.scalar(
+    query = (
         sa.select(sa.func.max(Round.number))
         .join(Judgment, Judgment.round_id == Round.id)
         .join(Question, Question.id == Judgment.question_id)
         .where(Round.study_id == study.id, Question.withdrawn_at.is_(None))
     )
-    found, notes = (None, []) if last is None else calibration.study_scores(session, study, last)
+    if through_round is not None:
+        query = query.where(Round.number <= through_round)
+    last = session.scalar(query)
+    found, notes = (
+        (None, [])
+        if last is None
+        else calibration.study_scores(session, study, last, through_round=through_round)
+    )
     method: dict[str, Any] = {
         "function": "elicit.analysis.calibration.score",
         "round": last,

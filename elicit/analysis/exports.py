@@ -48,9 +48,15 @@ computed; the ``parameters`` column holds compact JSON text (a JSON object in
 the JSON files).
 
 A whole study is one ZIP (:func:`study_zip`) of :class:`ExportFile` entries and
-``manifest.json``: software version, export time, the methods, parameters and
-seeds each computed file records, the command that recomputes it, and the
-SHA-256 of every file and of the judgment data it was computed from.
+``manifest.json``: software version, export time, the rounds included, the
+methods, parameters and seeds each computed file records, the command that
+recomputes it, and the SHA-256 of every file and of the judgment data it was
+computed from.
+
+Every table and the ZIP take ``through_round``, the user's round limit
+(:mod:`elicit.analysis.visibility`): the judgments of later rounds, and
+everything computed from them, are left out, so an analyst never downloads an
+open round unless the study lets analysts see it live.
 """
 
 from __future__ import annotations
@@ -143,11 +149,20 @@ def filename(study: Study, what: str, fmt: str) -> str:
 
 
 def table(
-    session: Session, study: Study, what: str, fmt: str, *, progress: Progress | None = None
+    session: Session,
+    study: Study,
+    what: str,
+    fmt: str,
+    *,
+    progress: Progress | None = None,
+    through_round: int | None = None,
 ) -> Iterator[bytes]:
     """Stream table ``what`` (one of :data:`WHAT`) of ``study`` as ``fmt`` (``csv`` or ``json``).
 
     ``progress``, if given, is told of the judgment rows as they are written.
+    ``through_round`` keeps the judgments, and what is computed from them, of
+    rounds 1 to that one (the user's :func:`~elicit.analysis.visibility.round_limit`);
+    None keeps every round.
     Nothing is read until the first chunk is asked for; the reading is then
     done in a read-only transaction if none is open
     (:func:`elicit.unit_of_work.read_only_connection`: on SQLite it does not
@@ -162,21 +177,27 @@ def table(
         raise ValueError(f"what must be one of {', '.join(WHAT)}, not {what!r}")
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
-    return _table(session, study, what, fmt, progress)
+    return _table(session, study, what, fmt, progress, through_round)
 
 
 def _table(
-    session: Session, study: Study, what: str, fmt: str, progress: Progress | None
+    session: Session,
+    study: Study,
+    what: str,
+    fmt: str,
+    progress: Progress | None,
+    through_round: int | None,
 ) -> Iterator[bytes]:
     """Stream a table (see :func:`table`), reading only once the first chunk is asked for."""
     connection = read_only_connection(session)
     if what == "judgments":
-        yield from _judgments(session, connection, study, fmt, progress)
+        yield from _judgments(session, connection, study, fmt, progress, through_round)
         return
     if what in COMPUTED:
         from elicit.analysis import export_results  # NumPy, pyarrow: only when used
 
-        yield from _computed(export_results.computed(session, study, what), fmt)
+        computed = export_results.computed(session, study, what, through_round=through_round)
+        yield from _computed(computed, fmt)
         return
     rows = _questions(session, study) if what == "questions" else _resolutions(session, study)
     yield from _written(COLUMNS[what], [[_cells(row, fmt) for row in rows]], fmt)
@@ -188,9 +209,9 @@ def _computed(table: Computed, fmt: str) -> Iterator[bytes]:
     return _written(table.columns, [rows], fmt)
 
 
-def judgment_rows(session: Session, study: Study) -> int:
+def judgment_rows(session: Session, study: Study, *, through_round: int | None = None) -> int:
     """Count the rows of ``study``'s judgments file (one per number an expert gave)."""
-    query = _judgment_query(session, study, neutralised=False)
+    query = _judgment_query(session, study, neutralised=False, through_round=through_round)
     if query is None:
         return 0
     return session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
@@ -199,7 +220,9 @@ def judgment_rows(session: Session, study: Study) -> int:
 # -- judgments -------------------------------------------------------------------------------
 
 
-def _judgment_query(session: Session, study: Study, *, neutralised: bool) -> sa.Select | None:
+def _judgment_query(
+    session: Session, study: Study, *, neutralised: bool, through_round: int | None
+) -> sa.Select | None:
     """Select the judgment rows of the export, ready to write, in the order of the file.
 
     One row per element: a VALUES list (a CTE) names, for each question, its elements
@@ -208,7 +231,8 @@ def _judgment_query(session: Session, study: Study, *, neutralised: bool) -> sa.
     Keys and pseudonyms are ordered by code point as Python sorts them
     (``COLLATE "C"`` on PostgreSQL, SQLite's default binary collation), pseudonyms
     as the CSV writes them (neutralised), then as stored: the order
-    :func:`elicit.analysis.study_data.judgments` gives them.
+    :func:`elicit.analysis.study_data.judgments` gives them. Rounds after
+    ``through_round`` are left out (None: none is).
     None if the study has no question to export.
     """
     from elicit.analysis.study_data import study_questions  # NumPy: only when used
@@ -263,7 +287,7 @@ def _judgment_query(session: Session, study: Study, *, neutralised: bool) -> sa.
     if postgres:
         key, pseudonym = sa.collate(key, "C"), sa.collate(pseudonym, "C")
         stored = sa.collate(stored, "C")
-    return (
+    query = (
         sa.select(
             text(Question.key).label("question_id"),
             text(Expert.pseudonym).label("expert_id"),
@@ -285,6 +309,9 @@ def _judgment_query(session: Session, study: Study, *, neutralised: bool) -> sa.
         )
         .order_by(Round.number, key, pseudonym, stored, listed.c.ordinal)
     )
+    if through_round is not None:
+        query = query.where(Round.number <= through_round)
+    return query
 
 
 def _element_slots(question: Question) -> list[tuple[str, int]]:
@@ -309,12 +336,14 @@ def _neutralised_sql(column: Any) -> Any:
     )
 
 
-def judgments_sql(session: Session, study: Study, *, neutralised: bool = True) -> str | None:
+def judgments_sql(
+    session: Session, study: Study, *, neutralised: bool = True, through_round: int | None = None
+) -> str | None:
     """Return the judgments file's query as SQL text for the session's database (None if empty).
 
     The benchmark gives it to the database's own CSV writer as the baseline.
     """
-    query = _judgment_query(session, study, neutralised=neutralised)
+    query = _judgment_query(session, study, neutralised=neutralised, through_round=through_round)
     if query is None:
         return None
     dialect = session.get_bind().dialect
@@ -327,9 +356,10 @@ def _judgments(
     study: Study,
     fmt: str,
     progress: Progress | None,
+    through_round: int | None,
 ) -> Iterator[bytes]:
     """Stream the judgments file: ``COPY`` on PostgreSQL for CSV, else rows from a cursor."""
-    sql = judgments_sql(session, study, neutralised=fmt == "csv")
+    sql = judgments_sql(session, study, neutralised=fmt == "csv", through_round=through_round)
     if sql is None:
         return _written(JUDGMENT_COLUMNS, [], fmt)
     if fmt == "csv" and connection.dialect.name == "postgresql":
@@ -555,17 +585,24 @@ SOURCES = {
 
 
 def study_files(
-    session: Session, study: Study, *, progress: Progress | None = None
+    session: Session,
+    study: Study,
+    *,
+    progress: Progress | None = None,
+    through_round: int | None = None,
 ) -> list[ExportFile]:
     """Return the files every study's ZIP holds, as CSV: the stored tables, then the computed.
 
     The computed tables (:data:`COMPUTED`) are computed once, when the first
-    of them is written; aggregates and consensus statistics together.
+    of them is written; aggregates and consensus statistics together. Every
+    file keeps rounds 1 to ``through_round`` only, as :func:`table` does; give
+    :func:`study_zip` the same limit, for its manifest.
     """
     from elicit.analysis import export_results
 
-    pools = cache(partial(export_results.pools, session, study))
-    scores = cache(partial(export_results.scores, session, study))
+    limit = {"through_round": through_round}
+    pools = cache(partial(export_results.pools, session, study, **limit))
+    scores = cache(partial(export_results.scores, session, study, **limit))
     computed: dict[str, Callable[[], Computed]] = {
         "aggregates": lambda: pools()[0],
         "consensus": lambda: pools()[1],
@@ -581,6 +618,7 @@ def study_files(
                 what,
                 "csv",
                 progress=progress if what == "judgments" else None,
+                through_round=through_round,
             ),
             DESCRIPTIONS[what],
         )
@@ -617,12 +655,18 @@ def software_version() -> str:
 
 
 def study_zip(
-    study: Study, files: Sequence[ExportFile], *, exported_at: datetime | None = None
+    study: Study,
+    files: Sequence[ExportFile],
+    *,
+    exported_at: datetime | None = None,
+    through_round: int | None = None,
 ) -> Iterator[bytes]:
     """Stream a ZIP of ``files`` and ``manifest.json`` (written last, with every file's hash).
 
     The manifest records the software version, the export time (``exported_at``,
-    default now), the conventions of the files, each file's name, size,
+    default now), the conventions of the files, the rounds whose judgments the
+    files hold (those that opened, up to ``through_round``, the limit
+    ``files`` were made with) and those left out, each file's name, size,
     description and SHA-256, the methods (with parameters and seeds) of
     computed files, and the SHA-256 of the judgment data (``judgments.csv``).
     """
@@ -651,7 +695,7 @@ def study_zip(
                 }
             )
             yield sink.take()
-        manifest = _manifest(study, files, listed, moment)
+        manifest = _manifest(study, files, listed, moment, through_round)
         info = zipfile.ZipInfo("manifest.json", date_time=stamp)
         info.compress_type = zipfile.ZIP_DEFLATED
         archive.writestr(info, json.dumps(manifest, indent=2) + "\n")
@@ -659,16 +703,31 @@ def study_zip(
 
 
 def _manifest(
-    study: Study, files: Sequence[ExportFile], listed: list[dict[str, Any]], moment: datetime
+    study: Study,
+    files: Sequence[ExportFile],
+    listed: list[dict[str, Any]],
+    moment: datetime,
+    through_round: int | None,
 ) -> dict[str, Any]:
     """Return the manifest of a study's ZIP (see :func:`study_zip`)."""
     from elicit.analysis.study_data import TIME_RESOLUTION
+    from elicit.analysis.visibility import visible_rounds
+
+    opened = visible_rounds(study.rounds, None)
+    included = [r.number for r in visible_rounds(opened, through_round)]
 
     judgment_hash = next((f["sha256"] for f in listed if f["name"] == JUDGMENTS_FILE), None)
     return {
         "software": {"name": "elicit", "version": software_version()},
         "exported_at": _iso(moment),
         "study": {"slug": study.slug, "title": study.title},
+        "rounds": {
+            "included": included,
+            "left_out": [r.number for r in opened if r.number not in included],
+            "through_round": through_round,
+            "note": "the files hold the judgments of the included rounds, and what is computed "
+            "from them, only: an open round is left out for whoever sees closed rounds only",
+        },
         "conventions": {
             "csv": "UTF-8, header row, RFC 4180 quoting, line feed after each record; an empty "
             "cell is a missing value",

@@ -55,16 +55,22 @@ def coarse_time(moment: datetime) -> datetime:
 
 
 def judgments(
-    session: Session, study: Study, questions: Sequence[Question] | None = None
+    session: Session,
+    study: Study,
+    questions: Sequence[Question] | None = None,
+    *,
+    through_round: int | None = None,
 ) -> longform.Judgments:
     """Return the judgments of ``study`` on ``questions`` (default: :func:`study_questions`).
 
     Drafts are not judgments and are never included. ``questions`` and
     ``experts`` list only the ids that have a judgment, as in the exported CSV.
+    ``through_round`` keeps rounds 1 to that one (the user's round limit,
+    :func:`elicit.analysis.visibility.round_limit`); None keeps every round.
     """
     chosen = list(questions) if questions is not None else study_questions(session, study)
     by_id = {q.id: q for q in chosen}
-    rows = session.execute(
+    query = (
         sa.select(
             Round.number,
             Judgment.question_id,
@@ -78,7 +84,10 @@ def judgments(
         .join(Round, Round.id == Judgment.round_id)
         .join(Expert, Expert.id == Judgment.expert_id)
         .where(Round.study_id == study.id, Judgment.question_id.in_(list(by_id)))
-    ).all()
+    )
+    if through_round is not None:
+        query = query.where(Round.number <= through_round)
+    rows = session.execute(query).all()
     keys = sorted({by_id[r.question_id].key for r in rows})
     experts = sorted({r.pseudonym for r in rows}, key=_written)
     question_at = {k: i for i, k in enumerate(keys)}

@@ -13,7 +13,8 @@ it. An expert without a contact is a person of their own
 study only.
 
 Records take in every study of the same owner that the viewer may see (so a
-viewer never learns anything about a study not shared with them). Judgments
+viewer never learns anything about a study not shared with them), each up to
+the viewer's round limit for it (an analyst: its closed rounds). Judgments
 come from :func:`elicit.analysis.study_data.judgments` (each expert's last round
 on each binary question: the probability, or a three-point judgment's best
 estimate); their times are those of the long CSV (truncated to the hour, so a
@@ -38,9 +39,10 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from elicit.accounts.access import visible_study_ids
+from elicit.accounts.access import study_access, visible_study_ids
 from elicit.accounts.models import User
 from elicit.analysis import longform, study_data
+from elicit.analysis.visibility import round_limit
 from elicit.panels.models import Expert, ExpertContact
 from elicit.studies.models import Question, QuestionKind, Resolution, Study
 
@@ -177,11 +179,14 @@ def _person_keys(session: Session, study: Study) -> dict[str, str]:
     }
 
 
-def _gather(session: Session, studies: list[Study]) -> _Pooled:
+def _gather(session: Session, studies: list[Study], viewer: User) -> _Pooled:
     """Read every study's binary judgments, outcomes and resolution times into global arrays.
 
     Only questions resolved on a date count: a binary calibration question whose
-    realization is recorded without a resolution is left unresolved here.
+    realization is recorded without a resolution is left unresolved here. Each
+    study's judgments stop at the viewer's round limit for it
+    (:func:`elicit.analysis.visibility.round_limit`): an analyst's records
+    never take in an open round.
     """
     parts = []
     person_at: dict[str, int] = {}
@@ -191,7 +196,8 @@ def _gather(session: Session, studies: list[Study]) -> _Pooled:
         questions = [
             q for q in study_data.study_questions(session, study) if q.kind in BINARY_KINDS
         ]
-        table = study_data.judgments(session, study, questions).select(None)
+        limit = round_limit(study, study_access(session, viewer, study))
+        table = study_data.judgments(session, study, questions, through_round=limit).select(None)
         rows = (table.kind == longform.P) | (table.kind == longform.BEST)
         table = table.take(rows)
         keys = _person_keys(session, study)
@@ -272,7 +278,7 @@ def track_record(
     shrinkage = tr.DEFAULT_SHRINKAGE if shrinkage is None else shrinkage
     sharpness = tr.DEFAULT_SHARPNESS if sharpness is None else sharpness
     studies = scope(session, study, viewer)
-    data = _gather(session, studies)
+    data = _gather(session, studies, viewer)
     n_questions, n_persons = data.outcomes.size, len(data.persons)
     arrays = (
         data.values,

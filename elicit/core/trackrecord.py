@@ -105,6 +105,11 @@ class ScoredForecasts(NamedTuple):
     score: NDArray[np.float64]
 
 
+_Judged = tuple[ArrayLike, ArrayLike, ArrayLike, ArrayLike, int, ArrayLike, ArrayLike]
+"""Judgments and outcomes as :func:`scored_forecasts` takes them: values, questions, experts,
+times, n_questions, outcomes, resolved_at."""
+
+
 class AsOfRecord(NamedTuple):
     """Each judgment's expert's record as of the judgment's time.
 
@@ -330,17 +335,8 @@ def as_of_record(
     N. Cesa-Bianchi and G. Lugosi, *Prediction, Learning, and Games*, Cambridge
     University Press, 2006, chapter 2 (weights from the losses suffered so far).
     """
-    scored = scored_forecasts(
-        values,
-        questions,
-        experts,
-        times,
-        n_questions,
-        outcomes,
-        resolved_at,
-        score=score,
-        clip=clip,
-    )
+    judged = (values, questions, experts, times, n_questions, outcomes, resolved_at)
+    scored = scored_forecasts(*judged, score=score, clip=clip)
     _, q, e, t = _judgments(values, questions, experts, times, n_questions)
     r = np.asarray(resolved_at, dtype=float)
     count = np.zeros(t.size, dtype=np.intp)
@@ -563,28 +559,47 @@ def track_record_pool(
     _parameters(minimum, shrinkage, sharpness)
     if method not in METHODS:
         raise ValueError(f"unknown pool {method!r}; known: {', '.join(METHODS)}")
-    record = as_of_record(
-        values,
-        questions,
-        experts,
-        times,
-        n_questions,
-        outcomes,
-        resolved_at,
-        score=score,
-        clip=clip,
-    )
-    weights = track_record_weights(
-        record.count,
-        record.mean,
-        questions,
-        n_questions,
-        score=score,
-        minimum=minimum,
-        shrinkage=shrinkage,
-        sharpness=sharpness,
-    )
+    judged = (values, questions, experts, times, n_questions, outcomes, resolved_at)
+    weighting = _Weighting(score, minimum, shrinkage, sharpness, clip)
+    _, weights = weighting.weights(judged, keep=slice(None))
     return pool(method, values, questions, n_questions, weights)
+
+
+@dataclass(frozen=True)
+class _Weighting:
+    """How judgments are weighted by track record: the parameters of :func:`track_record_weights`.
+
+    :meth:`weights` is the one path from judgments to weights that
+    :func:`track_record_pool` and :func:`track_record_backtest` share.
+    """
+
+    score: str
+    minimum: int
+    shrinkage: float
+    sharpness: float
+    clip: float
+
+    def weights(
+        self, judged: _Judged, *, keep: NDArray[np.bool_] | slice
+    ) -> tuple[AsOfRecord, NDArray[np.float64]]:
+        """Return every judgment's record as of its time, and the weights of those ``keep`` picks.
+
+        ``judged`` is what :func:`as_of_record` takes first, in its order. The
+        weights sum to 1 over the kept judgments of each question.
+        """
+        record = as_of_record(*judged, score=self.score, clip=self.clip)
+        questions, n_questions = judged[1], judged[4]
+        weights = track_record_weights(
+            record.count[keep],
+            record.mean[keep],
+            np.asarray(questions)[keep],
+            n_questions,
+            score=self.score,
+            minimum=self.minimum,
+            shrinkage=self.shrinkage,
+            sharpness=self.sharpness,
+        )
+        return record, weights
 
 
 @dataclass(frozen=True)
@@ -722,18 +737,9 @@ def track_record_backtest(
     chosen = np.ones(n_questions, dtype=bool) if scored is None else np.asarray(scored, dtype=bool)
     if chosen.shape != (n_questions,):
         raise ValueError(f"scored must have shape ({n_questions},), got {chosen.shape}")
-    record = as_of_record(p, q, e, t, n_questions, o, r, score=score, clip=clip)
     forecast = ~(t >= r[q])
-    weights = track_record_weights(
-        record.count[forecast],
-        record.mean[forecast],
-        q[forecast],
-        n_questions,
-        score=score,
-        minimum=minimum,
-        shrinkage=shrinkage,
-        sharpness=sharpness,
-    )
+    weighting = _Weighting(score, minimum, shrinkage, sharpness, clip)
+    record, weights = weighting.weights((p, q, e, t, n_questions, o, r), keep=forecast)
     methods = {name: METHODS[name] for name in equal}
     methods |= {WEIGHTED_PREFIX + name: _Weighted(name, weights) for name in weighted}
     result = backtest(

@@ -10,6 +10,7 @@ from flask_babel import gettext
 
 from elicit.accounts.access import StudyAccess, actor, roles_required
 from elicit.accounts.models import Role
+from elicit.analysis.visibility import round_limit, within
 from elicit.extensions import db
 from elicit.facilitating.blueprint import bp
 from elicit.facilitating.forms import RationaleVisibilityForm
@@ -30,6 +31,8 @@ def rationales(slug: str, number: int):
     """
     found, access = study_or_404(slug)
     round_ = round_or_404(found, number)
+    if not within(round_.number, round_limit(found, access)):
+        abort(403, gettext("Analysts see a round's answers once it closes."))
     rows = db.session.execute(
         sa.select(Question, Judgment, Expert.pseudonym)
         .join(Judgment, Judgment.question_id == Question.id)

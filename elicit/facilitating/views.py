@@ -24,6 +24,7 @@ from elicit.accounts.access import StudyAccess, actor, roles_required
 from elicit.accounts.models import Role
 from elicit.analysis.round_statistics import panel_summary
 from elicit.analysis.stopping import evaluate_rules, last_opened_round
+from elicit.analysis.visibility import round_limit, visible_rounds
 from elicit.errors import DomainError
 from elicit.extensions import db
 from elicit.facilitating.blueprint import bp
@@ -115,11 +116,8 @@ def render_study(found: Study, access: StudyAccess, status: int = 200, **forms: 
     """Render the study page; a form passed in ``forms`` is shown as given, its errors included."""
     forms = {**_default_forms(found), **forms}
     refused = next((name for name in FORM_TITLES if name in forms and forms[name].errors), None)
-    summaries = [
-        (round_, panel_summary(db.session(), round_))
-        for round_ in found.rounds
-        if round_.state is not RoundState.DRAFT
-    ]
+    shown = visible_rounds(found.rounds, round_limit(found, access))
+    summaries = [(round_, panel_summary(db.session(), round_)) for round_ in shown]
     answers_per_round = dict(
         db.session.execute(
             sa.select(Judgment.round_id, sa.func.count(sa.distinct(Judgment.expert_id)))
@@ -154,6 +152,7 @@ def render_study(found: Study, access: StudyAccess, status: int = 200, **forms: 
         sections=sections,
         summaries=summaries,
         answers_per_round=answers_per_round,
+        shown_rounds={r.id for r in shown},
         panel_size=len(found.experts),
         can_run=access >= StudyAccess.RUN,
         can_change=access >= StudyAccess.RUN and found.archived_at is None,
