@@ -21,11 +21,10 @@ from typing import Any
 
 from flask import current_app, render_template
 from flask_babel import gettext, lazy_gettext
-from markupsafe import Markup
 
 from elicit.answering.fields import prefix
 from elicit.answering.panel_html import PanelHtml, panel_html
-from elicit.answering.question_html import question_details
+from elicit.answering.question_html import QuestionTexts, question_texts
 from elicit.extensions import db
 from elicit.feedback.services import PanelQuestion, panel_feedback
 from elicit.judgments import parsing
@@ -74,9 +73,9 @@ class QuestionView:
     panel: PanelHtml | None = None
 
     @property
-    def details(self) -> Markup:
+    def texts(self) -> QuestionTexts:
         """What the question says besides its title (:mod:`elicit.answering.question_html`)."""
-        return question_details(self.question)
+        return question_texts(self.question)
 
     @property
     def prefix(self) -> str:
