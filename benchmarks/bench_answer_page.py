@@ -74,7 +74,7 @@ bare_app = Flask("bare")
 
 @bare_app.get("/")
 def bare() -> str:
-    """The baseline: the least a Flask endpoint can do."""
+    """Answer ``ok``: the least a Flask endpoint can do (the baseline)."""
     return "ok"
 
 
@@ -323,9 +323,7 @@ def run(url: str, folder: str, seconds: float) -> dict[str, tuple[float, int, li
         figures["bare Flask endpoint"] = throughput(port, "GET", "/", seconds=seconds)
     with served("wsgi:app", env) as port:
         sessions = sign_in(port, tokens)
-        figures["answer page"] = throughput(
-            port, "GET", "/expert/round", sessions, seconds=seconds
-        )
+        figures["answer page"] = throughput(port, "GET", "/expert/round", sessions, seconds=seconds)
         drafts = [
             {**answers(questions, f"draft reasons {i}"), "action": "draft"} for i in range(50)
         ]
@@ -370,7 +368,9 @@ def main() -> int:
     server = options.postgres or os.environ.get("ELICIT_BENCH_PG")
     if server is None and not options.sqlite_only and reachable(TEST_SERVER):
         server = TEST_SERVER
-    backends = [("SQLite", None)] + ([("PostgreSQL", server)] if server and not options.sqlite_only else [])
+    backends: list[tuple[str, str | None]] = [("SQLite", None)]
+    if server and not options.sqlite_only:
+        backends.append(("PostgreSQL", server))
     missed = []
     for backend, url_server in backends:
         folder = tempfile.mkdtemp(prefix="elicit-bench-")
