@@ -55,10 +55,11 @@ browser: $(CHROMIUM) tests/browser/node_modules/axe-core/axe.min.js  ## chromium
 test: dev browser  ## the whole suite (SQLite; set ELICIT_TEST_DATABASE_URL for PostgreSQL)
 	$(BIN)/pytest
 
-bench: dev  ## speed targets: each script prints its figures and its baseline, timed in the same run
+bench: dev  ## speed targets, then the load and fault run: each prints its figures beside its baseline
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	@for script in benchmarks/bench_*.py; do \
 		echo "=== $$script"; $(BIN)/python $$script || exit 1; done
+	@echo "=== benchmarks/load.py"; $(BIN)/python benchmarks/load.py
 
 lint: dev  ## ruff: lint and format check
 	$(BIN)/ruff check .

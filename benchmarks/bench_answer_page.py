@@ -3,8 +3,8 @@
 Builds the demo (``elicit db upgrade`` and ``elicit demo``: 12 experts, 30
 questions, round 1 closed, round 2 open) in a fresh database, gives every
 expert an invitation link and their consent, and serves it with gunicorn on
-127.0.0.1 beside :data:`bare_app`, a Flask app whose one endpoint answers
-``ok``, under the same gunicorn settings (:func:`gunicorn_command`). A
+127.0.0.1 beside ``benchmarks/bare_app.py``, a Flask app whose one endpoint
+answers ``ok``, under the same gunicorn settings (:func:`gunicorn_command`). A
 client of :data:`CONNECTIONS` threads (spread over :data:`CLIENT_PROCESSES`
 processes, ``http.client``, one connection per request as gunicorn's sync
 workers close it) then asks each for :data:`SECONDS` seconds after
@@ -55,8 +55,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlencode
 
-from flask import Flask
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -68,14 +66,6 @@ WORKERS = 2 * (os.cpu_count() or 1) + 1
 TEST_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TARGETS = {"answer page": 0.03, "draft save": 0.05, "submit": 0.05}
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-bare_app = Flask("bare")
-
-
-@bare_app.get("/")
-def bare() -> str:
-    """Answer ``ok``: the least a Flask endpoint can do (the baseline)."""
-    return "ok"
 
 
 def gunicorn_command(app: str, port: int) -> list[str]:
@@ -319,7 +309,7 @@ def run(url: str, folder: str, seconds: float) -> dict[str, tuple[float, int, li
     env.pop("ELICIT_REDIS_URL", None)
     tokens, questions = build_demo(env)
     figures = {}
-    with served("bench_answer_page:bare_app", env) as port:
+    with served("bare_app:app", env) as port:
         figures["bare Flask endpoint"] = throughput(port, "GET", "/", seconds=seconds)
     with served("wsgi:app", env) as port:
         sessions = sign_in(port, tokens)

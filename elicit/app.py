@@ -22,7 +22,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from flask import Flask
 
     from elicit import config as settings
-    from elicit import formatting, i18n, unit_of_work, web
+    from elicit import formatting, i18n, redaction, unit_of_work, web
     from elicit.extensions import csrf, db, limiter, login_manager
 
     overrides = dict(config or {})
@@ -37,6 +37,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.update(settings.load(Path(app.instance_path)))
     app.config.update(overrides)
+    create_private_sqlite(app.config["SQLALCHEMY_DATABASE_URI"])
+    redaction.init_app(app)
 
     db.init_app(app)
     unit_of_work.init_app(app)
@@ -50,6 +52,33 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     web.init_app(app)
     _register_blueprints(app)
     return app
+
+
+def create_private_sqlite(url: str) -> None:
+    """Create the SQLite database file of ``url``, empty and readable by its owner only (0600).
+
+    SQLite would create it with the process's umask (often world-readable);
+    an empty file is a valid new database, and SQLite gives its ``-wal`` and
+    ``-shm`` files the database file's mode. An existing file, an in-memory
+    database and other databases are left as they are. Every command that
+    builds the app (``elicit db upgrade`` first) goes through here.
+    """
+    import os
+
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    name = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not name or name == ":memory:":
+        return
+    if name.startswith("file:") or parsed.query.get("mode") == "memory":
+        return
+    path = Path(name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        return
 
 
 def _register_models() -> None:

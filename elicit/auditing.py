@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from elicit.accounts.models import User
 from elicit.audit import AuditEvent
@@ -167,10 +167,16 @@ def entries(
     limit: int | None = None,
     offset: int = 0,
 ) -> list[Entry]:
-    """Return the events of the scope that pass ``filters``, newest first (all, or a slice)."""
+    """Return the events of the scope that pass ``filters``, newest first (all, or a slice).
+
+    An event about a staff account names it by reference (``target_user_id``);
+    its target is shown as that account's e-mail address.
+    """
+    subject = aliased(User)
     query = (
-        sa.select(AuditEvent, User.name, User.email)
+        sa.select(AuditEvent, User.name, User.email, subject.email)
         .outerjoin(User, User.id == AuditEvent.actor_id)
+        .outerjoin(subject, subject.id == AuditEvent.target_user_id)
         .where(*_conditions(study_id, filters))
         .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
         .offset(offset)
@@ -181,12 +187,12 @@ def entries(
             id=event.id,
             at=event.at,
             action=event.action,
-            target=event.target,
+            target=subject_email if event.target_user_id is not None else event.target,
             details=event.details or {},
             actor_name=name,
             actor_email=email,
         )
-        for event, name, email in session.execute(query)
+        for event, name, email, subject_email in session.execute(query)
     ]
 
 

@@ -67,6 +67,28 @@ COMMANDS: dict[str, Entry] = {
         "elicit.analysis.export_cli:export",
         "Export a study as a ZIP with its manifest, or one of its tables as CSV or JSON.",
     ),
+    "audit": Entry(
+        "elicit.maintenance.cli:audit",
+        "Check the audit trail's hash chain: `elicit audit verify`.",
+    ),
+    "experts": Entry(
+        "elicit.maintenance.cli:experts",
+        "Erase an expert's contact details on request (`elicit experts erase`).",
+    ),
+    "retention": Entry(
+        "elicit.maintenance.cli:retention",
+        "Erase contacts of studies archived longer ago than the retention period "
+        "(`elicit retention apply`, for cron).",
+    ),
+    "backup": Entry(
+        "elicit.maintenance.cli:backup",
+        "Copy the whole database into the file PATH (replaced if it exists), readable by its "
+        "owner only: SQLite's online backup, or pg_dump's custom format for PostgreSQL.",
+    ),
+    "restore": Entry(
+        "elicit.maintenance.cli:restore",
+        "Replace the whole database with the backup in PATH (made by `elicit backup`).",
+    ),
     "pool": Entry(
         "elicit.analysis.cli:pool",
         "Pool binary, three-point and quantity judgments, every method or those named.",

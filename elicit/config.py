@@ -84,6 +84,20 @@ def load(instance_path: Path) -> dict:
         With it, each queued e-mail is handed to an RQ worker on this Redis
         (``rq worker elicit-mail``); without it, ``make run`` runs a sender
         loop beside the server, and ``elicit mail send`` works from cron.
+    ``ELICIT_CONTACT_RETENTION_DAYS``
+        How many days after a study is archived its experts' names and e-mail
+        addresses are kept; ``elicit retention apply`` (daily from cron) erases
+        them after that. Unset: kept until erased on request.
+    ``ELICIT_TRUSTED_PROXIES``
+        How many reverse proxies (nginx, a load balancer) stand in front of
+        the app and set ``X-Forwarded-For`` and ``X-Forwarded-Proto``
+        (default 0: the headers are ignored, since anyone could send them).
+        The client's address (rate limits) and whether the request came over
+        HTTPS are then read from those headers, trusting that many hops.
+    ``ELICIT_HSTS_SECONDS``
+        The ``max-age`` of the ``Strict-Transport-Security`` header sent with
+        every response served over HTTPS (default 31536000, a year; 0 sends
+        none).
     """
     database_url = _env("DATABASE_URL") or f"sqlite:///{instance_path / 'elicit.sqlite3'}"
     base_url = (_env("BASE_URL") or "http://127.0.0.1:5000").rstrip("/")
@@ -93,8 +107,14 @@ def load(instance_path: Path) -> dict:
         lifetime_hours = float(_env("SESSION_LIFETIME_HOURS") or 12)
     except ValueError as error:
         raise ValueError(f"{PREFIX}SESSION_LIFETIME_HOURS must be a number: {error}") from None
+    retention = _env("CONTACT_RETENTION_DAYS")
+    if retention is not None and not (retention.isascii() and retention.isdigit()):
+        raise ValueError(
+            f"{PREFIX}CONTACT_RETENTION_DAYS must be a whole number of days, got {retention!r}"
+        )
     secure = base_url.startswith("https://")
     return {
+        **_proxies(),
         **_smtp(),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SECRET_KEY": _secret_key(instance_path),
@@ -117,6 +137,57 @@ def load(instance_path: Path) -> dict:
         # in a form field, which Werkzeug would otherwise refuse above 500 kB.
         "MAX_FORM_MEMORY_SIZE": 2 * 1024 * 1024,
         "REDIS_URL": _env("REDIS_URL"),
+        "CONTACT_RETENTION_DAYS": int(retention) if retention is not None else None,
+        # Statements' parameters (an expert's rationale, a password hash) never
+        # reach a log or an error message, even with SQLAlchemy's logging on.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"hide_parameters": True},
+    }
+
+
+def _whole_number(name: str, default: int) -> int:
+    """Read ``ELICIT_<name>`` as a whole number of at least 0."""
+    text = _env(name)
+    if text is None:
+        return default
+    if not text.isdigit():
+        raise ValueError(f"{PREFIX}{name} must be a whole number of at least 0, got {text!r}")
+    return int(text)
+
+
+def _proxies() -> dict:
+    """Read ``ELICIT_TRUSTED_PROXIES`` and ``ELICIT_HSTS_SECONDS`` (see :func:`load`)."""
+    return {
+        "TRUSTED_PROXIES": _whole_number("TRUSTED_PROXIES", 0),
+        "HSTS_SECONDS": _whole_number("HSTS_SECONDS", 365 * 24 * 3600),
+    }
+
+
+def server() -> dict:
+    """Read how gunicorn serves the app (``deploy/gunicorn.conf.py`` uses these).
+
+    ``ELICIT_BIND``
+        Where gunicorn listens (default ``127.0.0.1:8000``; nginx in front).
+    ``ELICIT_WORKERS``
+        Worker processes (default twice the processors plus one).
+    ``ELICIT_THREADS``
+        Threads per worker (default 4); each thread may hold a database connection.
+    ``ELICIT_TIMEOUT``
+        Seconds a request may run before its worker is restarted (default 30).
+    ``ELICIT_ACCESS_LOG``, ``ELICIT_ERROR_LOG``
+        Files gunicorn logs requests and errors to (default ``-``: standard
+        output and standard error, where systemd's journal and Docker collect them).
+    ``ELICIT_LOG_LEVEL``
+        gunicorn's error log level (default ``info``).
+    """
+    processors = os.cpu_count() or 1
+    return {
+        "bind": _env("BIND") or "127.0.0.1:8000",
+        "workers": max(1, _whole_number("WORKERS", 2 * processors + 1)),
+        "threads": max(1, _whole_number("THREADS", 4)),
+        "timeout": max(1, _whole_number("TIMEOUT", 30)),
+        "accesslog": _env("ACCESS_LOG") or "-",
+        "errorlog": _env("ERROR_LOG") or "-",
+        "loglevel": (_env("LOG_LEVEL") or "info").lower(),
     }
 
 

@@ -1,4 +1,4 @@
-"""What every page and request shares: bounded ids, refused NULs, headers and error pages.
+"""What every page and request shares: bounded ids, refused NULs, proxies, headers, error pages.
 
 Ids arrive in URLs (``/judgments/<int:judgment_id>``) and in form field names
 (``q12-probability``). The database stores them as integers that overflow at
@@ -28,7 +28,8 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Content-Security-Policy": (
         "default-src 'self'; img-src 'self' data:; style-src 'self'; "
-        "script-src 'self'; frame-ancestors 'none'; form-action 'self'"
+        "script-src 'self'; frame-ancestors 'none'; form-action 'self'; "
+        "object-src 'none'; base-uri 'none'"
     ),
 }
 
@@ -119,12 +120,32 @@ def error_response(status: int, code: str, message: str) -> tuple[Response | str
     return render_template("error.html", status=status, message=message), status
 
 
+def trust_proxies(app: Flask) -> None:
+    """Read the client's address and scheme from the ``TRUSTED_PROXIES`` proxies' headers.
+
+    With ``TRUSTED_PROXIES`` at 0 (the default) ``X-Forwarded-*`` headers are
+    ignored, since any client could send them. With ``n``, the last ``n``
+    addresses of ``X-Forwarded-For`` and values of ``X-Forwarded-Proto`` are
+    the proxies' own, so rate limits count the real client and a request the
+    proxy received over HTTPS is known as secure. Links are built on
+    ``BASE_URL``, never on the Host header, so ``X-Forwarded-Host`` is ignored.
+    """
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    hops = app.config.get("TRUSTED_PROXIES", 0)
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+
+
 def init_app(app: Flask) -> None:
     """Install the bounded ``int`` converter, the NUL check, the headers and the error pages.
 
     Call before registering blueprints: routes pick their converters when added.
     """
     app.url_map.converters["int"] = BoundedIntegerConverter
+    trust_proxies(app)
+    hsts_seconds = app.config.get("HSTS_SECONDS", 0)
+    https_site = app.config.get("BASE_URL", "").startswith("https://")
 
     @app.before_request
     def _refuse_nul_characters() -> None:
@@ -135,9 +156,15 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _security_headers(response: Response) -> Response:
-        """Add the headers every response carries (see :data:`SECURITY_HEADERS`)."""
+        """Add the headers every response carries (see :data:`SECURITY_HEADERS`).
+
+        ``Strict-Transport-Security`` is added when the request came over
+        HTTPS or the site's ``BASE_URL`` is ``https``, unless ``HSTS_SECONDS`` is 0.
+        """
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
+        if hsts_seconds and (request.is_secure or https_site):
+            response.headers.setdefault("Strict-Transport-Security", f"max-age={hsts_seconds}")
         return response
 
     @app.errorhandler(CSRFError)

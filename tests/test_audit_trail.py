@@ -19,7 +19,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from elicit import PROJECT_ROOT, auditing, formatting
+from elicit import PROJECT_ROOT, audit, auditing, formatting
 from elicit.accounts.models import Role, StudyRole
 from elicit.audit import AuditEvent
 from elicit.facilitating.audit_words import ACTION_NAMES, action_name, detail_lines
@@ -53,9 +53,7 @@ def add_event(session, action, when, *, study=None, actor=None, target="", detai
         target=target,
         details=details or {},
     )
-    session.add(event)
-    session.flush()
-    return event
+    return audit.append(session, event)
 
 
 def listed(response) -> list[int]:

@@ -370,7 +370,8 @@ def test_labels_are_unique_letters_without_pseudonyms(session, study, experts):
             assert expert.contact.email not in text
 
 
-def test_an_expert_keeps_one_label_across_questions_of_a_round(session, study, experts):
+def test_a_study_may_keep_one_label_per_expert_across_a_round(session, study, experts):
+    study.feedback_labels_per_round = True
     a = factories.question(session, study, key="a")
     b = factories.question(session, study, key="b")
     round_ = new_round(session, study)
@@ -381,6 +382,44 @@ def test_an_expert_keeps_one_label_across_questions_of_a_round(session, study, e
     for viewer in experts[:5]:
         result = round_feedback(session, round_, viewer, secret=SECRET, min_answers=3)
         assert result[a.id].own.label == result[b.id].own.label == f"Expert {expected[viewer.id]}"
+
+
+def test_labels_are_fresh_for_every_question_by_default(session, study, experts):
+    questions = [factories.question(session, study, key=f"q{n}") for n in range(4)]
+    round_ = new_round(session, study)
+    for question in questions:
+        answer_round(
+            session,
+            round_,
+            question,
+            [(e, Answer(probability=0.4, rationale="why")) for e in experts],
+        )
+    close_round(session, round_)
+    assert study.feedback_labels_per_round is False
+    labels = {e.id: [] for e in experts}
+    for viewer in experts:
+        result = round_feedback(session, round_, viewer, secret=SECRET, min_answers=3)
+        for question in questions:
+            letters = round_letters(SECRET, round_, [e.id for e in experts], question.id)
+            assert result[question.id].own.label == f"Expert {letters[viewer.id]}"
+            labels[viewer.id].append(result[question.id].own.label)
+            assert len({a.label for a in result[question.id].rationales}) == len(experts)
+    # One letter on every question would link an expert's rationales: with ten experts
+    # and four questions, a fixed secret gives most experts more than one letter.
+    assert sum(len(set(seen)) > 1 for seen in labels.values()) >= len(experts) // 2
+
+
+def test_the_same_letter_on_two_questions_names_different_experts(session, study, experts):
+    a = factories.question(session, study, key="a")
+    b = factories.question(session, study, key="b")
+    round_ = new_round(session, study)
+    answer_round(session, round_, a, [(e, Answer(probability=0.3)) for e in experts])
+    answer_round(session, round_, b, [(e, Answer(probability=0.6)) for e in experts])
+    close_round(session, round_)
+    on_a = round_letters(SECRET, round_, [e.id for e in experts], a.id)
+    on_b = round_letters(SECRET, round_, [e.id for e in experts], b.id)
+    assert on_a != on_b and sorted(on_a.values()) == sorted(on_b.values())
+    assert round_letters(SECRET, round_, [e.id for e in experts], a.id) == on_a
 
 
 def test_labels_differ_between_rounds(session, study, experts):
@@ -398,7 +437,7 @@ def test_labels_differ_between_rounds(session, study, experts):
         assert len(set(labels.values())) == len(experts)
     assert own_labels[0] != own_labels[1]
     for labels, round_ in zip(own_labels, rounds, strict=True):
-        letters = round_letters(SECRET, round_, [e.id for e in experts])
+        letters = round_letters(SECRET, round_, [e.id for e in experts], question.id)
         assert labels == {expert_id: f"Expert {x}" for expert_id, x in letters.items()}
 
 

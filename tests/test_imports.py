@@ -137,6 +137,59 @@ def test_replicats_import_reproduces_its_outcomes_rounds_experts_and_rationales(
     assert all(j.revisions[0].rationale == j.rationale for j in judgments[:50])
 
 
+def test_replicats_import_stores_exactly_the_twelve_justification_votes(runner, session, owner):
+    with (REPLICATS / "data_justifications.csv").open(newline="") as handle:
+        published = [
+            (
+                r["paper_id"],
+                r["user_name"],
+                int(r["round"].removeprefix("round_")),
+                r["question"],
+                float(r["vote_count"]),
+                float(r["vote_sum"]),
+            )
+            for r in csv.DictReader(handle)
+            if float(r["vote_count"]) != 0
+        ]
+    assert len(published) == 12
+    result = run_import(runner, "replicats", REPLICATS, slug="pilot")
+    assert result.exit_code == 0, result.output + result.stderr
+    assert "12 voted rationale part(s)" in result.output
+    study = find(session, "pilot")
+    voted = session.scalars(
+        sa.select(Judgment).where(
+            Judgment.question.has(study_id=study.id), Judgment.rationale_votes.is_not(None)
+        )
+    ).all()
+    stored = [
+        (j.question.key.removeprefix("claim-"), j.expert.pseudonym, j.round.number, v["part"])
+        + (v["count"], v["sum"])
+        for j in voted
+        for v in j.rationale_votes
+    ]
+    assert sorted(stored) == sorted(published)
+    # Two of the twelve are on two parts of one rationale: eleven judgments hold them.
+    assert len(voted) == 11
+
+
+def test_bad_votes_are_problems(runner, session, owner, tmp_path):
+    folder = tmp_path / "replicats"
+    shutil.copytree(REPLICATS, folder)
+    path = folder / "data_justifications.csv"
+    line = path.read_bytes().count(b"\n") + 1
+    with path.open("a") as handle:
+        handle.write("round_1,100,7l8m7dmjdb,comprehension,x,y,one,1,UOM1\n")
+        handle.write("round_1,101,7l8m7dmjdb,comprehension,x,y,1.5,1,UOM1\n")
+        handle.write("round_1,102,7l8m7dmjdb,comprehension,x,y,1,3,UOM1\n")
+    before = counts(session)
+    result = run_import(runner, "replicats", folder)
+    assert result.exit_code == 2
+    assert f"{path}:{line}: vote_count 'one' or vote_sum '1' is not a number" in result.stderr
+    assert f"{path}:{line + 1}: vote_count '1.5' is not a whole number" in result.stderr
+    assert f"{path}:{line + 2}: vote_sum 3 is beyond what 1 vote(s) can add up to" in result.stderr
+    assert counts(session) == before
+
+
 def test_replicats_aggrecat_values_from_the_study_equal_elicit_pool_on_the_raw_ratings(
     runner, session, owner, tmp_path
 ):
@@ -296,6 +349,18 @@ def test_bad_excalibur_lines_are_all_named(runner, session, owner, tmp_path):
     assert f"{dtt}:4: scale 'XYZ' is neither UNI nor LOG" in result.stderr
     assert f"{dtt}:11: 'oops' is not a number" in result.stderr
     assert counts(session) == before
+
+
+def test_excalibur_files_that_are_not_windows_1252_are_named(runner, session, owner, tmp_path):
+    dtt = tmp_path / "t.dtt"
+    data = TOBACCO.read_bytes().split(b"\n")
+    data[5] = data[5][:20] + b"\x81" + data[5][21:]
+    dtt.write_bytes(b"\n".join(data))
+    shutil.copy(TOBACCO.with_suffix(".rls"), tmp_path / "t.rls")
+    result = run_import(runner, "excalibur", dtt)
+    assert result.exit_code == 2
+    assert f"{dtt}:6: byte 0x81 is not Windows-1252 text" in result.stderr
+    assert "t.rls" not in result.stderr
 
 
 def test_dry_run_reports_and_saves_nothing(runner, session, owner):

@@ -85,10 +85,11 @@ def test_sharing_adds_a_member_and_records_who_did_it(session, world):
     member = share_study(session, study, " NELL@example.org", StudyRole.ANALYST, actor=owner)
     assert member.user is world["new"] and member.role is StudyRole.ANALYST
     entry = audit_entries(session, "study.share")[-1]
-    assert (entry.actor_id, entry.study_id, entry.target) == (
+    assert (entry.actor_id, entry.study_id, entry.target, entry.target_user_id) == (
         owner.id,
         study.id,
-        "nell@example.org",
+        "",
+        world["new"].id,
     )
     assert entry.details == {"before": None, "after": "analyst"}
 
@@ -131,7 +132,8 @@ def test_unsharing_removes_the_member_and_records_its_role(session, world):
     unshare_study(session, study, world["member"], actor=world["owner"])
     assert shared_roles(session, study) == {"cole@example.org": StudyRole.CO_FACILITATOR}
     entry = audit_entries(session, "study.unshare")[-1]
-    assert (entry.actor_id, entry.target) == (world["owner"].id, "ann@example.org")
+    assert entry.actor_id == world["owner"].id
+    assert (entry.target, entry.target_user_id) == ("", world["member"].user_id)
     assert entry.details == {"before": "analyst", "after": None}
 
 
@@ -248,7 +250,8 @@ def test_the_owner_shares_and_the_colleague_then_sees_the_study(session, client,
     page = client.get(response.headers["Location"])
     assert "Nell New is now a co-facilitator of this study." in text_of(page)
     entry = audit_entries(session, "study.share")[-1]
-    assert entry.actor_id == world["owner"].id and entry.target == "nell@example.org"
+    assert entry.actor_id == world["owner"].id and entry.target == ""
+    assert entry.target_user_id == world["new"].id
     client.post("/logout", data={"csrf_token": csrf_token(page.text)})
     login(client, "nell@example.org", factories.PASSWORD)
     assert client.get("/facilitate/studies/study").status_code == 200

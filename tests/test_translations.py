@@ -45,6 +45,7 @@ EXPERT_PYTHON = (
     "elicit/web.py",
     "elicit/judgments/rules.py",
     "elicit/judgments/parsing.py",
+    "elicit/text.py",
     "elicit/judgments/submission.py",
     "elicit/feedback/charts.py",
     "elicit/feedback/services.py",

@@ -70,7 +70,9 @@ def create_user(
     user = User(email=email, name=name.strip(), role=role, password_hash=password_hash)
     session.add(user)
     session.flush()
-    audit.record(session, "user.create", actor=actor, target=email, details={"role": role.value})
+    audit.record(
+        session, "user.create", actor=actor, target_user=user, details={"role": role.value}
+    )
     return user
 
 
@@ -133,7 +135,7 @@ def set_active(session: Session, user: User, active: bool, *, actor: User | None
         "user.activate" if active else "user.deactivate",
         actor=actor,
         study_id=None,
-        target=user.email,
+        target_user=user,
         details={"before": {"active": not active}, "after": {"active": active}},
     )
 
@@ -169,7 +171,7 @@ def set_role(session: Session, user: User, role: Role | str, *, actor: User | No
         "user.role",
         actor=actor,
         study_id=None,
-        target=user.email,
+        target_user=user,
         details={"before": {"role": before.value}, "after": {"role": role.value}},
     )
 

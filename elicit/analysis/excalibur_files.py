@@ -45,6 +45,8 @@ def read_study(dtt: Path, rls: Path) -> ExcaliburStudy:
         }
     except OSError as error:
         raise FormatError([f"{error.filename}: cannot be read ({error.strerror})"]) from None
+    except UnicodeDecodeError:
+        raise FormatError([p for p in (_undecodable(dtt), _undecodable(rls)) if p]) from None
     paths = {"dtt": dtt, "rls": rls}
     lines = {name: text.splitlines() for name, text in texts.items()}
     problems: list[str] = []
@@ -97,6 +99,22 @@ def _answers(study: ExcaliburStudy, dtt: Path, lines: list[str]) -> list[str]:
         place = f"{dtt}:{line}" if line else str(dtt)
         problems.append(f"{place}: expert {expert!r}, item {item!r}: {reason}")
     return problems
+
+
+def _undecodable(path: Path) -> str:
+    """Name the line and byte where ``path`` stops being EXCALIBUR's text ("" if it does not)."""
+    from elicit.core import excalibur
+
+    data = path.read_bytes()
+    try:
+        data.decode(excalibur.ENCODING)
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        return (
+            f"{path}:{line}: byte 0x{data[error.start]:02x} is not Windows-1252 text, "
+            "the encoding EXCALIBUR writes"
+        )
+    return ""
 
 
 def _line_order(problem: str) -> tuple[str, int]:

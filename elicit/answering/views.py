@@ -24,6 +24,10 @@ from elicit.unit_of_work import refuse
 LATE = ("round_closed", "round_not_open")
 """Refusals that mean the round does not take answers now (409, not 400)."""
 
+AUTOSAVE_MAX_BYTES = 1024 * 1024
+"""The largest autosave body: the page sends only the questions changed since its last save,
+and one question's longest storable draft is about 60 kB of UTF-8."""
+
 
 def round_by_number(number: int) -> Round:
     """Return round ``number`` of the expert's study, or answer 404."""
@@ -116,10 +120,17 @@ def autosave(number: int):
     questions whose saved answer would be accepted on submission, and
     ``states`` gives each saved question's state for the page's question index
     (see :mod:`elicit.answering.round_page`).
+
+    A body over :data:`AUTOSAVE_MAX_BYTES` is refused (413), as are more answers
+    than the study has questions (400); unknown fields of an answer are ignored.
     """
     expert = consented_expert()
     if expert is None:
         abort(403, gettext("Consent to take part first."))
+    if (request.content_length or 0) > AUTOSAVE_MAX_BYTES or (
+        len(request.get_data()) > AUTOSAVE_MAX_BYTES
+    ):
+        abort(413, gettext("What was sent is too large to be saved at once."))
     round_ = round_by_number(number)
     try:
         payload = request.get_json(silent=True)
@@ -127,6 +138,8 @@ def autosave(number: int):
         payload = None
     if not isinstance(payload, dict) or not isinstance(payload.get("answers"), dict):
         abort(400, 'Send {"answers": {...}} as JSON.')
+    if len(payload["answers"]) > len(expert.study.questions):
+        abort(400, "More answers were sent than the study has questions.")
     questions = {str(q.id): q for q in round_questions(db.session(), round_)}
     raw_answers, closed = {}, []
     for key, data in payload["answers"].items():

@@ -69,6 +69,8 @@ ACTION_NAMES: dict[str, LazyString] = {
     "expert.add": _l("Added an expert to the panel"),
     # TRANSLATORS: an audit trail entry: an expert agreed to take part in the study.
     "expert.consent": _l("An expert consented to take part"),
+    # TRANSLATORS: an audit trail entry: an expert's name and e-mail were erased; answers stay.
+    "expert.erase": _l("Erased an expert's contact details"),
     "invitation.issue": _l("Issued an invitation link"),
     "invitation.revoke": _l("Revoked an invitation link"),
     "user.create": _l("Created a staff account"),
@@ -115,6 +117,9 @@ DETAIL_NAMES: dict[str, LazyString] = {
     # TRANSLATORS: a detail of an audit trail entry: whether new rounds start from the
     # expert's previous answers.
     "prefill": _l("previous answers pre-filled"),
+    # TRANSLATORS: a detail of an audit trail entry: whether an expert keeps one letter in the
+    # feedback for a whole round rather than a fresh one per question.
+    "labels_per_round": _l("one feedback letter per round"),
     # TRANSLATORS: a detail of an audit trail entry: the expert (a pseudonym) it concerns.
     "expert": _l("expert"),
     # TRANSLATORS: a detail of an audit trail entry: when the round takes no more answers.

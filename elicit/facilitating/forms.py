@@ -302,6 +302,12 @@ class RoundSettingsForm(FlaskForm):
     analysts_see_live_pools = BooleanField(
         _l("Let the study's analysts see the open round's pooled forecasts live")
     )
+    feedback_labels_per_round = BooleanField(
+        _l(
+            "In the feedback, keep one letter per expert for a whole round (by default each "
+            "question gives every expert a fresh letter, so rationales cannot be linked)"
+        )
+    )
 
 
 class FilterDayField(DayField):

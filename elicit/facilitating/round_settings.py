@@ -32,6 +32,7 @@ def round_settings(slug: str):
                 time_zone=form.time_zone.data,
                 prefill_previous_answers=form.prefill_previous_answers.data,
                 analysts_see_live_pools=form.analysts_see_live_pools.data,
+                feedback_labels_per_round=form.feedback_labels_per_round.data,
                 actor=actor(),
             )
         except DomainError as error:

@@ -27,6 +27,7 @@ from elicit.facilitating.forms import ANONYMITY_CHOICES, ANONYMITY_MESSAGE
 from elicit.studies.editing import REASON_LIMIT
 from elicit.studies.models import Scale
 from elicit.studies.services import time_zones
+from elicit.text import VisibleText
 
 DESCRIPTION_LIMIT = 10_000
 SLUG_MESSAGE = _l("Enter a short name of 3 to 80 lower-case letters, digits or hyphens.")
@@ -43,7 +44,11 @@ class StudySettingsFields(FlaskForm):
     )
     title = StringField(
         _l("Title"),
-        validators=[InputRequired(TITLE_MESSAGE), Length(max=200, message=TITLE_MESSAGE)],
+        validators=[
+            InputRequired(TITLE_MESSAGE),
+            Length(max=200, message=TITLE_MESSAGE),
+            VisibleText(),
+        ],
     )
 
 
@@ -76,6 +81,7 @@ class NewStudyForm(StudySettingsFields):
                     "Keep the description to %(limit)s characters.", limit=DESCRIPTION_LIMIT
                 ),
             ),
+            VisibleText(),
         ],
     )
     anonymity = RadioField(
@@ -187,16 +193,17 @@ class QuestionForm(FlaskForm):
     """
 
     title = TextAreaField(
-        _l("Question"), validators=[InputRequired(_l("Enter the question experts will read."))]
+        _l("Question"),
+        validators=[InputRequired(_l("Enter the question experts will read.")), VisibleText()],
     )
-    background = TextAreaField(_l("Background"))
+    background = TextAreaField(_l("Background"), validators=[VisibleText()])
     resolution_criterion = TextAreaField(
         _l("Resolution criterion"),
-        validators=[InputRequired(_l("Say how the question will be resolved."))],
+        validators=[InputRequired(_l("Say how the question will be resolved.")), VisibleText()],
     )
     resolution_source = TextAreaField(
         _l("Resolution source"),
-        validators=[InputRequired(_l("Say where the outcome will be found."))],
+        validators=[InputRequired(_l("Say where the outcome will be found.")), VisibleText()],
     )
     close_date = DayField(
         _l("Last day to answer"), validators=[InputRequired(DATE_MESSAGE)], format="%Y-%m-%d"

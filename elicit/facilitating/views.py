@@ -98,6 +98,7 @@ def _default_forms(study: Study) -> dict[str, FlaskForm]:
                 "time_zone": study.time_zone,
                 "prefill_previous_answers": study.prefill_previous_answers,
                 "analysts_see_live_pools": study.analysts_see_live_pools,
+                "feedback_labels_per_round": study.feedback_labels_per_round,
             },
         ),
         "anonymity_form": AnonymityForm(formdata=None, data={"anonymity": study.anonymity.value}),

@@ -4,10 +4,14 @@ The panel's part of the feedback on a round is the same for every viewer, so it
 is computed once from the round's judgments read as arrays and kept until the
 round changes (:func:`panel_feedback`); each viewer's feedback is made from it
 (:func:`for_viewer`), marking their own answer. Other experts appear only
-under per-round letters ("Expert C"), drawn from a keyed hash of the round and
-the expert, so they are stable within a round, differ between rounds, and
-follow neither submission order nor database ids. Rationales are listed in an
-order drawn from a keyed hash of the round, viewer and question
+under letters ("Expert C") drawn from a keyed hash of the round, the question
+and the expert: fresh for every question, so two rationales under one letter
+on different questions need not be one person's, and an expert's reasons
+cannot be linked across the questions of a round. A study may keep one letter
+per round instead (``Study.feedback_labels_per_round``), the key then leaving
+the question out. Letters differ between rounds and follow neither submission
+order nor database ids. Rationales are listed in an order drawn from a keyed
+hash of the round, viewer and question
 (:func:`rationale_order`); a rationale the facilitator hid is left out (the
 answer still counts in the figures).
 """
@@ -45,7 +49,8 @@ MIN_ANSWERS_LIMIT = 100
 class PanelAnswer:
     """One expert's previous-round answer, as another expert may see it.
 
-    ``letter`` is the expert's letter in that round (``C``); ``value`` is the
+    ``letter`` is the expert's letter for that question (``C``; for the whole
+    round if the study keeps letters per round); ``value`` is the
     probability (or best estimate) or the quantity's median; ``low`` and
     ``high`` the ends of a range where the question asks for one.
     """
@@ -104,9 +109,16 @@ def expert_label(letter: str) -> str:
     return gettext("Expert %(letter)s", letter=letter)
 
 
-def round_letters(secret: bytes, round_: Round, expert_ids: list[int]) -> dict[int, str]:
-    """Give each expert who answered in ``round_`` a letter (``C``) for that round only."""
-    order = sorted(set(expert_ids), key=lambda e: _keyed(secret, "label", round_.id, e))
+def round_letters(
+    secret: bytes, round_: Round, expert_ids: list[int], question_id: int | None = None
+) -> dict[int, str]:
+    """Give each expert who answered in ``round_`` a letter (``C``).
+
+    With ``question_id`` the letters are for that question of the round only
+    (the default feedback); without it, for every question of the round.
+    """
+    scope = ("label", round_.id) if question_id is None else ("label", round_.id, question_id)
+    order = sorted(set(expert_ids), key=lambda e: _keyed(secret, *scope, e))
     return {expert_id: letter(i) for i, expert_id in enumerate(order)}
 
 
@@ -158,13 +170,15 @@ def panel_feedback(
     process, until the round's last-change marker
     (:func:`~elicit.analysis.round_statistics.last_change`) moves: hiding a
     rationale, or any other change of its judgments, is seen by the next
-    request. Kept per language too, as the charts carry words and figures.
+    request. Kept per language too, as the charts carry words and figures, and
+    per setting of the study's letters (per question or per round).
     """
     key = (
         str(session.get_bind().engine.url),
         previous.id,
         last_change(session, previous.id),
         min_answers,
+        previous.study.feedback_labels_per_round,
         hashlib.sha256(secret).hexdigest(),
         str(i18n.active_locale()),
     )
@@ -190,7 +204,11 @@ def _compute(
     loaded = round_arrays(session, previous)
     if not loaded.summaries:
         return {}
-    letters = round_letters(secret, previous, loaded.expert_ids.tolist())
+    per_round = (
+        round_letters(secret, previous, loaded.expert_ids.tolist())
+        if previous.study.feedback_labels_per_round
+        else None
+    )
     questions = {
         q.id: q
         for q in session.scalars(sa.select(Question).where(Question.id.in_(list(loaded.summaries))))
@@ -205,6 +223,9 @@ def _compute(
                 summary.answers, False, question.kind, question.unit
             )
             continue
+        letters = per_round or round_letters(
+            secret, previous, loaded.expert_ids[start:end].tolist(), question_id
+        )
         given = sorted(
             (
                 (

@@ -36,6 +36,21 @@ def question_key(source_id: str, prefix: str = "q") -> str:
     return key[:KEY_LENGTH]
 
 
+_PROBLEM = re.compile(r"^(?P<file>[^:]*?)(?::(?P<line>\d+))?: (?P<reason>.*)$", re.S)
+
+
+def split_problem(problem: str) -> dict[str, str]:
+    """Split a problem, ``FILE:LINE: reason`` or ``FILE: reason``, into file, line and reason.
+
+    >>> split_problem("data_ratings.csv:12: value 'x' is not a number")["line"]
+    '12'
+    """
+    found = _PROBLEM.match(problem)
+    if found is None:
+        return {"file": "", "line": "", "reason": problem}
+    return {"file": found["file"], "line": found["line"] or "", "reason": found["reason"]}
+
+
 def sha256(*paths: Path) -> str:
     """Return the SHA-256 of the files' bytes, one after the other."""
     digest = hashlib.sha256()
@@ -107,6 +122,8 @@ class JudgmentSpec:
     quantile_values: list[float] | None = None
     rationale: str = ""
     time: datetime | None = None
+    votes: list[dict] = field(default_factory=list)
+    """Votes on the rationale's parts, as ``Judgment.rationale_votes`` stores them."""
 
 
 @dataclass
@@ -134,18 +151,32 @@ class Dataset:
         """The number of rounds: the highest round any judgment is in."""
         return max((j.round for j in self.judgments), default=0)
 
+    def counts(self) -> dict[str, int]:
+        """Count what would be created: experts, questions, rounds, judgments and the like."""
+        return {
+            "experts": len(self.experts),
+            "questions": len(self.questions),
+            "calibration": sum(q.calibration for q in self.questions),
+            "rounds": self.rounds,
+            "judgments": len(self.judgments),
+            "rationales": sum(bool(j.rationale) for j in self.judgments),
+            "votes": sum(len(j.votes) for j in self.judgments),
+            "resolutions": sum(
+                q.outcome is not None or q.value is not None for q in self.questions
+            ),
+        }
+
     def summary(self) -> list[str]:
         """Describe what would be created, in a few lines."""
-        calibration = sum(q.calibration for q in self.questions)
-        resolved = sum(q.outcome is not None or q.value is not None for q in self.questions)
-        rationales = sum(bool(j.rationale) for j in self.judgments)
+        n = self.counts()
+        votes = f", {n['votes']} voted rationale part(s)" if n["votes"] else ""
         return [
             f"{self.layout}: {', '.join(str(f) for f in self.files)}",
-            f"  {len(self.experts)} experts, {len(self.questions)} questions "
-            f"({calibration} calibration questions with their realizations), "
-            f"{self.rounds} closed round(s)",
-            f"  {len(self.judgments)} judgments ({rationales} with a rationale), "
-            f"{resolved} resolutions",
+            f"  {n['experts']} experts, {n['questions']} questions "
+            f"({n['calibration']} calibration questions with their realizations), "
+            f"{n['rounds']} closed round(s)",
+            f"  {n['judgments']} judgments ({n['rationales']} with a rationale{votes}), "
+            f"{n['resolutions']} resolutions",
             *(f"  note: {note}" for note in self.notes),
         ]
 

@@ -7,7 +7,8 @@
   calibration questions with their realization, target items quantity
   questions without one;
 - :func:`read_replicats`: the repliCATS pilot's ``data_ratings.csv`` (three
-  points in percent, two rounds), ``data_justifications.csv`` (rationales) and
+  points in percent, two rounds), ``data_justifications.csv`` (rationales,
+  with the votes on them) and
   ``data_outcomes.csv`` (whether each claim replicated).
 
 Every reader names each bad line it finds and goes on reading, so that one
@@ -38,6 +39,26 @@ from elicit.studies.models import Outcome, QuestionKind, Scale
 
 LAYOUTS = ("long", "excalibur", "replicats")
 """The names ``elicit import`` takes for the layouts."""
+
+FILES = {
+    "long": {"judgments": True, "outcomes": False},
+    "excalibur": {"dtt": True, "rls": True},
+    "replicats": {"ratings": True, "justifications": False, "outcomes": False},
+}
+"""Each layout's files by role, and whether the role is required (:func:`read_files`)."""
+
+
+def read_files(layout: str, files: dict[str, Path], *, percent: bool = False) -> Dataset:
+    """Read ``files``, by their roles in :data:`FILES`, as ``layout``.
+
+    The upload page's entry: each file is named by its role, not found by its
+    name or beside another. ``percent`` applies to the long CSV only.
+    """
+    if layout == "long":
+        return read_long(files["judgments"], files.get("outcomes"), percent=percent)
+    if layout == "excalibur":
+        return read_excalibur(files["dtt"], files["rls"])
+    return read_replicats(files["ratings"], files.get("justifications"), files.get("outcomes"))
 
 
 def imported_citation(layout: str, *paths: Path) -> Citation:
@@ -555,15 +576,23 @@ def _paper_order(paper: str) -> tuple[int, str]:
 
 
 def _justifications(dataset, path, keys, points) -> None:  # noqa: ANN001
-    """Join each judgment's justifications into its rationale; count the votes, not kept."""
+    """Join each judgment's justifications into its rationale, with the votes on each part.
+
+    ``vote_count`` and ``vote_sum`` (optional columns) are kept for the parts
+    kept as the rationale (:data:`RATIONALE_PARTS`) that have a text and at
+    least one vote; votes on other parts are counted in a note.
+    """
     rows = _csv_rows(dataset, path, ("round", "paper_id", "user_name", "question", "justification"))
     parts: dict[tuple[str, str, int], dict[str, str]] = defaultdict(dict)
-    votes = 0
+    votes: dict[tuple[str, str, int], list[dict]] = defaultdict(list)
+    dropped = 0
     for line, row in rows:
         text = row["justification"].strip()
+        part = row["question"].strip()
         here = f"{path}:{line}"
         round_ = _round(row["round"])
         paper, user = row["paper_id"].strip(), row["user_name"].strip()
+        vote = _vote(dataset, here, row)
         if round_ is None:
             dataset.problems.append(f"{here}: round {row['round']!r} is not round_1, round_2, ...")
         elif user not in dataset.experts:
@@ -575,21 +604,57 @@ def _justifications(dataset, path, keys, points) -> None:  # noqa: ANN001
                 f"{here}: expert {user!r} has no three-point rating of claim {paper!r} in "
                 f"round {round_}"
             )
-        elif text and row["question"].strip() in RATIONALE_PARTS:
-            parts[paper, user, round_][row["question"].strip()] = text
-        if (row.get("vote_count") or "0").strip() not in ("0", "0.0", ""):
-            votes += 1
+        elif text and part in RATIONALE_PARTS:
+            if part in parts[paper, user, round_]:
+                dataset.problems.append(f"{here}: {part} appears again for this claim and round")
+                continue
+            parts[paper, user, round_][part] = text
+            if vote is not None:
+                votes[paper, user, round_].append({"part": part, **vote})
+        elif vote is not None:
+            dropped += 1
     by_key = {key: paper for paper, key in keys.items()}
     for judgment in dataset.judgments:
-        given = parts.get((by_key[judgment.question], judgment.expert, judgment.round), {})
+        found = (by_key[judgment.question], judgment.expert, judgment.round)
+        given = parts.get(found, {})
         judgment.rationale = "\n\n".join(
             label + given[name] for name, label in RATIONALE_PARTS.items() if name in given
         )
-    if votes:
-        dataset.notes.append(
-            f"{votes} justification(s) have votes (vote_count, vote_sum); elicit keeps no "
-            "votes on rationales, so they were not imported"
+        judgment.votes = sorted(
+            votes.get(found, []), key=lambda v: list(RATIONALE_PARTS).index(v["part"])
         )
+    if dropped:
+        dataset.notes.append(
+            f"{dropped} vote(s) on justifications not kept as rationales (other questions, or "
+            "no text) were not imported"
+        )
+
+
+def _vote(dataset: Dataset, here: str, row: dict) -> dict | None:
+    """Return a justification's votes as ``{"count", "sum"}``, or None if it has none.
+
+    ``vote_count`` must be a whole number of at least 0 and ``vote_sum`` a
+    number within ``-count`` and ``count``; an empty or absent cell is 0.
+    """
+    texts = [(row.get(name) or "").strip() or "0" for name in ("vote_count", "vote_sum")]
+    try:
+        count, total = (float(text) for text in texts)
+    except ValueError:
+        dataset.problems.append(
+            f"{here}: vote_count {texts[0]!r} or vote_sum {texts[1]!r} is not a number"
+        )
+        return None
+    if not (np.isfinite(count) and np.isfinite(total)) or count < 0 or not count.is_integer():
+        dataset.problems.append(f"{here}: vote_count {texts[0]!r} is not a whole number of votes")
+        return None
+    if abs(total) > count:
+        dataset.problems.append(
+            f"{here}: vote_sum {texts[1]} is beyond what {int(count)} vote(s) can add up to"
+        )
+        return None
+    if count == 0:
+        return None
+    return {"count": int(count), "sum": int(total) if total.is_integer() else total}
 
 
 def _replicats_outcomes(dataset: Dataset, path: Path, keys: dict[str, str]) -> None:

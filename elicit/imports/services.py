@@ -52,12 +52,14 @@ def import_study(
     owner: User,
     title: str | None = None,
     dry_run: bool = False,
+    actor: User | None = None,
 ) -> ImportReport:
     """Create study ``slug`` owned by ``owner`` from ``dataset``, unless it has a problem.
 
     The problems of the files are joined by those of the study itself (a slug
     that is taken or malformed, an owner who may not own a study); with any,
-    or with ``dry_run``, nothing is saved. The caller commits.
+    or with ``dry_run``, nothing is saved. The audit log names ``actor`` (by
+    default the owner) as who imported it. The caller commits.
     """
     check(dataset)
     problems = list(dataset.problems)
@@ -66,7 +68,7 @@ def import_study(
     if not dry_run and not problems:
         try:
             with session.begin_nested():
-                study = _save(session, dataset, slug=slug, owner=owner, title=title)
+                study = _save(session, dataset, slug=slug, owner=owner, title=title, actor=actor)
         except DomainError as error:
             problems.append(f"--study {slug}: {error.message}")
         else:
@@ -75,7 +77,13 @@ def import_study(
 
 
 def _save(
-    session: Session, dataset: Dataset, *, slug: str, owner: User, title: str | None
+    session: Session,
+    dataset: Dataset,
+    *,
+    slug: str,
+    owner: User,
+    title: str | None,
+    actor: User | None,
 ) -> Study:
     """Create the study, its questions, experts, closed rounds, judgments and resolutions."""
     now = utcnow()
@@ -158,6 +166,7 @@ def _save(
             question_id=questions[answer.question].id,
             round_id=rounds[answer.round].id,
             revision=1,
+            rationale_votes=answer.votes or None,
             created_at=at,
             updated_at=at,
             **values,
@@ -168,7 +177,7 @@ def _save(
     audit.record(
         session,
         "study.import",
-        actor=owner,
+        actor=actor or owner,
         study_id=study.id,
         target=slug,
         details={
@@ -179,6 +188,7 @@ def _save(
             "questions": len(questions),
             "rounds": len(rounds),
             "judgments": len(dataset.judgments),
+            "rationale_votes": sum(len(j.votes) for j in dataset.judgments),
         },
     )
     return study

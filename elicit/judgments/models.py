@@ -49,6 +49,14 @@ class Judgment(AnswerValues, Base):
     the expert changed the answer within the round; each version is also kept
     in :class:`JudgmentRevision`. A facilitator can hide the rationale from the
     panel's feedback (``rationale_hidden``); the answer itself still counts.
+
+    ``rationale_votes`` holds the votes other panel members gave the parts of
+    the rationale, where an imported study records them (the repliCATS
+    justifications): a list of ``{"part": name, "count": n, "sum": total}``, one
+    per voted part, ``count`` the votes and ``sum`` their total (an up-vote
+    counts 1, a down-vote -1); None where no votes were recorded. Like the
+    hidden flag, the votes are the panel's reaction, not the expert's answer,
+    so revisions do not keep them.
     """
 
     __tablename__ = "judgments"
@@ -79,6 +87,7 @@ class Judgment(AnswerValues, Base):
         sa.ForeignKey("rounds.id", ondelete="CASCADE"), index=True
     )
     rationale_hidden: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    rationale_votes: Mapped[list[dict] | None] = mapped_column(sa.JSON(none_as_null=True))
     revision: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

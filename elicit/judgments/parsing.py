@@ -25,6 +25,7 @@ from flask_babel import gettext, ngettext
 from elicit import formatting
 from elicit.judgments.rules import RATIONALE_MAX, Answer, rationale_too_long
 from elicit.studies.models import Question, QuestionKind
+from elicit.text import invisible_character_message
 
 PROBABILITY_FIELDS = ("lower", "probability", "upper")
 FIELD_MAX = 40
@@ -113,6 +114,9 @@ def raw_from_json(question: Question, data: Any) -> dict[str, Any]:
     and stay English; what :func:`check_storable` refuses is said in the
     request's language.
 
+    Field names the answer form does not have are ignored (a newer or older
+    page may send one), so only the known fields are ever read or stored.
+
     Raises
     ------
     ValueError
@@ -122,10 +126,9 @@ def raw_from_json(question: Question, data: Any) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ValueError("each answer must be an object of fields")
     raw = empty_raw(question)
-    unknown = set(data) - set(raw)
-    if unknown:
-        raise ValueError(f"unknown fields: {', '.join(sorted(map(str, unknown)))}")
     for name, value in data.items():
+        if name not in raw:
+            continue
         if name == "quantile_values":
             if not isinstance(value, list) or len(value) != len(raw[name]):
                 raise ValueError(f"quantile_values must be a list of {len(raw[name])} strings")
@@ -183,8 +186,10 @@ def parse(question: Question, raw: Mapping[str, Any]) -> tuple[Answer | None, di
     """Turn ``raw`` into an :class:`Answer`, or explain per field why it cannot be read.
 
     Probabilities are read in percent and returned as fractions. Only whether
-    each box holds a number is checked here; ranges and order are the
-    service's rules. The messages are in the request's language.
+    each box holds a number is checked here (and that the rationale, which
+    other experts read, holds no invisible format character: :mod:`elicit.text`);
+    ranges and order are the service's rules. The messages are in the
+    request's language.
     """
     errors: dict[str, str] = {}
     values: dict[str, Any] = {}
@@ -231,8 +236,11 @@ def parse(question: Question, raw: Mapping[str, Any]) -> tuple[Answer | None, di
         else:
             errors["confidence"] = gettext("Choose a confidence from 1 to 5, or leave it unstated.")
     rationale = raw.get("rationale", "")
+    invisible = invisible_character_message(rationale)
     if len(rationale) > RATIONALE_MAX:
         errors["rationale"] = rationale_too_long()
+    elif invisible is not None:
+        errors["rationale"] = invisible
     values["rationale"] = rationale
     if errors:
         return None, errors

@@ -26,6 +26,7 @@ from elicit.errors import DomainError
 from elicit.studies.models import Question, QuestionKind, Scale
 from elicit.studies.question_sets import SLUG, states_number
 from elicit.studies.services import ensure_not_archived, find_question, next_round_number
+from elicit.text import invisible_character_message
 
 UNIT_LIMIT = 80
 REASON_LIMIT = 2000
@@ -86,7 +87,11 @@ def first_asked_in(question: Question) -> int | None:
 
 
 def _check_text(values: QuestionFields) -> None:
-    """Refuse an empty title, resolution criterion or resolution source."""
+    """Refuse an empty title, resolution criterion or resolution source, or invisible characters.
+
+    Experts read all four texts, so none may hold an invisible format
+    character (:mod:`elicit.text`).
+    """
     required = {
         "title": gettext("enter the question experts will read"),
         "resolution_criterion": gettext("say how the question will be resolved"),
@@ -95,6 +100,10 @@ def _check_text(values: QuestionFields) -> None:
     for name, message in required.items():
         if not getattr(values, name).strip():
             raise FieldError(name, message)
+    for name in ("title", "background", "resolution_criterion", "resolution_source"):
+        invisible = invisible_character_message(getattr(values, name) or "")
+        if invisible is not None:
+            raise FieldError(name, invisible)
     if values.close_date > values.resolve_by:
         raise FieldError(
             "close_date", gettext("the closing date must not be after the resolve-by date")

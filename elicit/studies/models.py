@@ -68,7 +68,10 @@ class Study(Base):
     ``anonymity`` is the study's :class:`Anonymity` model; ``time_zone`` (an
     IANA name) is where its deadlines are shown to staff. With
     ``prefill_previous_answers`` a new round's form starts from the expert's
-    answer in the round before. An archived study
+    answer in the round before. Other experts' answers are shown under letters
+    fresh for every question, or, with ``feedback_labels_per_round``, one
+    letter per expert for a whole round (see :mod:`elicit.feedback.services`).
+    An archived study
     (``archived_at`` set) is kept whole and read-only: studies are never deleted.
     """
 
@@ -95,6 +98,9 @@ class Study(Base):
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     prefill_previous_answers: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     analysts_see_live_pools: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    feedback_labels_per_round: Mapped[bool] = mapped_column(
+        default=False, server_default=sa.false()
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     owner: Mapped[User] = relationship()

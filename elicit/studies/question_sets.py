@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from elicit.studies.models import QuestionKind, Scale
+from elicit.text import invisible_characters
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{2,79}$")
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -225,7 +226,10 @@ class _Checker:
     def text(
         self, data: dict, name: str, question: str, *, required: bool = True, limit: int = 0
     ) -> str:
-        """Return a non-empty string field, at most ``limit`` characters if a limit is given."""
+        """Return a non-empty string field, at most ``limit`` characters if a limit is given.
+
+        Text holding an invisible format character (:mod:`elicit.text`) is refused.
+        """
         value = data.get(name)
         if value is None:
             if required:
@@ -236,6 +240,15 @@ class _Checker:
             return ""
         if limit and len(value.strip()) > limit:
             self.problem(question, name, f"must be at most {limit} characters")
+            return ""
+        invisible = invisible_characters(value)
+        if invisible:
+            position, char = invisible[0]
+            self.problem(
+                question,
+                name,
+                f"holds an invisible format character, U+{ord(char):04X}, at character {position}",
+            )
             return ""
         return value.strip()
 

@@ -83,13 +83,16 @@ def update_round_settings(
     time_zone: str,
     prefill_previous_answers: bool,
     analysts_see_live_pools: bool | None = None,
+    feedback_labels_per_round: bool | None = None,
     actor: User | None = None,
 ) -> None:
     """Set ``study``'s time zone and whether new rounds start from the previous answers.
 
     With ``analysts_see_live_pools`` (None leaves it as it is), also whether the
     study's analysts see the open round's pooled forecasts live rather than once
-    the round closes.
+    the round closes; with ``feedback_labels_per_round``, whether an expert keeps
+    one letter in the feedback for a whole round rather than a fresh one per
+    question.
 
     Raises
     ------
@@ -106,6 +109,10 @@ def update_round_settings(
         before["live_pools"] = study.analysts_see_live_pools
         after["live_pools"] = analysts_see_live_pools
         study.analysts_see_live_pools = analysts_see_live_pools
+    if feedback_labels_per_round is not None:
+        before["labels_per_round"] = study.feedback_labels_per_round
+        after["labels_per_round"] = feedback_labels_per_round
+        study.feedback_labels_per_round = feedback_labels_per_round
     study.time_zone = name
     study.prefill_previous_answers = prefill_previous_answers
     session.flush()

@@ -29,6 +29,7 @@ from elicit.studies.models import (
     Study,
 )
 from elicit.studies.question_sets import SLUG, QuestionSet, SourceDocument
+from elicit.text import invisible_character_message
 
 
 def find_study(session: Session, slug: str) -> Study | None:
@@ -114,6 +115,9 @@ def create_study(
         )
     if len(title.strip()) > 200:
         raise DomainError("invalid_title", gettext("a study title must be at most 200 characters"))
+    invisible = invisible_character_message(title)
+    if invisible is not None:
+        raise DomainError("invalid_title", invisible)
     if time_zone not in time_zones():
         raise DomainError(
             "invalid_time_zone",
@@ -214,6 +218,7 @@ CLONED_SETTINGS = (
     "hide_feedback_until_answered",
     "prefill_previous_answers",
     "analysts_see_live_pools",
+    "feedback_labels_per_round",
 )
 """Study settings a clone copies besides its description, anonymity model and time zone."""
 

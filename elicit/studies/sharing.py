@@ -63,7 +63,7 @@ def share_study(
         "study.share",
         actor=actor,
         study_id=study.id,
-        target=user.email,
+        target_user=user,
         details={"before": before, "after": role.value},
     )
     return member
@@ -80,7 +80,7 @@ def unshare_study(
         "study.unshare",
         actor=actor,
         study_id=study.id,
-        target=member.user.email,
+        target_user=member.user,
         details={"before": member.role.value, "after": None},
     )
     session.delete(member)

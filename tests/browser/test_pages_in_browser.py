@@ -2,14 +2,15 @@
 
 One test walks the facilitator's pages (each page of a study, a panel file's
 check, the close confirmation, a question's page, the analysing pages, the
-admins' staff page) and the expert's, one the expert's in Polish (longer
-words, the language buttons, the answer page's script), one the consent page's
-error summary. Each page is checked at 360 px: the document is no wider than
-the viewport, and axe-core finds no serious or critical violation; tables
-(receipt, record, study list, study page, panel, panel file, outbox, audit
-trail, sharing, staff, the analysis list, a study's analysis overview and
-pooled forecasts) are checked at 640 px, where their rows are stacked, for a
-label on every cell.
+import page and its list of a file's problems, the admins' staff page) and
+the expert's, one the expert's in Polish (longer words, the language buttons,
+the answer page's script), one the consent page's error summary. Each page is
+checked at 360 px: the document is no wider than the viewport, and axe-core
+finds no serious or critical violation; tables (receipt, record, study list,
+study page, panel, panel file, outbox, audit trail, sharing, staff, the
+analysis list, a study's analysis overview, pooled forecasts and an import's
+problems) are checked at 640 px, where their rows are stacked, for a label on
+every cell.
 Screenshots of the main pages at 360 and 1280 px go to ``build/screenshots/``
 (``NAME-360.png``, ``NAME-desktop.png``).
 """
@@ -26,6 +27,12 @@ PHONE = {"width": 360, "height": 800}
 PANEL_FILE = "name,email,group\nNew Person,new@x.test,Academic\nNo Address,not-an-address,\n"
 """A panel file with one good row and one bad one, for the file's check page."""
 DESKTOP = {"width": 1280, "height": 900}
+BAD_JUDGMENTS = (
+    "question_id,expert_id,round,element,value\n"
+    "a-question-with-a-long-key,E1,1,p,high\n"
+    "a-question-with-a-long-key,E2,1,p,1.5\n"
+)
+"""A long CSV whose two rows are bad, for the import page's list of problems."""
 
 
 def check(page, name: str, problems: list[str], *, shots: bool = True, table: bool = False):
@@ -116,6 +123,19 @@ def test_every_page_fits_a_phone_and_passes_axe(live, browser):
         page.goto(f"{url}/analyse/{path}")
         expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
         check(page, name, problems, shots=False, table=table)
+    # The import page, empty and then with a file's every bad line listed.
+    page.goto(f"{url}/analyse/import")
+    expect(page.get_by_role("heading", name="Import a study", exact=True)).to_be_visible()
+    check(page, "import", problems, shots=False)
+    page.get_by_label("Long CSV", exact=False).first.check()
+    page.get_by_label("Judgments (CSV)").set_input_files(
+        {"name": "judgments.csv", "mimeType": "text/csv", "buffer": BAD_JUDGMENTS.encode()}
+    )
+    page.get_by_label("Short name of the new study").fill("imported")
+    page.get_by_role("button", name="Check the files").click()
+    expect(page.locator("#error-summary")).to_be_focused()
+    expect(page.get_by_text("The files have 2 problems; nothing was saved.")).to_be_visible()
+    check(page, "import-refused", problems, shots=False, table=True)
     page.get_by_role("button", name="Log out").click()
 
     # The admins' staff page.
