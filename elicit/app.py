@@ -23,6 +23,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from elicit import config as settings
     from elicit import formatting, i18n, redaction, unit_of_work, web
+    from elicit.accounts import sessions
     from elicit.extensions import csrf, db, limiter, login_manager
 
     overrides = dict(config or {})
@@ -42,6 +43,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     unit_of_work.init_app(app)
+    sessions.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
     limiter.init_app(app)
@@ -96,16 +98,20 @@ def _register_models() -> None:
 
 def _register_blueprints(app: Flask) -> None:
     """Attach one blueprint per feature."""
+    from elicit.accounts.two_factor_views import bp as two_factor
     from elicit.accounts.views import bp as accounts
     from elicit.analysing import bp as analysing
     from elicit.answering import bp as answering
     from elicit.facilitating import bp as facilitating
+    from elicit.facilitating.password_reset import bp as password
     from elicit.home import bp as home
     from elicit.i18n import bp as language
 
     app.register_blueprint(home)
     app.register_blueprint(accounts)
+    app.register_blueprint(two_factor)
     app.register_blueprint(facilitating)
+    app.register_blueprint(password)
     app.register_blueprint(analysing)
     app.register_blueprint(answering)
     app.register_blueprint(language)

@@ -66,7 +66,17 @@ def load(instance_path: Path) -> dict:
     ``ELICIT_SECRET_KEY``
         Signs sessions and CSRF tokens; default generated into ``instance/``.
     ``ELICIT_SESSION_LIFETIME_HOURS``
-        How long a login or an expert's session lasts (default 12).
+        How long a login or an expert's session lasts at most, however busy
+        (default 12): the absolute timeout.
+    ``ELICIT_SESSION_IDLE_MINUTES``
+        A session not used for this long ends (default 120): the idle timeout.
+        An expert's answer page saves its drafts as they are typed, which
+        counts as use; a page left longer saves again once its expert has
+        opened their invitation link anew.
+    ``ELICIT_REQUIRE_ADMIN_2FA``
+        ``true`` makes two-factor login (an authenticator app's code after the
+        password) required for admins: an admin without it is sent to set it
+        up right after their password (default ``false``: optional for all staff).
     ``ELICIT_BASE_URL``
         The public address invitation links are built on (default
         ``http://127.0.0.1:5000``). Links are never built from the request's
@@ -112,6 +122,10 @@ def load(instance_path: Path) -> dict:
         raise ValueError(
             f"{PREFIX}CONTACT_RETENTION_DAYS must be a whole number of days, got {retention!r}"
         )
+    try:
+        idle_minutes = float(_env("SESSION_IDLE_MINUTES") or 120)
+    except ValueError as error:
+        raise ValueError(f"{PREFIX}SESSION_IDLE_MINUTES must be a number: {error}") from None
     secure = base_url.startswith("https://")
     return {
         **_proxies(),
@@ -120,6 +134,7 @@ def load(instance_path: Path) -> dict:
         "SECRET_KEY": _secret_key(instance_path),
         "BASE_URL": base_url,
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=lifetime_hours),
+        "SESSION_IDLE_TIMEOUT": timedelta(minutes=idle_minutes),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": secure,
@@ -141,6 +156,7 @@ def load(instance_path: Path) -> dict:
         # Statements' parameters (an expert's rationale, a password hash) never
         # reach a log or an error message, even with SQLAlchemy's logging on.
         "SQLALCHEMY_ENGINE_OPTIONS": {"hide_parameters": True},
+        "REQUIRE_ADMIN_2FA": _flag("REQUIRE_ADMIN_2FA", False),
     }
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, scoped_session
 from elicit.extensions import db
 
 _REFUSED = "elicit_request_refused"
+_KEPT = "elicit_request_kept"
 
 READ_ONLY = "elicit_read_only"
 """An execution option: a transaction begun with it only reads (a long export streaming).
@@ -70,8 +71,9 @@ def _configure_sqlite(engine: sa.Engine) -> None:
 def init_app(app: Flask) -> None:
     """Tune the engine for its dialect and make each request one transaction.
 
-    A request whose response is not an error (status below 400) and that was
-    not refused commits; anything else, including an exception, is rolled back.
+    A request whose response is not an error (status below 400), or that
+    asked to :func:`keep` its work, and that was not refused commits; anything
+    else, including an exception, is rolled back.
     """
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
@@ -80,7 +82,7 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def _commit(response: Response) -> Response:
         """Commit a successful request's work; roll back an error's or a refusal's."""
-        if response.status_code < 400 and not g.get(_REFUSED):
+        if (response.status_code < 400 or g.get(_KEPT)) and not g.get(_REFUSED):
             db.session.commit()
         else:
             db.session.rollback()
@@ -97,6 +99,15 @@ def refuse() -> None:
     """
     db.session.rollback()
     g.setdefault(_REFUSED, True)
+
+
+def keep() -> None:
+    """Commit the current request's work even though it answers with an error status.
+
+    For what must be recorded because a request failed, such as a failed
+    login counted toward its account's lockout (answered 401).
+    """
+    g.setdefault(_KEPT, True)
 
 
 @contextmanager

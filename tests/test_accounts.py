@@ -174,12 +174,14 @@ def test_session_cookie_is_httponly_samesite_and_lasts_the_configured_lifetime(
 def test_repeated_login_attempts_are_rate_limited(rate_limited_client):
     client = rate_limited_client
     responses = []
-    for _ in range(11):
+    # A different address each time: this is the per-address limit, not the per-account one
+    # (tests/test_login_throttle.py).
+    for n in range(11):
         token = csrf_token(client.get("/login").text)
+        email = f"x{n}@example.org"
         responses.append(
             client.post(
-                "/login",
-                data={"email": "x@example.org", "password": "wrong password", "csrf_token": token},
+                "/login", data={"email": email, "password": "wrong password", "csrf_token": token}
             )
         )
     assert [r.status_code for r in responses[:10]] == [401] * 10
@@ -188,4 +190,4 @@ def test_repeated_login_attempts_are_rate_limited(rate_limited_client):
     assert "Too many attempts. Try again in about a minute." in refused.text
     assert "per 1 minute" not in refused.text
     assert 1 <= int(refused.headers["Retry-After"]) <= 60
-    assert 'id="error-summary"' in refused.text and 'value="x@example.org"' in refused.text
+    assert 'id="error-summary"' in refused.text and 'value="x10@example.org"' in refused.text

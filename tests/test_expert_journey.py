@@ -612,14 +612,22 @@ def test_answers_to_a_question_that_closed_meanwhile_are_never_dropped(client, p
     assert judgments(session, panel["experts"][0]) == []
 
 
-def test_opening_the_link_again_keeps_open_pages_working(client, panel, session):
+def test_opening_the_link_again_starts_a_new_session_that_open_pages_take_up(
+    client, panel, session
+):
     enter(client, panel["tokens"][0])
     binary = panel["questions"][0]
     page = client.get("/expert/round").text
     client.get(f"/invite/{panel['tokens'][0]}")
-    sent = client.post(
-        "/expert/rounds/1/answers", data=form(page, [binary], {binary: {"probability": "30"}})
-    )
+    values = {binary: {"probability": "30", "rationale": "typed in the old tab"}}
+    stale = client.post("/expert/rounds/1/answers", data=form(page, [binary], values))
+    assert stale.status_code == 401 and "typed in the old tab" in stale.text
+    assert judgments(session, panel["experts"][0]) == []
+    # The open page's script asks for the new session's token, then sends the form with it.
+    token_url = re.search(r'data-session-token="([^"]+)"', page).group(1).replace("&amp;", "&")
+    token = client.get(token_url).json["csrf_token"]
+    renewed = form(page, [binary], values) | {"csrf_token": token}
+    sent = client.post("/expert/rounds/1/answers", data=renewed)
     assert sent.status_code == 302 and sent.location.endswith("/receipt")
     assert len(judgments(session, panel["experts"][0])) == 1
 

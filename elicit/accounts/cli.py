@@ -82,7 +82,7 @@ def _change_active(email: str, active: bool) -> None:
 @users.command("deactivate", help="Deactivate a staff account: it can no longer log in.")
 @click.argument("email")
 def deactivate(email: str) -> None:
-    """Deactivate the account ``email``; its sessions end on their next request."""
+    """Deactivate the account ``email``; its sessions end at once."""
     _change_active(email, False)
 
 

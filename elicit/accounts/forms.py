@@ -1,4 +1,4 @@
-"""The login form: it only parses; :mod:`elicit.accounts.services` decides.
+"""The login and password-reset forms: they only parse; :mod:`elicit.accounts.services` decides.
 
 Its labels and messages are lazy translations, shown in the language of the
 request that renders them. The messages are given here rather than left to
@@ -7,14 +7,18 @@ WTForms, so they are in elicit's own catalogue with the rest of the page.
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired, Length
+from wtforms import EmailField, PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, Regexp
+
+from elicit.accounts.passwords import MIN_LENGTH
 
 REQUIRED_MESSAGE = _l("This field is required.")
 
 # TRANSLATORS: %(max)d is the most characters a login field takes (254 or 1024).
 TOO_LONG_MESSAGE = _l("Field cannot be longer than %(max)d characters.")
 """WTForms fills in ``%(max)d`` (and could fill ``%(min)d`` and ``%(length)d``)."""
+
+TOO_SHORT_MESSAGE = _l("A password needs at least %(min)d characters.")
 
 
 class LoginForm(FlaskForm):
@@ -27,4 +31,45 @@ class LoginForm(FlaskForm):
     password = PasswordField(
         _l("Password"),
         validators=[DataRequired(REQUIRED_MESSAGE), Length(max=1024, message=TOO_LONG_MESSAGE)],
+    )
+
+
+class ForgotPasswordForm(FlaskForm):
+    """The e-mail address of the account whose password was forgotten."""
+
+    email = EmailField(
+        _l("E-mail address"),
+        validators=[DataRequired(REQUIRED_MESSAGE), Length(max=254, message=TOO_LONG_MESSAGE)],
+    )
+
+
+class ResetPasswordForm(FlaskForm):
+    """A new password, typed twice; the rules of :mod:`elicit.accounts.passwords` apply."""
+
+    password = PasswordField(
+        _l("New password"),
+        validators=[
+            DataRequired(REQUIRED_MESSAGE),
+            Length(min=MIN_LENGTH, message=TOO_SHORT_MESSAGE),
+            Length(max=1024, message=TOO_LONG_MESSAGE),
+        ],
+    )
+    confirm = PasswordField(
+        _l("New password again"),
+        validators=[
+            DataRequired(REQUIRED_MESSAGE),
+            EqualTo("password", message=_l("The two passwords are not the same.")),
+        ],
+    )
+
+
+class CodeForm(FlaskForm):
+    """A 6-digit code from an authenticator app (spaces allowed, as apps show "123 456")."""
+
+    code = StringField(
+        _l("Code from your authenticator app"),
+        validators=[
+            DataRequired(REQUIRED_MESSAGE),
+            Regexp(r"^\s*[0-9]{3} ?[0-9]{3}\s*\Z", message=_l("Enter the 6 digits the app shows.")),
+        ],
     )

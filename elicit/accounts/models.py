@@ -41,6 +41,10 @@ class User(UserMixin, Base):
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(32))
+    """The base-32 secret of the user's authenticator app; ``None`` without two-factor login."""
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
+    """The 30-second step of the last code accepted, so no code is accepted twice."""
 
     @property
     def is_active(self) -> bool:
@@ -69,3 +73,62 @@ class StudyMember(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     user: Mapped[User] = relationship()
+
+
+class LoginSession(Base):
+    """A browser's session held on the server: a staff login or an expert's entry by link.
+
+    The cookie carries a random session id; only its SHA-256 (``id``) is kept
+    here, so a copy of the database lets nobody into a session. A request whose
+    cookie names no row (the session was ended: logout, "Leave", the account
+    deactivated or its password reset) gets nothing from that cookie, however
+    it was copied. Exactly one of ``user_id`` and ``expert_id`` is set.
+    """
+
+    __tablename__ = "login_sessions"
+    __table_args__ = (
+        sa.CheckConstraint("(user_id IS NULL) <> (expert_id IS NULL)", name="one_user_or_expert"),
+    )
+
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    expert_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("experts.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class PasswordReset(Base):
+    """A password-reset link sent to a staff user: single use, short-lived.
+
+    Only the SHA-256 of its token is kept (``token_hash``), as for invitation
+    links; ``used_at`` is set when it was used, or made void by another
+    reset of the same account.
+    """
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class LoginThrottle(Base):
+    """Failed logins of one e-mail address, when they are not counted in Redis.
+
+    ``key`` is the SHA-256 of the address (see :mod:`elicit.accounts.throttle`).
+    """
+
+    __tablename__ = "login_throttles"
+
+    key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from elicit import audit
 from elicit.accounts.models import Role, User
 from elicit.accounts.passwords import MIN_LENGTH, hash_password, needs_rehash, verify_password
+from elicit.accounts.sessions import end_all_of_user
 from elicit.errors import DomainError
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -29,6 +30,17 @@ def normalise_email(email: str) -> str:
 def find_user(session: Session, email: str) -> User | None:
     """Return the user with this e-mail address, or ``None``."""
     return session.scalar(sa.select(User).where(User.email == normalise_email(email)))
+
+
+def new_password_hash(password: str) -> str:
+    """Hash a new ``password``; :class:`DomainError` ``weak_password`` if it is too short."""
+    try:
+        return hash_password(password)
+    except ValueError:
+        raise DomainError(
+            "weak_password",
+            gettext("a password needs at least %(count)s characters", count=MIN_LENGTH),
+        ) from None
 
 
 def create_user(
@@ -60,13 +72,7 @@ def create_user(
         raise DomainError(
             "duplicate_user", gettext("a user with e-mail %(email)s already exists", email=email)
         )
-    try:
-        password_hash = hash_password(password)
-    except ValueError:
-        raise DomainError(
-            "weak_password",
-            gettext("a password needs at least %(count)s characters", count=MIN_LENGTH),
-        ) from None
+    password_hash = new_password_hash(password)
     user = User(email=email, name=name.strip(), role=role, password_hash=password_hash)
     session.add(user)
     session.flush()
@@ -113,8 +119,8 @@ def _refuse_losing_the_last_admin(session: Session, user: User) -> None:
 def set_active(session: Session, user: User, active: bool, *, actor: User | None = None) -> None:
     """Deactivate ``user`` (``active=False``) or reactivate them; a no-op records nothing.
 
-    A deactivated user cannot log in, and a session they already have ends on
-    their next request (the login manager loads only active users).
+    A deactivated user cannot log in, and every session they have is ended at
+    once (see :mod:`elicit.accounts.sessions`).
 
     Raises
     ------
@@ -129,6 +135,8 @@ def set_active(session: Session, user: User, active: bool, *, actor: User | None
             raise DomainError("own_account", gettext("you cannot deactivate your own account"))
         _refuse_losing_the_last_admin(session, user)
     user.active = active
+    if not active:
+        end_all_of_user(session, user.id)
     session.flush()
     audit.record(
         session,

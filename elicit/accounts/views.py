@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import math
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_limiter import RateLimitExceeded
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 
+from elicit.accounts import sessions
 from elicit.accounts.forms import LoginForm
 from elicit.accounts.models import Role, User
 from elicit.accounts.services import authenticate
+from elicit.accounts.throttle import account_key, throttle
+from elicit.accounts.two_factor_views import await_code, finish_login
 from elicit.extensions import db, limiter, login_manager
+from elicit.unit_of_work import keep
 from elicit.web import parse_id, retry_minutes
 
 bp = Blueprint("accounts", __name__)
@@ -67,17 +72,36 @@ def _safe_next(target: str | None) -> str | None:
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit("10 per minute", methods=["POST"])
 def login():
-    """Show the login form; on valid credentials start a session and go on."""
+    """Show the login form; on valid credentials start a session and go on.
+
+    A user with two-factor login (or an admin who must have it) goes on to
+    the code page (:mod:`.two_factor_views`) instead of being logged in.
+    An address locked out by its failed logins (:mod:`elicit.accounts.throttle`)
+    is refused (429) without its password being checked, saying when to try again.
+    """
     if current_user.is_authenticated:
         return redirect(url_for("facilitating.index"))
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
+        counts = throttle(db.session(), current_app.config.get("RATELIMIT_STORAGE_URI"))
+        key = account_key(form.email.data)
+        wait = counts.wait(key)
+        if wait:
+            minutes = max(1, math.ceil(wait / 60))
+            return render_template("accounts/login.html", form=form, retry_minutes=minutes), 429
         user = authenticate(db.session(), form.email.data, form.password.data)
         if user is not None:
-            session.permanent = True
-            login_user(user)
-            return redirect(_safe_next(request.args.get("next")) or url_for("facilitating.index"))
+            target = _safe_next(request.args.get("next")) or url_for("facilitating.index")
+            if user.totp_secret is not None or (
+                user.role is Role.ADMIN and current_app.config.get("REQUIRE_ADMIN_2FA")
+            ):
+                return await_code(user, target)
+            counts.succeeded(key)
+            finish_login(user)
+            return redirect(target)
+        counts.failed(key)
+        keep()
         form.form_errors.append(gettext("The e-mail address or password is not right."))
         status = 401
     elif request.method == "POST":
@@ -98,7 +122,8 @@ def _too_many_attempts(error: RateLimitExceeded) -> tuple[str, int]:
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    """End the staff session."""
+    """End the staff session, on the server too: the cookie, or a copy of it, lets nobody in."""
     logout_user()
+    sessions.finish(db.session())
     flash(gettext("You are logged out."))
     return redirect(url_for("accounts.login"))

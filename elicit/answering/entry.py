@@ -17,7 +17,7 @@ from flask_babel import gettext, lazy_gettext
 from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 
-from elicit import i18n
+from elicit.accounts import sessions
 from elicit.answering.blueprint import bp
 from elicit.answering.closed import render_closed
 from elicit.answering.fields import typed_values
@@ -145,23 +145,19 @@ def redeem(token: str):
     Unknown and expired links get the same page and status. A withdrawn
     (revoked) link says so: only someone holding the link can learn that, and
     they were given it.
-    Opening the link again as the same expert keeps the session (and the
-    pages already open in other tabs keep working); another expert's or a
-    staff member's session on this browser is ended first, keeping only the
-    language chosen on this browser.
+    Each redemption starts a new session (new session id, new CSRF token):
+    whatever session this browser had, the same expert's included, is ended
+    first, keeping only the language chosen on this browser. Answer pages
+    still open from the earlier session save again through
+    :func:`session_token` (their script fetches the new token).
     """
     invitation = redeem_invitation(db.session(), token) if len(token) <= 100 else None
     if invitation is None:
         if len(token) <= 100 and link_withdrawn(db.session(), token):
             return render_template("answering/withdrawn_link.html"), 410
         return render_template("answering/invalid_link.html"), 404
-    held = session.get(SESSION_KEY)
-    if not (isinstance(held, dict) and held.get("id") == invitation.expert_id):
-        language = session.get(i18n.SESSION_KEY)
-        session.clear()
-        if language is not None:
-            session[i18n.SESSION_KEY] = language
-    session.permanent = True
+    sessions.finish(db.session())
+    sessions.begin(db.session(), expert_id=invitation.expert_id)
     session[SESSION_KEY] = {"id": invitation.expert_id, "invitation": invitation.id}
     return redirect(url_for("answering.home"))
 
@@ -198,8 +194,29 @@ def guide():
     return render_template("answering/guide.html", study=g.expert.study)
 
 
+@bp.route("/expert/session-token")
+def session_token() -> tuple[Response, int]:
+    """Give an answer page opened in an earlier session the CSRF token of the current one.
+
+    After its session ended, the expert opens their invitation link again
+    (a new session, with a new token); the page left open asks here, with its
+    expert's id as ``expert``, and saves what was typed with the new token.
+    A page of another expert who entered on this browser since gets 409, and
+    without a session the answer is 401, as for the autosave itself. Only a
+    page of this site can read the answer (no cross-origin reads).
+    """
+    from flask_wtf.csrf import generate_csrf
+
+    if g.expert is None:
+        return jsonify({"error": {"code": "session_ended", "message": str(SESSION_ENDED)}}), 401
+    if request.args.get("expert") != str(g.expert.id):
+        message = gettext("Another expert has entered on this browser since this page was opened.")
+        return jsonify({"error": {"code": "other_expert", "message": message}}), 409
+    return jsonify({"csrf_token": generate_csrf()}), 200
+
+
 @bp.route("/expert/leave", methods=["POST"])
 def leave():
-    """End the expert's session on this device (the link still works later)."""
-    session.pop(SESSION_KEY, None)
+    """End the expert's session on this device, on the server too (the link still works later)."""
+    sessions.finish(db.session())
     return render_template("answering/left.html")

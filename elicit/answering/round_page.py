@@ -203,6 +203,14 @@ def script_messages() -> dict[str, str]:
         # TRANSLATORS: %(status)s is an HTTP status code such as 503.
         "serverStatus": gettext("the server answered %(status)s"),
         "offline": gettext("the connection failed"),
+        "reenter": gettext(
+            "Not saved: your session has ended. Open your invitation link again (in another "
+            "tab or window); this page then saves what you typed. Your text is still here."
+        ),
+        "otherExpert": gettext(
+            "Not saved: another expert has entered on this browser since this page was opened. "
+            "Copy anything you want to keep."
+        ),
     }
 
 

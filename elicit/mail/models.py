@@ -25,6 +25,8 @@ class MessageKind(enum.StrEnum):
 
     INVITATION = "invitation"
     REMINDER = "reminder"
+    PASSWORD_RESET = "password_reset"
+    """To a staff user (``user_id``), not to an expert of a study."""
 
 
 class MessageState(enum.StrEnum):
@@ -37,20 +39,28 @@ class MessageState(enum.StrEnum):
 
 
 class OutboxMessage(Base):
-    """One e-mail to one expert, from queued to sent or failed.
+    """One e-mail to one expert of a study (or to one staff user), from queued to sent or failed.
 
     ``attempts`` counts delivery attempts; ``error`` keeps the last one's
     SMTP error, empty if none failed.
     """
 
     __tablename__ = "outbox_messages"
-    __table_args__ = (sa.CheckConstraint("attempts >= 0", name="attempts_not_negative"),)
+    __table_args__ = (
+        sa.CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+        sa.CheckConstraint(
+            "(expert_id IS NOT NULL AND study_id IS NOT NULL AND user_id IS NULL) OR "
+            "(expert_id IS NULL AND study_id IS NULL AND user_id IS NOT NULL)",
+            name="to_an_expert_or_a_user",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    study_id: Mapped[int] = mapped_column(
+    study_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("studies.id", ondelete="CASCADE"), index=True
     )
-    expert_id: Mapped[int] = mapped_column(sa.ForeignKey("experts.id", ondelete="CASCADE"))
+    expert_id: Mapped[int | None] = mapped_column(sa.ForeignKey("experts.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
     kind: Mapped[MessageKind] = mapped_column(checked_enum(MessageKind, "kind"))
     recipient: Mapped[str] = mapped_column(sa.String(254))
     subject: Mapped[str] = mapped_column(sa.String(300))

@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 
 from elicit import audit
 from elicit.accounts.models import User
+from elicit.accounts.resets import RESET_LIFETIME, RESET_PATH, issue_reset
+from elicit.accounts.services import find_user
 from elicit.errors import DomainError
 from elicit.judgments.progress import pending_experts
 from elicit.mail import jobs
@@ -158,3 +160,41 @@ def send_reminders(
         )
         messages.append(_write(session, expert, MessageKind.REMINDER, subject, body, actor=actor))
     return messages
+
+
+def send_password_reset(session: Session, email: str, *, base_url: str) -> OutboxMessage | None:
+    """Queue a password-reset link to the active staff account ``email``, if there is one.
+
+    ``None`` when no message was written: no such account, a deactivated one,
+    or one sent a link only minutes ago (see :func:`elicit.accounts.resets.issue_reset`).
+    The page that asks says the same in every case, so nobody learns from it
+    which addresses have accounts.
+    """
+    user = find_user(session, email)
+    token = issue_reset(session, user) if user is not None else None
+    if user is None or token is None:
+        return None
+    minutes = int(RESET_LIFETIME.total_seconds() // 60)
+    # TRANSLATORS: the subject of the e-mail carrying a staff user's password-reset link.
+    subject = gettext("Reset your elicit password")
+    body = gettext(
+        "Dear %(name)s,\n\n"
+        "Someone (we hope you) asked to reset the password of your elicit account.\n\n"
+        "Open this link within %(minutes)s minutes to choose a new password:\n%(link)s\n\n"
+        "The link works once. If you did not ask for it, ignore this message: your password "
+        "stays as it is.\n",
+        name=user.name,
+        minutes=minutes,
+        link=f"{base_url.rstrip('/')}{RESET_PATH}{token}",
+    )
+    message = OutboxMessage(
+        user_id=user.id,
+        kind=MessageKind.PASSWORD_RESET,
+        recipient=user.email,
+        subject=subject,
+        body=body,
+    )
+    session.add(message)
+    session.flush()
+    jobs.hand_over_after_commit(session, message.id)
+    return message

@@ -33,6 +33,7 @@ import sqlalchemy as sa
 from flask_babel import gettext
 from sqlalchemy.orm import Session
 
+from elicit.accounts.resets import RESET_PATH
 from elicit.db import utcnow
 from elicit.mail.models import MessageState, OutboxMessage
 from elicit.panels.services import INVITATION_PATH
@@ -45,11 +46,11 @@ SMTP_TIMEOUT_SECONDS = 30
 STALE_CLAIM = timedelta(minutes=15)
 """How long after its claim a message still ``sending`` is taken to be abandoned."""
 
-_LINK = re.compile(r"\S*" + re.escape(INVITATION_PATH) + r"\S+")
+_LINK = re.compile(r"\S*(?:" + re.escape(INVITATION_PATH) + "|" + re.escape(RESET_PATH) + r")\S+")
 
 
 def erase_links(body: str) -> str:
-    """Return ``body`` with every invitation link replaced by a note that it was erased."""
+    """Return ``body`` with every invitation or password-reset link replaced by a note."""
     # TRANSLATORS: stands where an invitation link was in a stored e-mail, after it was sent.
     return _LINK.sub(gettext("[link erased after sending]"), body)
 

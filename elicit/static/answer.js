@@ -6,7 +6,10 @@
   var form = document.getElementById("answers");
   if (!form) { return; }
   var saveUrl = form.getAttribute("data-autosave");
-  var token = form.querySelector("input[name=csrf_token]").value;
+  var tokenInput = form.querySelector("input[name=csrf_token]");
+  var token = tokenInput.value;
+  var tokenUrl = form.getAttribute("data-session-token");
+  var waitingForEntry = false;
   var statusBox = document.getElementById("save-status");
   var messages = JSON.parse(document.getElementById("answer-messages").textContent);
   var progress = document.getElementById("progress");
@@ -105,6 +108,11 @@
       body: JSON.stringify({ answers: answers })
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (body) {
+        if (response.status === 401 && tokenUrl) {
+          var ended = new Error(say("reenter"));
+          ended.reenter = true;
+          throw ended;
+        }
         if (!response.ok) {
           var error = new Error((body.error && body.error.message) || say("serverStatus", { status: response.status }));
           error.final = response.status >= 400 && response.status < 500 && response.status !== 429;
@@ -134,6 +142,10 @@
     }).catch(function (error) {
       saving = false;
       ids.forEach(function (id) { dirty[id] = true; });
+      if (error.reenter) {
+        renewToken(true);
+        return;
+      }
       if (error.final) {
         setStatus(say("refused", { reason: error.message }), true);
         return;
@@ -145,6 +157,39 @@
       retryDelay = Math.min(retryDelay * 2, 30000);
     });
   }
+
+  // The session ended (idle, or left): once the expert has opened their invitation link
+  // again, in another tab, this page takes the new session's CSRF token and saves. It asks
+  // when the expert comes back to it, and every 15 seconds while it waits.
+  function renewToken(afterFailure) {
+    fetch(tokenUrl, {
+      credentials: "same-origin", headers: { "Accept": "application/json" }
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (body) {
+        if (response.ok && body.csrf_token) {
+          token = body.csrf_token;
+          tokenInput.value = token;
+          waitingForEntry = false;
+          save();
+        } else if (response.status === 409) {
+          waitingForEntry = false;
+          setStatus(say("otherExpert"), true);
+        } else {
+          if (afterFailure) { setStatus(say("reenter"), true); }
+          waitingForEntry = true;
+          clearTimeout(timer);
+          timer = setTimeout(function () { renewToken(false); }, 15000);
+        }
+      });
+    }).catch(function () {
+      waitingForEntry = true;
+      clearTimeout(timer);
+      timer = setTimeout(function () { renewToken(false); }, 15000);
+    });
+  }
+  document.addEventListener("visibilitychange", function () {
+    if (waitingForEntry && document.visibilityState === "visible") { renewToken(false); }
+  });
 
   function schedule() {
     clearTimeout(timer);

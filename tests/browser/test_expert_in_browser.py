@@ -160,3 +160,34 @@ def test_an_expert_answers_two_rounds_in_the_browser(live, browser):
     context.close()
     for name in ("answer-desktop", "answer-360", "feedback-desktop", "feedback-360"):
         assert (SCREENSHOTS / f"{name}.png").stat().st_size > 10_000
+
+
+def test_a_page_left_open_past_its_session_saves_once_the_expert_enters_again(live, browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+    page = context.new_page()
+    expect = sync_api.expect
+    binary = f"q{live['binary']}"
+    page.goto(f"{live['url']}/invite/{live['polish_token']}")
+    page.get_by_label("I have read how my answers are used").check()
+    page.get_by_role("button", name="Agree and start").click()
+    assert page.url.endswith("/expert/round")
+    rationale = page.locator(f"#{binary}-rationale")
+    rationale.fill("Typed before the session ended.")
+    expect(page.locator("#save-status")).to_contain_text("All changes saved", timeout=10_000)
+
+    # The session ends (here: "Leave" in another tab); the typing goes on and is not lost.
+    token = page.locator("input[name=csrf_token]").first.input_value()
+    context.request.post(f"{live['url']}/expert/leave", form={"csrf_token": token})
+    rationale.fill("Typed after the session ended.")
+    expect(page.locator("#save-status")).to_contain_text(
+        "Open your invitation link again", timeout=10_000
+    )
+    expect(rationale).to_have_value("Typed after the session ended.")
+
+    # The expert opens their link again in another tab; the old page then saves by itself.
+    other = context.new_page()
+    other.goto(f"{live['url']}/invite/{live['polish_token']}")
+    expect(page.locator("#save-status")).to_contain_text("All changes saved", timeout=25_000)
+    other.goto(f"{live['url']}/expert/round")
+    expect(other.locator(f"#{binary}-rationale")).to_have_value("Typed after the session ended.")
+    context.close()

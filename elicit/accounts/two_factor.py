@@ -1,0 +1,82 @@
+"""Two-factor login for staff: a time-based code (TOTP, RFC 6238) from an authenticator app.
+
+A user sets it up by scanning or typing a new secret into their app and
+confirming one code (:func:`enable`); from then on a login asks for a code
+after the password (:func:`check_code`). Each code is accepted once: the
+step it belongs to is remembered (``users.totp_last_step``), and a code of
+that step or an earlier one is refused, so a code seen over a shoulder or in
+a log cannot be replayed. Codes of the step before and after the current one
+are accepted, for clocks a little apart.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pyotp
+from flask_babel import gettext
+from sqlalchemy.orm import Session
+
+from elicit import audit
+from elicit.accounts.models import User
+
+ISSUER = "elicit"
+"""The name authenticator apps show beside the account."""
+
+
+def new_secret() -> str:
+    """Return a fresh random base-32 secret (160 bits)."""
+    return pyotp.random_base32()
+
+
+def provisioning_uri(secret: str, email: str) -> str:
+    """Return the ``otpauth://`` URI an authenticator app reads (as text or as a QR code)."""
+    return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=ISSUER)
+
+
+def matching_step(secret: str, code: str, after: int | None = None) -> int | None:
+    """Return the time step whose code ``code`` is (now, one before or one after), or ``None``.
+
+    A step not later than ``after`` (the last accepted) does not count.
+    """
+    code = code.strip().replace(" ", "")
+    if not (len(code) == 6 and code.isascii() and code.isdigit()):
+        return None
+    totp = pyotp.TOTP(secret)
+    now = totp.timecode(time.time())
+    for step in (now - 1, now, now + 1):
+        if (after is None or step > after) and pyotp.utils.strings_equal(
+            totp.generate_otp(step), code
+        ):
+            return step
+    return None
+
+
+def enable(session: Session, user: User, secret: str, code: str) -> bool:
+    """Turn two-factor login on for ``user`` with ``secret`` if ``code`` is its current code."""
+    step = matching_step(secret, code)
+    if step is None:
+        return False
+    user.totp_secret, user.totp_last_step = secret, step
+    session.flush()
+    audit.record(session, "user.two_factor_on", actor=user, target_user=user)
+    return True
+
+
+def check_code(session: Session, user: User, code: str) -> bool:
+    """Whether ``code`` is a code of ``user``'s not yet used; if so it is used up."""
+    if user.totp_secret is None:
+        return False
+    step = matching_step(user.totp_secret, code, after=user.totp_last_step)
+    if step is None:
+        return False
+    user.totp_last_step = step
+    session.flush()
+    return True
+
+
+def code_message() -> str:
+    """Say what a refused code was expected to be."""
+    return gettext(
+        "That code is not right. Enter the 6-digit code your authenticator app shows now."
+    )

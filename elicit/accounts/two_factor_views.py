@@ -1,0 +1,149 @@
+"""Two-factor login pages: the code asked after the password, and setting up the app.
+
+After a right password, a user with two-factor login is not logged in yet:
+the cookie holds only who is waiting for a code, for :data:`PENDING_FOR`
+(:func:`await_code`). ``/login/code`` takes the code and then starts the
+session. An admin without two-factor login when ``ELICIT_REQUIRE_ADMIN_2FA``
+is set is sent to ``/login/two-factor`` instead, to set it up before the
+session starts; any logged-in staff user may set it up there too. A wrong
+code counts toward the account's lockout like a wrong password
+(:mod:`elicit.accounts.throttle`).
+"""
+
+from __future__ import annotations
+
+import time
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    session,
+    url_for,
+)
+from flask_babel import gettext
+from flask_login import current_user, login_user
+from werkzeug.wrappers import Response
+
+from elicit.accounts import sessions, two_factor
+from elicit.accounts.forms import CodeForm
+from elicit.accounts.models import Role, User
+from elicit.accounts.throttle import account_key, throttle
+from elicit.extensions import db, limiter
+from elicit.unit_of_work import keep
+
+bp = Blueprint("two_factor", __name__, url_prefix="/login")
+
+PENDING_KEY = "pending_login"
+"""Where the cookie keeps the user waiting for their code: id, when, where to go next."""
+
+SECRET_KEY = "pending_totp_secret"
+"""Where the cookie keeps a secret being set up until its first code confirms it."""
+
+PENDING_FOR = 300
+"""Seconds a right password waits for its code."""
+
+
+def finish_login(user: User) -> None:
+    """Start ``user``'s session: a new session id and CSRF token (see :mod:`.sessions`)."""
+    sessions.begin(db.session(), user_id=user.id)
+    login_user(user)
+
+
+def await_code(user: User, target: str) -> Response:
+    """Hold ``user`` (whose password was right) until their code; go to the page that asks it."""
+    sessions.clear_cookie()
+    session[PENDING_KEY] = {"user": user.id, "at": int(time.time()), "next": target}
+    if user.totp_secret is None:
+        return redirect(url_for("two_factor.enrol"))
+    return redirect(url_for("two_factor.code"))
+
+
+def _pending_user() -> User | None:
+    """Return the user waiting for their code, if their password was right minutes ago."""
+    pending = session.get(PENDING_KEY)
+    if not isinstance(pending, dict) or time.time() - pending.get("at", 0) > PENDING_FOR:
+        return None
+    user = db.session.get(User, pending.get("user"))
+    return user if user is not None and user.active else None
+
+
+def _required(user: User) -> bool:
+    """Whether ``user`` must have two-factor login (an admin, when so configured)."""
+    return user.role is Role.ADMIN and bool(current_app.config.get("REQUIRE_ADMIN_2FA"))
+
+
+def _log_in(user: User) -> Response:
+    """Start the session of ``user``, who gave their code, and go where they were going."""
+    target = session.get(PENDING_KEY, {}).get("next") or url_for("facilitating.index")
+    throttle(db.session(), current_app.config.get("RATELIMIT_STORAGE_URI")).succeeded(
+        account_key(user.email)
+    )
+    finish_login(user)
+    return redirect(target)
+
+
+@bp.route("/code", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def code():
+    """Ask the waiting user for the code of their authenticator app."""
+    user = _pending_user()
+    if user is None or user.totp_secret is None:
+        flash(gettext("Please log in to see that page."))
+        return redirect(url_for("accounts.login"))
+    form = CodeForm()
+    if not form.validate_on_submit():
+        return render_template("accounts/login_code.html", form=form), 400 if form.errors else 200
+    counts = throttle(db.session(), current_app.config.get("RATELIMIT_STORAGE_URI"))
+    key = account_key(user.email)
+    if counts.wait(key):
+        session.pop(PENDING_KEY, None)
+        return redirect(url_for("accounts.login"))
+    if two_factor.check_code(db.session(), user, form.code.data):
+        return _log_in(user)
+    counts.failed(key)
+    keep()
+    form.code.errors = [two_factor.code_message()]
+    return render_template("accounts/login_code.html", form=form), 401
+
+
+@bp.route("/two-factor", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def enrol():
+    """Set up two-factor login: show a new secret, then turn it on with its first code.
+
+    Open to a logged-in staff user and to an admin whose password was right
+    but who must set it up first (``ELICIT_REQUIRE_ADMIN_2FA``).
+    """
+    logging_in = not current_user.is_authenticated
+    found = _pending_user() if logging_in else current_user._get_current_object()
+    if found is None or (logging_in and not _required(found)):
+        flash(gettext("Please log in to see that page."))
+        return redirect(url_for("accounts.login"))
+    user: User = found
+    secret = session.get(SECRET_KEY)
+    if not isinstance(secret, str) or len(secret) != 32:
+        secret = session[SECRET_KEY] = two_factor.new_secret()
+    form = CodeForm()
+    status = 200
+    if form.validate_on_submit():
+        if two_factor.enable(db.session(), user, secret, form.code.data):
+            session.pop(SECRET_KEY, None)
+            if logging_in:
+                return _log_in(user)
+            flash(gettext("Two-factor login is on: each login now asks for a code."))
+            return redirect(url_for("facilitating.index"))
+        form.code.errors = [two_factor.code_message()]
+        status = 400
+    elif form.errors:
+        status = 400
+    page = render_template(
+        "accounts/two_factor.html",
+        form=form,
+        secret=secret,
+        uri=two_factor.provisioning_uri(secret, user.email),
+        enabled=user.totp_secret is not None,
+    )
+    return page, status

@@ -1,0 +1,167 @@
+"""Two-factor login for staff: setting it up, the code after the password, no code accepted
+twice, and admins required to have it when configured."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pyotp
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from werkzeug.datastructures import MultiDict
+
+from elicit.accounts.forms import CodeForm
+from elicit.accounts.models import LoginThrottle, Role
+from elicit.accounts.throttle import account_key
+from elicit.accounts.two_factor_views import PENDING_KEY
+from tests import factories
+from tests.conftest import csrf_token, login
+
+CONSOLE = "/facilitate/"
+ENROL = "/login/two-factor"
+CODE = "/login/code"
+
+
+@pytest.fixture
+def staff(session):
+    users = {
+        "facilitator": factories.user(session),
+        "admin": factories.user(session, email="ada@example.org", role=Role.ADMIN, name="Ada"),
+    }
+    session.commit()
+    return users
+
+
+def secret_of(page: str) -> str:
+    match = re.search(r'id="totp-secret">([A-Z2-7]+)<', page)
+    assert match, page
+    return match.group(1)
+
+
+def send_code(client, url: str, code: str):
+    page = client.get(url)
+    return client.post(url, data={"code": code, "csrf_token": csrf_token(page.text)})
+
+
+def wrong(code: str) -> str:
+    return f"{(int(code) + 1) % 1_000_000:06d}"
+
+
+def enrol(client) -> str:
+    """Set up two-factor login for the logged-in ``client``; return the secret."""
+    page = client.get(ENROL)
+    secret = secret_of(page.text)
+    assert "otpauth://totp/elicit:" in page.text
+    done = client.post(
+        ENROL, data={"code": pyotp.TOTP(secret).now(), "csrf_token": csrf_token(page.text)}
+    )
+    assert done.status_code == 302
+    return secret
+
+
+def test_a_logged_in_user_sets_up_two_factor_login_with_a_first_code(client, staff, session):
+    login(client, "fac@example.org", factories.PASSWORD)
+    page = client.get(ENROL)
+    secret = secret_of(page.text)
+    refused = client.post(
+        ENROL,
+        data={"code": wrong(pyotp.TOTP(secret).now()), "csrf_token": csrf_token(page.text)},
+    )
+    assert refused.status_code == 400 and 'id="code-error"' in refused.text
+    assert secret_of(refused.text) == secret  # the same secret until it is confirmed
+    session.expire_all()
+    assert staff["facilitator"].totp_secret is None
+    assert enrol(client) == secret
+    session.expire_all()
+    assert staff["facilitator"].totp_secret == secret
+
+
+def test_login_then_asks_for_a_code_and_accepts_each_code_once(app, client, staff, session):
+    login(client, "fac@example.org", factories.PASSWORD)
+    secret = enrol(client)
+    client.post("/logout", data={"csrf_token": csrf_token(client.get(CONSOLE).text)})
+
+    waiting = login(client, "fac@example.org", factories.PASSWORD)
+    assert waiting.status_code == 302 and waiting.location.endswith(CODE)
+    assert client.get(CONSOLE).status_code == 302  # not logged in by the password alone
+    bad = send_code(client, CODE, wrong(pyotp.TOTP(secret).now()))
+    assert bad.status_code == 401 and "That code is not right." in bad.text
+    session.expire_all()
+    assert session.get(LoginThrottle, account_key("fac@example.org")).failures == 1
+
+    # The code confirming the set-up was used already; the next step's code is not.
+    totp = pyotp.TOTP(secret)
+    later = totp.at(totp.timecode(time.time()) * 30 + 30)
+    good = send_code(client, CODE, later)
+    assert good.status_code == 302 and good.location.endswith(CONSOLE)
+    assert client.get(CONSOLE).status_code == 200
+    session.expire_all()
+    assert session.get(LoginThrottle, account_key("fac@example.org")) is None
+
+    other = app.test_client()
+    login(other, "fac@example.org", factories.PASSWORD)
+    replayed = send_code(other, CODE, later)
+    assert replayed.status_code == 401
+    assert other.get(CONSOLE).status_code == 302
+
+
+def test_the_code_page_needs_a_right_password_just_before(client, staff):
+    login(client, "fac@example.org", factories.PASSWORD)
+    enrol(client)
+    client.post("/logout", data={"csrf_token": csrf_token(client.get(CONSOLE).text)})
+    assert client.get(CODE).location.endswith("/login")
+    login(client, "fac@example.org", factories.PASSWORD)
+    with client.session_transaction() as held:
+        pending = dict(held[PENDING_KEY])
+        pending["at"] -= 301
+        held[PENDING_KEY] = pending
+    assert client.get(CODE).location.endswith("/login")
+
+
+def test_admins_must_set_it_up_when_so_configured(app, client, staff, session):
+    app.config["REQUIRE_ADMIN_2FA"] = True
+    try:
+        # A facilitator without it logs in as before.
+        assert login(client, "fac@example.org", factories.PASSWORD).location.endswith(CONSOLE)
+        client.post("/logout", data={"csrf_token": csrf_token(client.get(CONSOLE).text)})
+
+        sent = login(client, "ada@example.org", factories.PASSWORD)
+        assert sent.status_code == 302 and sent.location.endswith(ENROL)
+        assert client.get(CONSOLE).status_code == 302
+        page = client.get(ENROL)
+        assert "Admins must log in with two factors" in page.text
+        secret = secret_of(page.text)
+        done = client.post(
+            ENROL, data={"code": pyotp.TOTP(secret).now(), "csrf_token": csrf_token(page.text)}
+        )
+        assert done.status_code == 302 and done.location.endswith(CONSOLE)
+        assert client.get(CONSOLE).status_code == 200
+        session.expire_all()
+        assert staff["admin"].totp_secret == secret
+    finally:
+        app.config["REQUIRE_ADMIN_2FA"] = False
+
+
+def test_without_a_right_password_the_set_up_page_lets_nobody_in(app, client, staff):
+    app.config["REQUIRE_ADMIN_2FA"] = True
+    try:
+        assert client.get(ENROL).location.endswith("/login")
+        login(client, "ada@example.org", "not the password")
+        assert client.get(ENROL).location.endswith("/login")
+    finally:
+        app.config["REQUIRE_ADMIN_2FA"] = False
+
+
+@pytest.fixture(scope="module")
+def form_context(app):
+    with app.test_request_context("/", method="POST"):
+        yield
+
+
+@given(st.text(max_size=20))
+def test_the_code_form_takes_six_digits_optionally_split_by_a_space(form_context, text):
+    form = CodeForm(formdata=MultiDict({"code": text}), meta={"csrf": False})
+    expected = re.fullmatch(r"\s*[0-9]{3} ?[0-9]{3}\s*", text) is not None
+    assert form.validate() is expected
