@@ -10,8 +10,9 @@ seed :data:`~elicit.analysis.aggregates.DEFAULT_SEED`). The result is stored in
 (:func:`change_key`); a later request with the same digest reads it back
 instead of recomputing.
 
-The digest covers the judgments the round's pools depend on: the count and the
-last change of the round's judgments and of round 1's (the aggreCAT shift
+The digest covers the judgments the round's pools depend on: the last-change
+marker (:func:`~elicit.analysis.round_statistics.last_change`: the count and the
+latest change of the judgments) of the round and of round 1 (the aggreCAT shift
 methods compare with round 1), the highest round with judgments (whether those
 methods apply), the withdrawn questions, and the bootstrap settings.
 
@@ -34,6 +35,7 @@ from sqlalchemy.orm import Session
 
 from elicit.analysis import aggregates, longform, results, study_data
 from elicit.analysis.models import RoundPools
+from elicit.analysis.round_statistics import change_columns
 from elicit.db import utcnow
 from elicit.judgments.models import Judgment
 from elicit.rounds.models import Round
@@ -46,7 +48,7 @@ FORMAT_VERSION = 1
 def change_key(session: Session, round_: Round) -> str:
     """Return a digest of everything ``round_``'s pools are computed from (see the module)."""
     per_round = session.execute(
-        sa.select(Round.number, sa.func.count(Judgment.id), sa.func.max(Judgment.updated_at))
+        sa.select(Round.number, *change_columns())
         .join(Judgment, Judgment.round_id == Round.id)
         .where(Round.study_id == round_.study_id)
         .group_by(Round.number)

@@ -23,8 +23,10 @@ from flask import current_app, render_template
 from flask_babel import gettext, lazy_gettext
 
 from elicit.answering.fields import prefix
+from elicit.answering.panel_html import PanelHtml, panel_html
+from elicit.answering.question_html import QuestionTexts, question_texts
 from elicit.extensions import db
-from elicit.feedback.services import QuestionFeedback, round_feedback
+from elicit.feedback.services import PanelQuestion, panel_feedback
 from elicit.judgments import parsing
 from elicit.judgments.models import Judgment, JudgmentDraft
 from elicit.judgments.submission import drafts_of, read_answer
@@ -63,11 +65,17 @@ class QuestionView:
     state: str
     judgment: Judgment | None
     errors: dict[str, str]
-    feedback: QuestionFeedback | None
+    feedback: PanelQuestion | None
     feedback_hidden: bool
     previous: Judgment | None
     answered: bool
     prefilled: bool = False
+    panel: PanelHtml | None = None
+
+    @property
+    def texts(self) -> QuestionTexts:
+        """What the question says besides its title (:mod:`elicit.answering.question_html`)."""
+        return question_texts(self.question)
 
     @property
     def prefix(self) -> str:
@@ -112,21 +120,21 @@ def question_views(
     """Assemble every question of ``round_`` for the answer page.
 
     A draft that breaks a rule carries its problems as errors, shown beside
-    its fields, so a question the index says needs attention says why.
+    its fields, so a question the index says needs attention says why. The
+    panel's feedback is the round's, shared by every viewer
+    (:func:`~elicit.feedback.services.panel_feedback`), put together for this
+    expert as HTML (:mod:`elicit.answering.panel_html`) where it is shown.
     """
     questions = round_questions(db.session(), round_)
     drafts = drafts_of(db.session(), expert, round_)
     judgments = judgments_by_question(expert, round_)
     previous = previous_round(db.session(), round_)
-    feedback: dict[int, QuestionFeedback] = {}
+    secret = current_app.config["SECRET_KEY"].encode()
+    feedback: dict[int, PanelQuestion] = {}
     earlier: dict[int, Judgment] = {}
     if previous is not None:
-        feedback = round_feedback(
-            db.session(),
-            previous,
-            expert,
-            secret=current_app.config["SECRET_KEY"].encode(),
-            min_answers=expert.study.feedback_min_answers,
+        feedback = panel_feedback(
+            db.session(), previous, secret=secret, min_answers=expert.study.feedback_min_answers
         )
         earlier = judgments_by_question(expert, previous)
     views = []
@@ -148,6 +156,11 @@ def question_views(
             raw = parsing.empty_raw(question)
         problems = read_answer(question, raw)[1] if draft is not None else {}
         answered = judgment is not None or (draft is not None and not problems)
+        panel = feedback.get(question.id)
+        hidden = expert.study.hide_feedback_until_answered and not answered
+        shown = None
+        if panel is not None and panel.shown and not hidden and previous is not None:
+            shown = panel_html(panel, question, expert.id, secret=secret, round_id=previous.id)
         views.append(
             QuestionView(
                 number=number,
@@ -156,11 +169,12 @@ def question_views(
                 state=question_state(draft, judgment, problems),
                 judgment=judgment,
                 errors=problems,
-                feedback=feedback.get(question.id),
-                feedback_hidden=expert.study.hide_feedback_until_answered and not answered,
+                feedback=panel,
+                feedback_hidden=hidden,
                 previous=before,
                 answered=answered,
                 prefilled=prefilled,
+                panel=shown,
             )
         )
     return views

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 
 from flask_babel import gettext, ngettext
@@ -43,9 +43,13 @@ class Mark:
     x2: float | None = None
 
 
-@dataclass
+@dataclass(frozen=True)
 class Chart:
-    """Everything the SVG template draws, in SVG user units (``WIDTH`` wide)."""
+    """Everything the SVG template draws, in SVG user units (``WIDTH`` wide).
+
+    ``order[k]`` is the index, among the answers laid out, of the answer
+    ``marks[k]`` draws.
+    """
 
     height: float
     axis_y: float
@@ -57,6 +61,26 @@ class Chart:
     description: str
     width: int = WIDTH
     ranges: bool = field(default=False)
+    order: tuple[int, ...] = ()
+
+
+def with_own(chart: Chart, index: int, answer: str) -> Chart:
+    """Return ``chart`` with answer ``index`` drawn as the viewer's own, ``answer`` in words.
+
+    ``chart`` was laid out with no answer as the viewer's; the description
+    gains the sentence naming the viewer's answer.
+    """
+    marks = [
+        replace(m, own=True) if i == index else m
+        for m, i in zip(chart.marks, chart.order, strict=True)
+    ]
+    return replace(chart, marks=marks, description=" ".join([chart.description, own_words(answer)]))
+
+
+def own_words(answer: str) -> str:
+    """Say which answer on a chart is the viewer's (``answer`` as shown)."""
+    # TRANSLATORS: follows the chart's description; the viewer's answer is drawn as a ring.
+    return gettext("Your answer, drawn as a ring: %(answer)s.", answer=answer)
 
 
 class Axis:
@@ -129,6 +153,7 @@ def dot_plot(
         # TRANSLATORS: the title of a chart of the panel's answers to one question.
         title=gettext("Panel's answers"),
         description=_describe(len(values), median, band, values, own, formatting.probability),
+        order=tuple(range(len(values))),
     )
 
 
@@ -184,6 +209,7 @@ def range_plot(
         title=gettext("Panel's ranges"),
         description=_describe(len(rows), median, band, [r[1] for r in rows], own, shown),
         ranges=True,
+        order=tuple(order),
     )
 
 
@@ -211,10 +237,7 @@ def _describe(
     )
     if own is None:
         return words
-    # TRANSLATORS: follows the chart's description; the viewer's answer is drawn as a ring.
-    return " ".join(
-        [words, gettext("Your answer, drawn as a ring: %(answer)s.", answer=show(values[own]))]
-    )
+    return " ".join([words, own_words(show(values[own]))])
 
 
 TREND_WIDTH, TREND_HEIGHT = 160, 56

@@ -1,30 +1,39 @@
 """What an expert sees of the panel's previous round, and what facilitators may hide from it.
 
-Feedback is built for one viewing expert at a time. Other experts appear only
+The panel's part of the feedback on a round is the same for every viewer, so it
+is computed once from the round's judgments read as arrays and kept until the
+round changes (:func:`panel_feedback`); each viewer's feedback is made from it
+(:func:`for_viewer`), marking their own answer. Other experts appear only
 under letters ("Expert C") drawn from a keyed hash of the round, the question
 and the expert: fresh for every question, so two rationales under one letter
 on different questions need not be one person's, and an expert's reasons
 cannot be linked across the questions of a round. A study may keep one letter
 per round instead (``Study.feedback_labels_per_round``), the key then leaving
 the question out. Letters differ between rounds and follow neither submission
-order nor database ids. Rationales are listed in an
-order drawn the same way for each viewer and question; a rationale the
-facilitator hid is left out (the answer still counts in the figures).
+order nor database ids. Rationales are listed in an order drawn from a keyed
+hash of the round, viewer and question
+(:func:`rationale_order`); a rationale the facilitator hid is left out (the
+answer still counts in the figures).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import random
 import string
-from dataclasses import dataclass
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
+import sqlalchemy as sa
 from flask_babel import gettext
 from sqlalchemy.orm import Session
 
-from elicit import audit, formatting
+from elicit import audit, formatting, i18n
 from elicit.accounts.models import User
-from elicit.analysis.round_statistics import round_answers
+from elicit.analysis.round_statistics import last_change, round_arrays
 from elicit.errors import DomainError
 from elicit.feedback import charts
 from elicit.judgments.models import Judgment
@@ -113,42 +122,213 @@ def round_letters(
     return {expert_id: letter(i) for i, expert_id in enumerate(order)}
 
 
-def _letters(
-    secret: bytes, round_: Round, rows: list[tuple[Question, Judgment]]
-) -> dict[int | None, dict[int, str]]:
-    """Letter the experts of ``rows`` per question, or under ``None`` for the whole round."""
-    if round_.study.feedback_labels_per_round:
-        return {None: round_letters(secret, round_, [j.expert_id for _, j in rows])}
-    answered: dict[int, list[int]] = {}
-    for question, judgment in rows:
-        answered.setdefault(question.id, []).append(judgment.expert_id)
-    return {q: round_letters(secret, round_, ids, q) for q, ids in answered.items()}
+@dataclass(frozen=True, eq=False)
+class PanelQuestion:
+    """The panel's answers to one question of a closed round, the same for every viewer.
+
+    ``answers`` are in the order of their letters, none marked as the
+    viewer's; ``experts`` gives the expert id of each; ``chart`` has no mark
+    drawn as the viewer's own. :func:`for_viewer` makes a viewer's
+    :class:`QuestionFeedback` from it. Compared and hashed by identity: one
+    object stands for one question of one round as it was at one change, so a
+    page may keep what it renders from it beside it.
+    """
+
+    count: int
+    shown: bool
+    kind: QuestionKind
+    unit: str | None
+    median: float | None = None
+    q25: float | None = None
+    q75: float | None = None
+    answers: tuple[PanelAnswer, ...] = ()
+    experts: tuple[int, ...] = ()
+    chart: charts.Chart | None = None
+
+    def position(self, expert_id: int) -> int | None:
+        """Return the index of expert ``expert_id``'s answer in ``answers``, if they answered."""
+        try:
+            return self.experts.index(expert_id)
+        except ValueError:
+            return None
 
 
-def _answer_range(question: Question, judgment: Judgment) -> tuple[float | None, float | None]:
-    """Return the ends of the range an answer gives, if the question asks for one."""
-    if question.kind is QuestionKind.QUANTITY:
-        values = judgment.quantile_values
-        return (values[0], values[-1]) if values else (None, None)
-    if question.kind is QuestionKind.BINARY_INTERVAL:
-        return judgment.lower, judgment.upper
-    return None, None
+CACHE_SIZE = 64
+"""How many rounds' panel feedback (per language) each process keeps."""
+
+_cache: OrderedDict[tuple[object, ...], dict[int, PanelQuestion]] = OrderedDict()
+_cache_lock = threading.Lock()
 
 
-def _chart(question: Question, answers: list[PanelAnswer], median, q25, q75) -> charts.Chart:  # noqa: ANN001
-    """Choose and lay out the chart for ``question``'s answers."""
-    own = next((i for i, a in enumerate(answers) if a.own), None)
+def panel_feedback(
+    session: Session, previous: Round, *, secret: bytes, min_answers: int
+) -> dict[int, PanelQuestion]:
+    """Return the panel's feedback on ``previous`` for every viewer, keyed by question id.
+
+    Computed from the round's judgments read as arrays
+    (:func:`~elicit.analysis.round_statistics.round_arrays`) and kept, in this
+    process, until the round's last-change marker
+    (:func:`~elicit.analysis.round_statistics.last_change`) moves: hiding a
+    rationale, or any other change of its judgments, is seen by the next
+    request. Kept per language too, as the charts carry words and figures, and
+    per setting of the study's letters (per question or per round).
+    """
+    key = (
+        str(session.get_bind().engine.url),
+        previous.id,
+        last_change(session, previous.id),
+        min_answers,
+        previous.study.feedback_labels_per_round,
+        hashlib.sha256(secret).hexdigest(),
+        str(i18n.active_locale()),
+    )
+    with _cache_lock:
+        found = _cache.get(key)
+        if found is not None:
+            _cache.move_to_end(key)
+            return found
+    computed = _compute(session, previous, secret=secret, min_answers=min_answers)
+    with _cache_lock:
+        _cache[key] = computed
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+    return computed
+
+
+def _compute(
+    session: Session, previous: Round, *, secret: bytes, min_answers: int
+) -> dict[int, PanelQuestion]:
+    """Compute :func:`panel_feedback` from the round's judgments (see there)."""
+    import numpy as np
+
+    loaded = round_arrays(session, previous)
+    if not loaded.summaries:
+        return {}
+    per_round = (
+        round_letters(secret, previous, loaded.expert_ids.tolist())
+        if previous.study.feedback_labels_per_round
+        else None
+    )
+    questions = {
+        q.id: q
+        for q in session.scalars(sa.select(Question).where(Question.id.in_(list(loaded.summaries))))
+    }
+    bounds = np.searchsorted(loaded.question_ids, sorted(loaded.summaries), side="left").tolist()
+    bounds.append(len(loaded.question_ids))
+    feedback = {}
+    for start, end, question_id in zip(bounds, bounds[1:], sorted(loaded.summaries), strict=False):
+        question, summary = questions[question_id], loaded.summaries[question_id]
+        if summary.answers < min_answers:
+            feedback[question_id] = PanelQuestion(
+                summary.answers, False, question.kind, question.unit
+            )
+            continue
+        letters = per_round or round_letters(
+            secret, previous, loaded.expert_ids[start:end].tolist(), question_id
+        )
+        given = sorted(
+            (
+                (
+                    PanelAnswer(
+                        letter=letters[int(loaded.expert_ids[i])],
+                        value=float(loaded.values[i]),
+                        low=None if np.isnan(loaded.low[i]) else float(loaded.low[i]),
+                        high=None if np.isnan(loaded.high[i]) else float(loaded.high[i]),
+                        own=False,
+                        rationale=loaded.rationales[i],
+                    ),
+                    int(loaded.expert_ids[i]),
+                )
+                for i in range(start, end)
+            ),
+            key=lambda pair: pair[0].letter,
+        )
+        answers = tuple(answer for answer, _ in given)
+        median, q25, q75 = summary.median, summary.q25, summary.q75
+        feedback[question_id] = PanelQuestion(
+            count=summary.answers,
+            shown=True,
+            kind=question.kind,
+            unit=question.unit,
+            median=median,
+            q25=q25,
+            q75=q75,
+            answers=answers,
+            experts=tuple(expert for _, expert in given),
+            chart=_chart(question, answers, median, q25, q75),
+        )
+    return feedback
+
+
+def _chart(question: Question, answers: Sequence[PanelAnswer], median, q25, q75) -> charts.Chart:  # noqa: ANN001
+    """Choose and lay out the chart for ``question``'s answers (none drawn as the viewer's)."""
     if question.kind is QuestionKind.BINARY:
-        return charts.dot_plot([a.value for a in answers], own, median, (q25, q75))
+        return charts.dot_plot([a.value for a in answers], None, median, (q25, q75))
     rows = []
     for answer in answers:
         if answer.low is None or answer.high is None:
             raise ValueError(f"a {question.kind} answer without its range ({answer.label})")
         rows.append((answer.low, answer.value, answer.high))
     if question.kind is QuestionKind.BINARY_INTERVAL:
-        return charts.range_plot(rows, own, median, (q25, q75), domain=(0.0, 1.0), probability=True)
+        return charts.range_plot(
+            rows, None, median, (q25, q75), domain=(0.0, 1.0), probability=True
+        )
     return charts.range_plot(
-        rows, own, median, (q25, q75), log=question.scale is Scale.LOG, unit=question.unit
+        rows, None, median, (q25, q75), log=question.scale is Scale.LOG, unit=question.unit
+    )
+
+
+def answer_words(panel: PanelQuestion, index: int) -> str:
+    """Write answer ``index``'s value as its chart's description does: a percentage or quantity."""
+    value = panel.answers[index].value
+    if panel.kind is QuestionKind.QUANTITY:
+        return formatting.quantity(value, unit=panel.unit)
+    return formatting.probability(value)
+
+
+def rationale_order(secret: bytes, round_id: int, viewer_id: int, question_id: int, count: int):  # noqa: ANN201
+    """Return the order (indices into ``count`` answers) a viewer sees a question's reasons in.
+
+    A permutation drawn from a keyed hash of the round, viewer and question:
+    stable for a viewer, different between viewers and questions, following
+    neither submission order nor letters, and unpredictable without the secret.
+    """
+    order = list(range(count))
+    random.Random(_keyed(secret, "order", round_id, viewer_id, question_id)).shuffle(order)
+    return order
+
+
+def for_viewer(
+    panel: PanelQuestion,
+    viewer_id: int,
+    *,
+    round_number: int,
+    order: Sequence[int],
+) -> QuestionFeedback:
+    """Make ``viewer_id``'s feedback on one question from the panel's (:func:`panel_feedback`).
+
+    The viewer's answer is marked as their own, in the list and on the chart,
+    and the reasons are listed in ``order`` (see :func:`rationale_order`).
+    """
+    if not panel.shown:
+        return QuestionFeedback(round_number, panel.count, shown=False)
+    mine = panel.position(viewer_id)
+    answers = list(panel.answers)
+    chart = panel.chart
+    if mine is not None:
+        answers[mine] = replace(answers[mine], own=True)
+        if chart is not None:
+            chart = charts.with_own(chart, mine, answer_words(panel, mine))
+    return QuestionFeedback(
+        round_number=round_number,
+        count=panel.count,
+        shown=True,
+        median=panel.median,
+        q25=panel.q25,
+        q75=panel.q75,
+        own=answers[mine] if mine is not None else None,
+        rationales=tuple(answers[i] for i in order if answers[i].rationale),
+        chart=chart,
     )
 
 
@@ -158,53 +338,21 @@ def round_feedback(
     """Build the feedback on ``previous`` (a closed round) for ``viewer``, keyed by question id.
 
     The median and quartiles of the answers' central values (probability or
-    median) are the facilitator's figures (:func:`~elicit.analysis.round_statistics.round_answers`).
+    median) are the facilitator's figures
+    (:func:`~elicit.analysis.round_statistics.round_arrays`); the panel's part
+    is :func:`panel_feedback`, shared by every viewer.
     """
-    loaded = round_answers(session, previous)
-    if not loaded.rows:
-        return {}
-    letters = _letters(secret, previous, loaded.rows)
-    per_round = None in letters
-
-    answers: dict[int, list[PanelAnswer]] = {question_id: [] for question_id in loaded.summaries}
-    questions: dict[int, Question] = {}
-    for (question, judgment), value in zip(loaded.rows, loaded.values, strict=True):
-        questions[question.id] = question
-        low, high = _answer_range(question, judgment)
-        answers[question.id].append(
-            PanelAnswer(
-                letter=letters[None if per_round else question.id][judgment.expert_id],
-                value=float(value),
-                low=low,
-                high=high,
-                own=judgment.expert_id == viewer.id,
-                rationale="" if judgment.rationale_hidden else judgment.rationale,
-            )
-        )
-    feedback = {}
-    for question_id, summary in loaded.summaries.items():
-        count = summary.answers
-        if count < min_answers:
-            feedback[question_id] = QuestionFeedback(previous.number, count, shown=False)
-            continue
-        median, q25, q75 = summary.median, summary.q25, summary.q75
-        given = sorted(answers[question_id], key=lambda a: a.letter)
-        rationales = sorted(
-            (a for a in given if a.rationale),
-            key=lambda a: _keyed(secret, "order", previous.id, viewer.id, question_id, a.letter),
-        )
-        feedback[question_id] = QuestionFeedback(
+    return {
+        question_id: for_viewer(
+            panel,
+            viewer.id,
             round_number=previous.number,
-            count=count,
-            shown=True,
-            median=median,
-            q25=q25,
-            q75=q75,
-            own=next((a for a in given if a.own), None),
-            rationales=tuple(rationales),
-            chart=_chart(questions[question_id], given, median, q25, q75),
+            order=rationale_order(secret, previous.id, viewer.id, question_id, len(panel.answers)),
         )
-    return feedback
+        for question_id, panel in panel_feedback(
+            session, previous, secret=secret, min_answers=min_answers
+        ).items()
+    }
 
 
 def set_rationale_hidden(

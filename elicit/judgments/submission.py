@@ -208,11 +208,20 @@ def submit_round(
     if result.errors:
         return result
     drafts = drafts_of(session, expert, round_)
+    recorded = {
+        j.question_id: j
+        for j in session.scalars(
+            sa.select(Judgment).where(
+                Judgment.expert_id == expert.id,
+                Judgment.round_id == round_.id,
+                Judgment.question_id.in_(list(answers)),
+            )
+        )
+    }
     for question_id, answer in answers.items():
-        question = questions[question_id]
-        before = find_judgment(session, expert, question, round_)
+        before = recorded.get(question_id)
         revision = before.revision if before is not None else 0
-        judgment = record_judgment(session, expert, question, round_, answer)
+        judgment = _record(session, expert, questions[question_id], round_, answer, before)
         (result.recorded if judgment.revision != revision else result.unchanged).append(judgment)
         if question_id in drafts:
             session.delete(drafts[question_id])
@@ -260,9 +269,37 @@ def record_judgment(
     errors = check_answer(question, answer)
     if errors:
         raise AnswerErrors(errors)
-    judgment = find_judgment(session, expert, question, round_)
+    judgment = _record(
+        session, expert, question, round_, answer, find_judgment(session, expert, question, round_)
+    )
+    session.flush()
+    return judgment
+
+
+def _record(
+    session: Session,
+    expert: Expert,
+    question: Question,
+    round_: Round,
+    answer: Answer,
+    judgment: Judgment | None,
+) -> Judgment:
+    """Store ``answer`` over ``judgment`` (the one recorded, if any) and its revision; no flush.
+
+    The caller has checked the round, the question and the answer (see
+    :func:`record_judgment`); nothing is read here, so a whole round's answers
+    are written in one flush.
+    """
     if judgment is None:
-        judgment = Judgment(expert=expert, question=question, round=round_, revision=1)
+        now = utcnow()
+        judgment = Judgment(
+            expert=expert,
+            question=question,
+            round=round_,
+            revision=1,
+            created_at=now,
+            updated_at=now,
+        )
         session.add(judgment)
     elif same_answer(judgment, answer):
         return judgment
@@ -277,7 +314,6 @@ def record_judgment(
     )
     judgment.confidence = answer.confidence
     judgment.rationale = answer.rationale.strip()
-    session.flush()
     session.add(
         JudgmentRevision(
             judgment=judgment,
@@ -291,7 +327,6 @@ def record_judgment(
             recorded_at=judgment.updated_at,
         )
     )
-    session.flush()
     return judgment
 
 
