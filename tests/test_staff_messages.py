@@ -30,7 +30,7 @@ from babel.messages.mofile import write_mo
 from flask import Flask
 
 from elicit import PROJECT_ROOT, formatting
-from elicit.accounts.models import Role, StudyRole
+from elicit.accounts.models import Role, StudyRole, User
 from elicit.audit import AuditEvent
 from elicit.feedback.services import set_rationale_hidden, update_settings
 from elicit.judgments.rules import Answer
@@ -537,7 +537,9 @@ def test_the_audit_trails_are_marked(marking, session, scene):
     factories.user(session, email="adm@example.org", role=Role.ADMIN, name="Ada Admin")
     session.commit()
     events = session.scalars(sa.select(AuditEvent)).all()
-    recorded = {event.target for event in events} | {
+    # A staff account an entry is about is a reference (target_user_id), its target left empty.
+    emails = set(session.scalars(sa.select(User.email)))
+    recorded = emails | {event.target for event in events if event.target} | {
         formatting.datetime(event.at, tzinfo=dt.UTC, locale=LOCALE) for event in events
     }
     user_data = (*USER_DATA, *recorded, "Fran Facilitator", "Ann Analyst", "Ada Admin")
