@@ -31,6 +31,7 @@ from elicit.panels.services import (
     redeem_invitation,
 )
 from elicit.rounds.services import open_round_of, takes_answers
+from elicit.unit_of_work import write_transaction
 from elicit.web import NulCharacter, retry_minutes
 
 SESSION_KEY = "expert"
@@ -47,7 +48,7 @@ STALE_PAGE = lazy_gettext(
 
 
 @bp.before_app_request
-def _load_expert() -> None:
+def load_expert() -> None:
     """Put the signed-in expert (or ``None``) in ``g.expert``, dropping a session that lapsed."""
     g.expert = None
     held = session.get(SESSION_KEY)
@@ -148,9 +149,11 @@ def redeem(token: str):
     Opening the link again as the same expert keeps the session (and the
     pages already open in other tabs keep working); another expert's or a
     staff member's session on this browser is ended first, keeping only the
-    language chosen on this browser.
+    language chosen on this browser. The link's use is recorded in a short
+    write transaction of its own: the rest of this GET only reads.
     """
-    invitation = redeem_invitation(db.session(), token) if len(token) <= 100 else None
+    with write_transaction() as writing:
+        invitation = redeem_invitation(writing, token) if len(token) <= 100 else None
     if invitation is None:
         if len(token) <= 100 and link_withdrawn(db.session(), token):
             return render_template("answering/withdrawn_link.html"), 410
