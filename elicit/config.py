@@ -176,7 +176,7 @@ def database() -> dict:
             f"connections, more than {PREFIX}DB_MAX_CONNECTIONS={budget}"
         )
     pool_timeout = _number("DB_POOL_TIMEOUT", 10, least=0.1)
-    busy_timeout = _number("DB_BUSY_TIMEOUT", 15, least=0)
+    busy_timeout = _number("DB_BUSY_TIMEOUT", 15, least=0.001)
     if pool_timeout + busy_timeout >= worker_timeout:
         raise ValueError(
             f"{PREFIX}DB_POOL_TIMEOUT ({pool_timeout:g} s) and {PREFIX}DB_BUSY_TIMEOUT "

@@ -84,7 +84,7 @@ def read_only_connection(session: Session | scoped_session) -> sa.Connection:
 def read_only_request() -> bool:
     """Whether the current request only reads, so its transactions take no write lock.
 
-    True in a GET or HEAD request (outside :func:`write_transaction`) and in any
+    True in a GET, HEAD or OPTIONS request (outside :func:`write_transaction`) and in any
     request after :func:`read_only_from_now`; false outside a request (CLI
     commands and jobs write).
     """
@@ -138,7 +138,8 @@ def _configure_postgresql(engine: sa.Engine, lock_timeout: float) -> None:
         """Set the lock timeout on every new connection."""
         with dbapi_connection.cursor() as cursor:
             cursor.execute(
-                "SELECT set_config('lock_timeout', %s, false)", (f"{round(lock_timeout * 1000)}ms",)
+                "SELECT set_config('lock_timeout', %s, false)",
+                (f"{max(1, round(lock_timeout * 1000))}ms",),
             )
         dbapi_connection.commit()
 

@@ -5,8 +5,9 @@ A save or submission that cannot get the database's write lock in time
 never 500. The answer form comes back with everything the expert typed still
 in its fields and a message to send it again; the review page comes back as
 it was (its drafts are saved already); autosave gets ``{"error": {"code":
-"busy", ...}}``, which the page's script retries. What the page needs is read
-without the write lock, so it renders while the lock is still held.
+"busy", ...}}``, whose message the page's script shows while it tries again.
+What the page needs is read without the write lock, so it renders while the
+lock is still held.
 """
 
 from __future__ import annotations
@@ -31,10 +32,9 @@ BUSY_REVIEW = lazy_gettext(
     "Many experts are sending answers at this moment, so nothing was submitted yet; your "
     "drafts are kept. Submit again in a few seconds."
 )
-BUSY_SAVE = lazy_gettext(
-    "Many experts are saving at this moment, so this was not saved yet; your text is still "
-    "on the page."
-)
+# TRANSLATORS: a short clause; the page shows it as "Not saved yet (...); your text is still
+# here. Trying again…" and tries again by itself.
+BUSY_SAVE = lazy_gettext("many experts are saving at this moment")
 
 
 def _render_again() -> tuple[str, int] | tuple[Response, int] | None:
