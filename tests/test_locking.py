@@ -324,3 +324,31 @@ def test_the_busy_timeout_is_the_configured_one(panel):
         else:
             waited = connection.exec_driver_sql("SHOW lock_timeout").scalar()
         assert str(waited) in {"200", "200ms"}
+
+
+def test_a_commit_refused_as_busy_is_a_503_not_a_500(panel, monkeypatch):
+    """The lock can also fail at the end of a request, as its unit of work commits."""
+    from sqlalchemy.orm import Session
+
+    panel.app.config["PROPAGATE_EXCEPTIONS"] = False
+    client = panel.app.test_client()
+    enter(client, panel.token, consent=False)
+    welcome = client.get("/expert/")
+    locked = sa.exc.OperationalError("COMMIT", {}, sqlite3.OperationalError("database is locked"))
+
+    def refuse_commit(self):
+        """Fail the request's commit as a busy database does."""
+        raise locked
+
+    monkeypatch.setattr(Session, "commit", refuse_commit)
+    refused = client.post(
+        "/expert/consent", data={"csrf_token": csrf_token(welcome.text), "agree": "y"}
+    )
+    monkeypatch.undo()
+
+    assert refused.status_code == 503, refused.text[:300]
+    assert refused.headers["Retry-After"] == str(RETRY_AFTER_SECONDS)
+    assert "very busy" in refused.text
+    with panel.app.app_context():
+        assert db.session.get(Expert, panel.expert_id).consented_at is None
+        db.session.remove()
