@@ -165,10 +165,15 @@ def warm_up(server: Gunicorn, token: str, args) -> None:
         list(pool.map(visit, range(2 * args.workers * args.threads)))
 
 
-def app_env(folder: Path, database_url: str) -> dict[str, str]:
-    """Return the environment that configures the application for one run."""
+def app_env(folder: Path, database_url: str, args) -> dict[str, str]:
+    """Return the environment that configures the application for one run.
+
+    The pool follows the server's size as in production (``ELICIT_WORKERS``, ``ELICIT_THREADS``).
+    """
     return {
         **os.environ,
+        "ELICIT_WORKERS": str(args.workers),
+        "ELICIT_THREADS": str(args.threads),
         "ELICIT_DATABASE_URL": database_url,
         "ELICIT_SECRET_KEY": "load-benchmark",
         "ELICIT_INSTANCE_PATH": str(folder),
@@ -356,7 +361,7 @@ def run_level(
     else:
         assert pg is not None
         url = pg.fresh_database(name)
-    env = app_env(folder, url)
+    env = app_env(folder, url, args)
     plan_path = folder / f"{name}.plan.json"
     prepared = subprocess.run(
         [sys.executable, __file__, "prepare", str(users), str(plan_path)],

@@ -40,6 +40,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(overrides)
     create_private_sqlite(app.config["SQLALCHEMY_DATABASE_URI"])
     redaction.init_app(app)
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", settings.engine_options(app.config))
 
     db.init_app(app)
     unit_of_work.init_app(app)

@@ -108,6 +108,19 @@ def load(instance_path: Path) -> dict:
         The ``max-age`` of the ``Strict-Transport-Security`` header sent with
         every response served over HTTPS (default 31536000, a year; 0 sends
         none).
+    ``ELICIT_WORKERS``, ``ELICIT_THREADS``, ``ELICIT_TIMEOUT``
+        The web server's processes, threads per process and worker timeout
+        in seconds (see :func:`server`); the database pool follows them (see
+        :func:`database`).
+    ``ELICIT_DB_POOL_SIZE``, ``ELICIT_DB_MAX_OVERFLOW``, ``ELICIT_DB_POOL_TIMEOUT``
+        Connections each process keeps open, how many more it may open at
+        a peak, and how long a request waits for one (seconds).
+    ``ELICIT_DB_MAX_CONNECTIONS``
+        How many connections the database server lets elicit open in all
+        (default 90: PostgreSQL's 100 less a few for administration).
+    ``ELICIT_DB_BUSY_TIMEOUT``
+        How long (seconds) a write waits for a lock before the request is
+        answered 503 "busy, try again" (default 15).
     """
     database_url = _env("DATABASE_URL") or f"sqlite:///{instance_path / 'elicit.sqlite3'}"
     base_url = (_env("BASE_URL") or "http://127.0.0.1:5000").rstrip("/")
@@ -130,6 +143,7 @@ def load(instance_path: Path) -> dict:
     return {
         **_proxies(),
         **_smtp(),
+        **database(),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SECRET_KEY": _secret_key(instance_path),
         "BASE_URL": base_url,
@@ -155,7 +169,6 @@ def load(instance_path: Path) -> dict:
         "CONTACT_RETENTION_DAYS": int(retention) if retention is not None else None,
         # Statements' parameters (an expert's rationale, a password hash) never
         # reach a log or an error message, even with SQLAlchemy's logging on.
-        "SQLALCHEMY_ENGINE_OPTIONS": {"hide_parameters": True},
         "REQUIRE_ADMIN_2FA": _flag("REQUIRE_ADMIN_2FA", False),
     }
 
@@ -195,15 +208,105 @@ def server() -> dict:
     ``ELICIT_LOG_LEVEL``
         gunicorn's error log level (default ``info``).
     """
-    processors = os.cpu_count() or 1
+    workers, threads, timeout = _server_size()
     return {
         "bind": _env("BIND") or "127.0.0.1:8000",
-        "workers": max(1, _whole_number("WORKERS", 2 * processors + 1)),
-        "threads": max(1, _whole_number("THREADS", 4)),
-        "timeout": max(1, _whole_number("TIMEOUT", 30)),
+        "workers": workers,
+        "threads": threads,
+        "timeout": int(timeout),
         "accesslog": _env("ACCESS_LOG") or "-",
         "errorlog": _env("ERROR_LOG") or "-",
         "loglevel": (_env("LOG_LEVEL") or "info").lower(),
+    }
+
+
+def _number(name: str, default: float, *, whole: bool = False, least: float = 0) -> float:
+    """Read ``ELICIT_<name>`` as a number at least ``least`` (a whole one if ``whole``)."""
+    text = _env(name)
+    if text is None:
+        return default
+    try:
+        value = int(text) if whole else float(text)
+    except ValueError:
+        kind = "a whole number" if whole else "a number"
+        raise ValueError(f"{PREFIX}{name} must be {kind}, got {text!r}") from None
+    if value < least:
+        raise ValueError(f"{PREFIX}{name} must be at least {least}, got {text!r}")
+    return value
+
+
+def _server_size() -> tuple[int, int, float]:
+    """Read the web server's processes, threads per process and worker timeout (seconds)."""
+    processors = os.cpu_count() or 1
+    workers = int(_number("WORKERS", 2 * processors + 1, whole=True, least=1))
+    threads = int(_number("THREADS", 4, whole=True, least=1))
+    return workers, threads, _number("TIMEOUT", 30, least=1)
+
+
+def database() -> dict:
+    """Read the web server's size and the database pool and lock settings (see :func:`load`).
+
+    Each thread of a web process serves one request at a time and a request
+    uses one connection, so a process keeps as many connections as it has
+    threads (``DB_POOL_SIZE``), and may open ``DB_MAX_OVERFLOW`` more for a
+    peak (a download streaming, a command run in the process). The default
+    pool is cut down so that every process's pool and overflow together stay
+    within ``DB_MAX_CONNECTIONS``; sizes set explicitly beyond it are refused.
+    A request waits at most ``DB_POOL_TIMEOUT`` for a connection and
+    ``DB_BUSY_TIMEOUT`` for a lock, together less than the worker timeout,
+    so a busy database is answered 503 before the server kills the worker.
+    """
+    workers, threads, worker_timeout = _server_size()
+    budget = int(_number("DB_MAX_CONNECTIONS", 90, whole=True, least=1))
+    overflow = int(_number("DB_MAX_OVERFLOW", 2, whole=True))
+    share = max(1, budget // workers - overflow)
+    pool_size = int(_number("DB_POOL_SIZE", min(threads, share), whole=True, least=1))
+    if workers * (pool_size + overflow) > budget:
+        raise ValueError(
+            f"{workers} web workers with {PREFIX}DB_POOL_SIZE={pool_size} and "
+            f"{PREFIX}DB_MAX_OVERFLOW={overflow} may open {workers * (pool_size + overflow)} "
+            f"connections, more than {PREFIX}DB_MAX_CONNECTIONS={budget}"
+        )
+    pool_timeout = _number("DB_POOL_TIMEOUT", 10, least=0.1)
+    busy_timeout = _number("DB_BUSY_TIMEOUT", 15, least=0.001)
+    if pool_timeout + busy_timeout >= worker_timeout:
+        raise ValueError(
+            f"{PREFIX}DB_POOL_TIMEOUT ({pool_timeout:g} s) and {PREFIX}DB_BUSY_TIMEOUT "
+            f"({busy_timeout:g} s) together must be shorter than {PREFIX}TIMEOUT "
+            f"({worker_timeout:g} s), so a busy database is answered before the worker is killed"
+        )
+    return {
+        "WEB_WORKERS": workers,
+        "WEB_THREADS": threads,
+        "WEB_TIMEOUT": worker_timeout,
+        "DB_POOL_SIZE": pool_size,
+        "DB_MAX_OVERFLOW": overflow,
+        "DB_POOL_TIMEOUT": pool_timeout,
+        "DB_BUSY_TIMEOUT": busy_timeout,
+    }
+
+
+def engine_options(config: dict) -> dict:
+    """Return SQLAlchemy's engine options for the database and pool ``config`` describes.
+
+    A pool of ``DB_POOL_SIZE`` connections; on a database server each is
+    checked before use, so one the server dropped (at a restart, say) is
+    replaced rather than failing a request. An in-memory SQLite database
+    keeps Flask-SQLAlchemy's own pool.
+    """
+    url = str(config["SQLALCHEMY_DATABASE_URI"])
+    sqlite = url.startswith("sqlite")
+    # Statements' parameters (an expert's rationale, a password hash) never
+    # reach a log or an error message, even with SQLAlchemy's logging on.
+    private = {"hide_parameters": True}
+    if sqlite and (":memory:" in url or url.rstrip("/") == "sqlite:"):
+        return private
+    return {
+        **private,
+        "pool_size": config["DB_POOL_SIZE"],
+        "max_overflow": config["DB_MAX_OVERFLOW"],
+        "pool_timeout": config["DB_POOL_TIMEOUT"],
+        "pool_pre_ping": not sqlite,
     }
 
 

@@ -1,5 +1,8 @@
 """What every page and request shares: bounded ids, refused NULs, proxies, headers, error pages.
 
+A database too busy to take a write in time (:func:`elicit.unit_of_work.is_busy`)
+is answered 503 with ``Retry-After`` (:func:`busy_response`), never 500.
+
 Ids arrive in URLs (``/judgments/<int:judgment_id>``) and in form field names
 (``q12-probability``). The database stores them as integers that overflow at
 2^31 on PostgreSQL (2^63 on SQLite), so a larger number is refused before any
@@ -12,11 +15,19 @@ from __future__ import annotations
 import re
 import time
 
-from flask import Flask, Response, jsonify, render_template, request
+import sqlalchemy as sa
+from flask import Flask, Response, jsonify, make_response, render_template, request
 from flask_babel import gettext, lazy_gettext
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import BadRequest, HTTPException, default_exceptions
+from werkzeug.exceptions import (
+    BadRequest,
+    HTTPException,
+    InternalServerError,
+    default_exceptions,
+)
 from werkzeug.routing import IntegerConverter
+
+from elicit.unit_of_work import RETRY_AFTER_SECONDS, is_busy, read_only_from_now
 
 ID_MAX = 2**31 - 1
 """The largest id (or round number) a URL or field name may carry: PostgreSQL's INTEGER."""
@@ -109,8 +120,15 @@ PLAIN_ERRORS = {
     500: lazy_gettext(
         "Something went wrong on our side; what you saved before is kept. Try again in a moment."
     ),
+    503: lazy_gettext(
+        "The site is very busy at this moment, so this could not be done and nothing was "
+        "changed. Try again in a few seconds."
+    ),
 }
 """What an HTTP error says, in the person's language, when the code gave no reason of its own."""
+
+DATABASE_ERRORS = (sa.exc.DBAPIError, sa.exc.TimeoutError)
+"""The exceptions among which a busy database is told apart (:func:`is_busy`)."""
 
 
 def error_response(status: int, code: str, message: str) -> tuple[Response | str, int]:
@@ -135,6 +153,24 @@ def trust_proxies(app: Flask) -> None:
     hops = app.config.get("TRUSTED_PROXIES", 0)
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+
+
+def with_retry_after(response: tuple[Response | str, int] | Response | str) -> Response:
+    """Make ``response`` a response asking the client to try again in a few seconds."""
+    made = make_response(response)
+    made.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return made
+
+
+def busy_response(message: str | None = None) -> Response:
+    """Answer a request the database was too busy to take: 503 with ``Retry-After``.
+
+    What the request did is rolled back and the rest of it only reads
+    (:func:`~elicit.unit_of_work.read_only_from_now`), so the page can render
+    without waiting for the lock again.
+    """
+    read_only_from_now()
+    return with_retry_after(error_response(503, "busy", message or str(PLAIN_ERRORS[503])))
 
 
 def init_app(app: Flask) -> None:
@@ -179,9 +215,23 @@ def init_app(app: Flask) -> None:
             ),
         )
 
+    @app.errorhandler(sa.exc.DBAPIError)
+    @app.errorhandler(sa.exc.TimeoutError)
+    def _database(error: Exception) -> Response:
+        """Answer a busy database with 503 (:func:`busy_response`); let any other error through."""
+        if not is_busy(error):
+            raise error
+        return busy_response()
+
     @app.errorhandler(HTTPException)
-    def _http(error: HTTPException) -> tuple[Response | str, int]:
-        """Answer any HTTP error through :func:`error_response`."""
+    def _http(error: HTTPException) -> tuple[Response | str, int] | Response:
+        """Answer any HTTP error through :func:`error_response`.
+
+        A server error caused by a busy database (a commit refused at the end
+        of the request) is answered as busy: 503, not 500.
+        """
+        if isinstance(error, InternalServerError) and is_busy(error.original_exception):
+            return busy_response()
         code = (error.name or "error").lower().replace(" ", "_")
         status = error.code or 500
         message = error.description

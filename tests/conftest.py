@@ -152,8 +152,13 @@ class FreshContextClient(FlaskClient):
     """
 
     def open(self, *args, **kwargs):
-        """Clear ``g`` and send the request."""
+        """Flush what the test set up, clear ``g`` and send the request.
+
+        The test's own changes are flushed first, as if committed before the
+        request: a GET request may not write (:mod:`elicit.unit_of_work`).
+        """
         if has_app_context():
+            db.session.flush()
             g.__dict__.clear()
         return super().open(*args, **kwargs)
 

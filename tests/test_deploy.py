@@ -100,7 +100,7 @@ def test_gunicorn_serves_the_app_and_its_access_log_has_no_token(tmp_path):
 def _settings_read_by_config() -> set[str]:
     """Every ELICIT_* name elicit/config.py reads."""
     source = (PROJECT_ROOT / "elicit" / "config.py").read_text()
-    names = re.findall(r'_(?:env|flag|whole_number)\(\s*"([A-Z_]+)"', source)
+    names = re.findall(r'_(?:env|flag|whole_number|number)\(\s*"([A-Z_]+)"', source)
     return {f"ELICIT_{name}" for name in names}
 
 

@@ -539,9 +539,11 @@ def test_the_audit_trails_are_marked(marking, session, scene):
     events = session.scalars(sa.select(AuditEvent)).all()
     # A staff account an entry is about is a reference (target_user_id), its target left empty.
     emails = set(session.scalars(sa.select(User.email)))
-    recorded = emails | {event.target for event in events if event.target} | {
-        formatting.datetime(event.at, tzinfo=dt.UTC, locale=LOCALE) for event in events
-    }
+    recorded = (
+        emails
+        | {event.target for event in events if event.target}
+        | {formatting.datetime(event.at, tzinfo=dt.UTC, locale=LOCALE) for event in events}
+    )
     user_data = (*USER_DATA, *recorded, "Fran Facilitator", "Ann Analyst", "Ada Admin")
     login(client, "ana@example.org", factories.PASSWORD)
     page = page_of(client.get("/facilitate/studies/ceasefire/audit"))

@@ -154,8 +154,12 @@ def test_polish_has_its_three_plural_forms():
 
 @pytest.fixture
 def polish(app, session):
-    """A Polish request's context (``Accept-Language: pl``), with nothing cached from before."""
-    with app.test_request_context(headers={"Accept-Language": "pl"}):
+    """A Polish request's context (``Accept-Language: pl``), with nothing cached from before.
+
+    A POST, since tests set up their data inside it and a GET may not write
+    (:mod:`elicit.unit_of_work`).
+    """
+    with app.test_request_context(method="POST", headers={"Accept-Language": "pl"}):
         flask_babel.refresh()
         yield
     flask_babel.refresh()

@@ -40,6 +40,7 @@ from elicit.db import utcnow
 from elicit.judgments.models import Judgment
 from elicit.rounds.models import Round
 from elicit.studies.models import Question, Study
+from elicit.unit_of_work import write_transaction
 
 FORMAT_VERSION = 1
 """Bumped when the stored rows change shape, so older stored results are recomputed."""
@@ -155,27 +156,38 @@ def pools_or_job(
 def round_pools(session: Session, study: Study, round_: Round) -> dict[str, Any]:
     """Return ``round_``'s pools (see :func:`compute`), from the store when still current.
 
-    A stale or missing stored result is recomputed and stored (flushed, not
-    committed). Two requests racing to store the first result both answer; one
-    of them stores it.
+    A stale or missing stored result is recomputed and stored (:func:`_store`).
+    Two requests racing to store the first result both answer; one of them
+    stores it.
     """
     key, stored = _stored(session, round_)
     if stored is not None and stored.change_key == key:
         payload: dict[str, Any] = json.loads(stored.payload)
         return payload
     payload = compute(session, study, round_)
-    text = json.dumps(payload, separators=(",", ":"), allow_nan=False)
-    if stored is not None:
-        stored.change_key, stored.payload = key, text
-        stored.computed_at = utcnow()
-        session.flush()
-        return payload
-    try:
-        with session.begin_nested():
-            session.add(RoundPools(round_id=round_.id, change_key=key, payload=text))
-    except sa.exc.IntegrityError:
-        pass  # another request stored it first
+    _store(session, round_.id, key, json.dumps(payload, separators=(",", ":"), allow_nan=False))
     return payload
+
+
+def _store(session: Session, round_id: int, key: str, text: str) -> None:
+    """Store round ``round_id``'s pools ``text`` computed for ``key``, replacing older ones.
+
+    A page (a GET, which only reads) stores them in a short write transaction
+    of its own (:func:`elicit.unit_of_work.write_transaction`); a job or a
+    command stores them in its own transaction.
+    """
+    with write_transaction(session) as writing:
+        stored = writing.scalar(sa.select(RoundPools).where(RoundPools.round_id == round_id))
+        if stored is not None:
+            stored.change_key, stored.payload = key, text
+            stored.computed_at = utcnow()
+            writing.flush()
+            return
+        try:
+            with writing.begin_nested():
+                writing.add(RoundPools(round_id=round_id, change_key=key, payload=text))
+        except sa.exc.IntegrityError:
+            pass  # another request stored it first
 
 
 def current_pools(session: Session, study: Study, round_: Round) -> dict[str, Any]:

@@ -31,6 +31,7 @@ from elicit.panels.services import (
     redeem_invitation,
 )
 from elicit.rounds.services import open_round_of, takes_answers
+from elicit.unit_of_work import write_transaction
 from elicit.web import NulCharacter, retry_minutes
 
 SESSION_KEY = "expert"
@@ -47,7 +48,7 @@ STALE_PAGE = lazy_gettext(
 
 
 @bp.before_app_request
-def _load_expert() -> None:
+def load_expert() -> None:
     """Put the signed-in expert (or ``None``) in ``g.expert``, dropping a session that lapsed."""
     g.expert = None
     held = session.get(SESSION_KEY)
@@ -150,14 +151,18 @@ def redeem(token: str):
     first, keeping only the language chosen on this browser. Answer pages
     still open from the earlier session save again through
     :func:`session_token` (their script fetches the new token).
+    The link's use and the new session are recorded in a short write
+    transaction of their own: the rest of this GET only reads.
     """
-    invitation = redeem_invitation(db.session(), token) if len(token) <= 100 else None
+    with write_transaction() as writing:
+        invitation = redeem_invitation(writing, token) if len(token) <= 100 else None
+        if invitation is not None:
+            sessions.finish(writing)
+            sessions.begin(writing, expert_id=invitation.expert_id)
     if invitation is None:
         if len(token) <= 100 and link_withdrawn(db.session(), token):
             return render_template("answering/withdrawn_link.html"), 410
         return render_template("answering/invalid_link.html"), 404
-    sessions.finish(db.session())
-    sessions.begin(db.session(), expert_id=invitation.expert_id)
     session[SESSION_KEY] = {"id": invitation.expert_id, "invitation": invitation.id}
     return redirect(url_for("answering.home"))
 
