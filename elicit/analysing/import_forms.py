@@ -2,7 +2,7 @@
 
 One form holds the files of every layout, each in its own fieldset; the
 layout chosen says which are read, and which of them must be given
-(:data:`elicit.imports.formats.FILES`).
+(:data:`elicit.imports.FILES`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from wtforms import BooleanField, EmailField, HiddenField, RadioField, StringFie
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
-from elicit.imports.formats import FILES
+from elicit.imports import FILES
 
 SLUG_MESSAGE = _l("Enter a short name of 3 to 80 lower-case letters, digits or hyphens.")
 TITLE_MESSAGE = _l("A title takes at most 200 characters.")

@@ -1,16 +1,12 @@
 """Importing an existing study from the browser: ``/analyse/import``, check first, then confirm.
 
-The page takes the files of one layout (the long CSV, EXCALIBUR ``.dtt`` and
-``.rls``, or the repliCATS pilot's CSV files) and the new study's short name.
-Sending them only checks: every bad line is listed, beside the file it is in,
-and nothing is saved; a clean check shows what would be created and keeps the
-files on the server for an hour (:mod:`elicit.imports.staging`) for the
-confirmation, which reads and checks them again and creates the study
-(:func:`elicit.imports.services.import_study`) with its rounds closed.
-
-Any staff member may import. A facilitator or admin owns the new study; an
-analyst, who cannot own one, names the facilitator or admin who will, and the
-study is shared with the analyst, so it appears in their workspace either way.
+The page takes one layout's files (long CSV, EXCALIBUR ``.dtt``/``.rls``, or the repliCATS
+pilot's CSV files) and the new study's short name. Sending them only checks: every bad line is
+listed beside its file and nothing is saved; a clean check shows what would be created and keeps
+the files for an hour (:mod:`elicit.imports.staging`) for the confirmation, which checks them
+again and creates the study (:func:`elicit.imports.services.import_study`), rounds closed.
+Any staff member may import. A facilitator or admin owns the new study; an analyst, who cannot
+own one, names the facilitator or admin who will, and the study is shared with the analyst.
 """
 
 from __future__ import annotations
@@ -30,7 +26,7 @@ from elicit.analysing.blueprint import bp
 from elicit.analysing.import_forms import ConfirmImportForm, ImportForm
 from elicit.analysing.views import STAFF
 from elicit.extensions import db
-from elicit.imports import formats, staging
+from elicit.imports import staging
 from elicit.imports.dataset import split_problem
 from elicit.imports.services import ImportReport, import_study
 from elicit.studies.question_sets import SLUG
@@ -223,6 +219,8 @@ def _read_uploads(form: ImportForm) -> dict[str, tuple[str, bytes]]:
 def _check(staged: staging.Staged, owner: User | None, *, dry_run: bool) -> ImportReport:
     """Read the staged files and check them, importing them too unless ``dry_run``."""
     settings = staged.settings
+    from elicit.imports import formats  # NumPy, loaded when a file is checked
+
     dataset = formats.read_files(settings["layout"], staged.files, percent=settings["percent"])
     return import_study(
         db.session(),

@@ -40,16 +40,9 @@ from elicit.studies.models import Outcome, QuestionKind, Scale
 LAYOUTS = ("long", "excalibur", "replicats")
 """The names ``elicit import`` takes for the layouts."""
 
-FILES = {
-    "long": {"judgments": True, "outcomes": False},
-    "excalibur": {"dtt": True, "rls": True},
-    "replicats": {"ratings": True, "justifications": False, "outcomes": False},
-}
-"""Each layout's files by role, and whether the role is required (:func:`read_files`)."""
-
 
 def read_files(layout: str, files: dict[str, Path], *, percent: bool = False) -> Dataset:
-    """Read ``files``, by their roles in :data:`FILES`, as ``layout``.
+    """Read ``files``, by their roles in :data:`elicit.imports.FILES`, as ``layout``.
 
     The upload page's entry: each file is named by its role, not found by its
     name or beside another. ``percent`` applies to the long CSV only.
