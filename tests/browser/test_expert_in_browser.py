@@ -101,7 +101,7 @@ def test_an_expert_answers_two_rounds_in_the_browser(live, browser):
 
     # Correct it; the draft saves itself, and a reload finds it.
     box.fill("35")
-    expect(page.locator("#save-status")).to_contain_text("All changes saved", timeout=10_000)
+    expect(page.locator("#save-status")).to_contain_text("All changes saved", timeout=20_000)
     expect(page.get_by_text("2 of 30 answered")).to_be_visible()
     expect(index_entry).to_have_attribute("data-state", "draft")
     page.goto(f"{live['url']}/expert/round")
@@ -173,7 +173,7 @@ def test_a_page_left_open_past_its_session_saves_once_the_expert_enters_again(li
     assert page.url.endswith("/expert/round")
     rationale = page.locator(f"#{binary}-rationale")
     rationale.fill("Typed before the session ended.")
-    expect(page.locator("#save-status")).to_contain_text("All changes saved", timeout=10_000)
+    expect(page.locator("#save-status")).to_contain_text("All changes saved", timeout=20_000)
 
     # The session ends (here: "Leave" in another tab); the typing goes on and is not lost.
     token = page.locator("input[name=csrf_token]").first.input_value()
