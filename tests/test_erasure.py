@@ -54,7 +54,8 @@ def panel(session, app):
             if slug == study.slug:
                 record_judgment(session, expert, question, round_, Answer(probability=0.2))
                 record_judgment(session, expert, question, round_, Answer(probability=0.4))
-        with app.test_request_context():
+        # Setting up writes, so its request context is a POST (a GET may not write).
+        with app.test_request_context(method="POST"):
             for (slug, _), expert in experts.items():
                 if slug == study.slug:
                     send_invitation(session, expert, base_url="http://x.test", actor=owner)
