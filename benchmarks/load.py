@@ -110,7 +110,12 @@ class Postgres:
 
 
 class Gunicorn:
-    """A gunicorn serving ``app`` on a free port with the benchmark's settings."""
+    """A gunicorn serving ``app`` on a free port with the benchmark's settings.
+
+    Kept-alive connections live 10 s: the experts' pauses (1-5 s) outlast gunicorn's default of
+    2 s, and locust's client, unlike a browser, does not send a request again when the server has
+    just closed the idle connection it reused (a reset counted as "no answer", not a server fault).
+    """
 
     def __init__(
         self, app: str, env: dict[str, str], workers: int, threads: int, log: Path
@@ -122,7 +127,8 @@ class Gunicorn:
             [
                 str(BIN / "gunicorn"), app, "--bind", f"127.0.0.1:{self.port}",
                 "--workers", str(workers), "--threads", str(threads), "--timeout", "30",
-                "--graceful-timeout", "5", "--log-level", "warning", "--chdir", str(ROOT),
+                "--graceful-timeout", "5", "--keep-alive", "10",
+                "--log-level", "warning", "--chdir", str(ROOT),
             ],
             env=env,
             start_new_session=True,
@@ -152,8 +158,9 @@ class Gunicorn:
 def warm_up(server: Gunicorn, token: str, args) -> None:
     """Load the answer page a few times per worker first, so no expert waits for a cold start.
 
-    The demo's own first expert (not one of the crowd) opens their link concurrently, twice per
-    worker thread, so every worker has imported what the pages use before the crowd arrives.
+    An expert outside the crowd (consented, so the link leads to the answer page) opens their link
+    concurrently, twice per worker thread, so every worker has imported what the answer page uses
+    and computed the panel's feedback before the crowd arrives.
     """
     from concurrent.futures import ThreadPoolExecutor
 
@@ -217,6 +224,11 @@ def prepare(experts: int, plan_path: Path) -> None:
             )
             record_consent(session, expert)
             tokens.append(issue_invitation(session, expert))
+        warm = add_expert(
+            session, study, pseudonym="load-warm-up", name="Warm-up", email="warm@load.example"
+        )
+        record_consent(session, warm)
+        warm_up_token = issue_invitation(session, warm)
         round_ = open_round_of(session, study)
         form: dict[str, str] = {}
         drafts: dict[str, dict] = {}
@@ -242,7 +254,7 @@ def prepare(experts: int, plan_path: Path) -> None:
             "questions": len(round_questions(session, round_)),
             "study": study.slug,
             "facilitator": {"email": result.facilitator.email, "password": result.password},
-            "warm_up_token": result.invitation_token,
+            "warm_up_token": warm_up_token,
         }
         db.session.commit()
     plan_path.write_text(json.dumps(plan), encoding="utf-8")
@@ -313,8 +325,12 @@ def percentile(values: list[float], q: float) -> float:
 def summarise(seen: dict) -> dict[str, dict[str, float]]:
     """Per request name: count, 5xx, no answer at all, p50 and p99 in milliseconds."""
     by_name: dict[str, list[tuple[int, float]]] = {}
-    for name, status, elapsed in seen["samples"]:
+    errors: dict[str, int] = {}
+    for name, status, elapsed, error in seen["samples"]:
         by_name.setdefault(name, []).append((status, elapsed))
+        if error:
+            errors[error] = errors.get(error, 0) + 1
+    seen["errors"] = errors
     summary = {}
     for name, items in by_name.items():
         times = [elapsed for _status, elapsed in items]
@@ -339,6 +355,9 @@ def print_run(label: str, summary: dict, checked: dict | None, seen: dict) -> No
                 f"  {name:<20}{row['n']:>7}{row['5xx']:>6}{row['no answer']:>6}"
                 f"{row['p50']:>9.0f}{row['p99']:>9.0f}"
             )
+    if seen.get("errors"):
+        named = ", ".join(f"{count} {error}" for error, count in sorted(seen["errors"].items()))
+        print(f"  requests without an answer: {named}")
     tracebacks, last = seen.get("server_errors", (0, []))
     if tracebacks:
         print(f"  the server logged {tracebacks} tracebacks; the last error: {' '.join(last)}")

@@ -35,7 +35,7 @@ with open(os.environ["LOAD_PLAN"], encoding="utf-8") as plan_file:
 CLOSE_AFTER = float(os.environ.get("LOAD_CLOSE_AFTER", "1"))
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
-samples: list[tuple[str, int, float]] = []
+samples: list[tuple[str, int, float, str]] = []
 acknowledged: list[str] = []
 tokens = list(PLAN["tokens"])
 finished = 0
@@ -56,9 +56,10 @@ def csrf(html: str) -> str:
 
 @events.request.add_listener
 def _record(name, response_time, response, exception, **_kwargs):  # noqa: ANN001
-    """Keep every request's name, status (0: no answer) and time in milliseconds."""
+    """Keep every request's name, status (0: no answer), time in milliseconds and error, if any."""
     status = getattr(response, "status_code", 0) or 0
-    samples.append((name, 0 if exception and not status else status, response_time))
+    error = type(exception).__name__ if exception and not status else ""
+    samples.append((name, status, response_time, error))
 
 
 @events.quitting.add_listener
