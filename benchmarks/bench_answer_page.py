@@ -19,7 +19,9 @@ workers close it) then asks each for :data:`SECONDS` seconds after
 
 each thread as one of the 12 experts, with the ratio to the bare endpoint.
 Every request must answer as a browser's would (200, or the 302 after a
-post); any other answer is counted and printed.
+post: to the answer page after a draft, to the receipt after an accepted
+submit); any other answer is counted and printed. The answers sent are valid
+(quantities inside their bounds), so every submit is accepted.
 
 Targets, as ratios to the bare endpoint: answer page at least 3%, draft save
 and submit at least 5%. On SQLite, and on PostgreSQL too when
@@ -155,10 +157,14 @@ def reachable(server: str) -> bool:
         engine.dispose()
 
 
-def build_demo(env: dict[str, str]) -> tuple[list[str], list[tuple[int, str, int]]]:
+Asked = tuple[int, str, int, float | None, float | None]
+"""A question as the client needs it: (id, kind, number of quantile levels, bounds)."""
+
+
+def build_demo(env: dict[str, str]) -> tuple[list[str], list[Asked]]:
     """Build the demo; give each expert a link and consent; return the links and the questions.
 
-    Questions are given as (id, kind, number of quantile levels), in the page's order.
+    Questions are given as :data:`Asked`, in the page's order.
     """
     elicit = str(Path(sys.executable).with_name("elicit"))
     for command in (["db", "upgrade"], ["demo"]):
@@ -180,7 +186,9 @@ with app.app_context(), transaction() as session:
             record_consent(session, expert)
         tokens.append(issue_invitation(session, expert))
     asked = round_questions(session, open_round_of(session, study))
-    questions = [(q.id, q.kind.value, len(q.quantiles or [])) for q in asked]
+    questions = [
+        (q.id, q.kind.value, len(q.quantiles or []), q.lower_bound, q.upper_bound) for q in asked
+    ]
 print(json.dumps({"tokens": tokens, "questions": questions}))
 """
     made = subprocess.run(
@@ -190,10 +198,21 @@ print(json.dumps({"tokens": tokens, "questions": questions}))
     return result["tokens"], [tuple(q) for q in result["questions"]]
 
 
-def answers(questions: list[tuple[int, str, int]], words: str) -> dict[str, str]:
+def quantiles(levels: int, lower: float | None, upper: float | None) -> list[float]:
+    """Return ``levels`` increasing values strictly inside the bounds a quantity allows."""
+    if lower is not None and upper is not None:
+        return [lower + (upper - lower) * (i + 1) / (levels + 1) for i in range(levels)]
+    if lower is not None:
+        return [lower + (abs(lower) or 1.0) * (i + 1) / 10 for i in range(levels)]
+    if upper is not None:
+        return [upper - (abs(upper) or 1.0) * (levels - i) / 10 for i in range(levels)]
+    return [10.0 * (i + 1) for i in range(levels)]
+
+
+def answers(questions: list[Asked], words: str) -> dict[str, str]:
     """Return the form fields of a valid answer to every question, with ``words`` as reasons."""
     form = {}
-    for question_id, kind, levels in questions:
+    for question_id, kind, levels, lower, upper in questions:
         prefix = f"q{question_id}"
         form[f"{prefix}-present"] = "1"
         if kind == "binary":
@@ -202,7 +221,8 @@ def answers(questions: list[tuple[int, str, int]], words: str) -> dict[str, str]
             form |= {f"{prefix}-lower": "20", f"{prefix}-probability": "40"}
             form[f"{prefix}-upper"] = "60"
         else:
-            form |= {f"{prefix}-q{i}": str(10 * (i + 1)) for i in range(levels)}
+            values = quantiles(levels, lower, upper)
+            form |= {f"{prefix}-q{i}": repr(value) for i, value in enumerate(values)}
         form[f"{prefix}-confidence"] = "3"
         form[f"{prefix}-rationale"] = words
     return form
@@ -252,13 +272,14 @@ def drive(port, method, path, sessions, forms, expected, seconds, threads, count
             body = ""
             if forms:
                 body = urlencode({**forms[sent % len(forms)], "csrf_token": csrf})
-            status = request(port, method, path, cookie, body)[0]
+            status, headers, _ = request(port, method, path, cookie, body)
+            answered = (status, headers.get("Location", "").split("?", 1)[0])
             sent += 1
             with lock:
                 done[0] += 1
-                if status != expected:
+                if answered != expected:
                     wrong[0] += 1
-                    seen.add(status)
+                    seen.add(" ".join(map(str, answered)).strip())
         return None
 
     pool = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
@@ -269,8 +290,11 @@ def drive(port, method, path, sessions, forms, expected, seconds, threads, count
     counts.put((done[0], wrong[0], sorted(seen)))
 
 
-def throughput(port, method, path, sessions=(), forms=(), expected=200, seconds=SECONDS):  # noqa: ANN001
-    """Return (requests per second, wrong answers) with :data:`CONNECTIONS` concurrent clients."""
+def throughput(port, method, path, sessions=(), forms=(), expected=(200, ""), seconds=SECONDS):  # noqa: ANN001
+    """Return (requests per second, wrong answers) with :data:`CONNECTIONS` concurrent clients.
+
+    ``expected`` is the (status, redirect path without its query) every answer must have.
+    """
     per_process = CONNECTIONS // CLIENT_PROCESSES
     context = multiprocessing.get_context("fork")
     results = []
@@ -297,7 +321,7 @@ def throughput(port, method, path, sessions=(), forms=(), expected=200, seconds=
     return results[0], results[1], results[2]
 
 
-def run(url: str, folder: str, seconds: float) -> dict[str, tuple[float, int, list[int]]]:
+def run(url: str, folder: str, seconds: float) -> dict[str, tuple[float, int, list[str]]]:
     """Build the demo on ``url``, serve both apps, measure every endpoint; return the figures."""
     env = {
         **os.environ,
@@ -318,18 +342,30 @@ def run(url: str, folder: str, seconds: float) -> dict[str, tuple[float, int, li
             {**answers(questions, f"draft reasons {i}"), "action": "draft"} for i in range(50)
         ]
         figures["draft save"] = throughput(
-            port, "POST", "/expert/rounds/2/answers", sessions, drafts, 302, seconds
+            port,
+            "POST",
+            "/expert/rounds/2/answers",
+            sessions,
+            drafts,
+            (302, "/expert/round"),
+            seconds,
         )
         submits = [
             {**answers(questions, f"submitted reasons {i}"), "action": "submit"} for i in range(2)
         ]
         figures["submit"] = throughput(
-            port, "POST", "/expert/rounds/2/answers", sessions, submits, 302, seconds
+            port,
+            "POST",
+            "/expert/rounds/2/answers",
+            sessions,
+            submits,
+            (302, "/expert/rounds/2/receipt"),
+            seconds,
         )
     return figures
 
 
-def report(backend: str, figures: dict[str, tuple[float, int, list[int]]]) -> list[str]:
+def report(backend: str, figures: dict[str, tuple[float, int, list[str]]]) -> list[str]:
     """Print one database's figures; return the missed targets."""
     bare = figures["bare Flask endpoint"][0]
     print(f"{backend}: {CONNECTIONS} connections, gunicorn {WORKERS} sync workers")

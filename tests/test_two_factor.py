@@ -154,6 +154,25 @@ def test_without_a_right_password_the_set_up_page_lets_nobody_in(app, client, st
         app.config["REQUIRE_ADMIN_2FA"] = False
 
 
+def test_a_right_password_cannot_replace_an_admins_secret_to_skip_the_code(
+    app, client, staff, session
+):
+    admin = staff["admin"]
+    admin.totp_secret = kept = pyotp.random_base32()
+    session.commit()
+    app.config["REQUIRE_ADMIN_2FA"] = True
+    try:
+        assert login(client, "ada@example.org", factories.PASSWORD).location.endswith(CODE)
+        sent = client.get(ENROL)
+        assert sent.status_code == 302 and sent.location.endswith(CODE)
+        assert "totp-secret" not in client.get(ENROL, follow_redirects=True).text
+        assert client.get(CONSOLE).status_code == 302
+        session.expire_all()
+        assert admin.totp_secret == kept
+    finally:
+        app.config["REQUIRE_ADMIN_2FA"] = False
+
+
 @pytest.fixture(scope="module")
 def form_context(app):
     with app.test_request_context("/", method="POST"):

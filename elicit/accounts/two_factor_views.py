@@ -115,13 +115,17 @@ def enrol():
     """Set up two-factor login: show a new secret, then turn it on with its first code.
 
     Open to a logged-in staff user and to an admin whose password was right
-    but who must set it up first (``ELICIT_REQUIRE_ADMIN_2FA``).
+    but who must set it up first (``ELICIT_REQUIRE_ADMIN_2FA``). An admin who
+    already has it is sent to the code page: a right password alone must not
+    let anyone replace the secret and so skip the code.
     """
     logging_in = not current_user.is_authenticated
     found = _pending_user() if logging_in else current_user._get_current_object()
     if found is None or (logging_in and not _required(found)):
         flash(gettext("Please log in to see that page."))
         return redirect(url_for("accounts.login"))
+    if logging_in and found.totp_secret is not None:
+        return redirect(url_for("two_factor.code"))
     user: User = found
     secret = session.get(SECRET_KEY)
     if not isinstance(secret, str) or len(secret) != 32:

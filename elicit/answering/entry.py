@@ -16,6 +16,7 @@ from flask import Response, g, jsonify, redirect, render_template, request, sess
 from flask_babel import gettext, lazy_gettext
 from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm import joinedload
 
 from elicit.accounts import sessions
 from elicit.answering.blueprint import bp
@@ -54,7 +55,11 @@ def load_expert() -> None:
     held = session.get(SESSION_KEY)
     if not isinstance(held, dict):
         return
-    invitation = db.session.get(Invitation, held.get("invitation"))
+    invitation = db.session.get(
+        Invitation,
+        held.get("invitation"),
+        options=[joinedload(Invitation.expert).joinedload(Expert.study)],
+    )
     if (
         invitation is None
         or invitation.expert_id != held.get("id")

@@ -16,14 +16,16 @@ from __future__ import annotations
 
 import threading
 import weakref
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from flask import get_template_attribute
 from markupsafe import Markup, escape
 
+from elicit import formatting
 from elicit.answering.fields import prefix
 from elicit.feedback.charts import own_words
 from elicit.feedback.services import PanelQuestion, answer_words, rationale_order
+from elicit.judgments.models import Judgment
 from elicit.studies.models import Question
 
 
@@ -34,6 +36,9 @@ class Parts:
     ``marks[k]`` and ``own_marks[k]`` draw the chart's ``k``-th mark as
     another's answer and as the viewer's; ``reasons[i]`` and ``own_reasons[i]``
     list answer ``i``'s reasons likewise (``None`` without reasons).
+    ``descriptions`` and ``own_answers`` keep, by answer, the chart's
+    description for the viewer who gave it and their answer in their own words
+    (:func:`elicit.formatting.answer`), as they are asked for.
     """
 
     chart_open: str
@@ -44,15 +49,21 @@ class Parts:
     reasons_open: str
     reasons: tuple[str | None, ...]
     own_reasons: tuple[str | None, ...]
+    descriptions: dict[int, str] = field(default_factory=dict)
+    own_answers: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class PanelHtml:
-    """One question's feedback for one viewer: the chart, the figures line and the reasons."""
+    """One question's feedback for one viewer: the chart, the figures line and the reasons.
+
+    ``own_answer`` is the viewer's answer as recorded, if they gave one.
+    """
 
     chart: Markup
     figures: Markup
     rationales: Markup
+    own_answer: str | None = None
 
 
 _rendered: weakref.WeakKeyDictionary[PanelQuestion, Parts] = weakref.WeakKeyDictionary()
@@ -89,12 +100,19 @@ def _render(panel: PanelQuestion, question: Question) -> Parts:
 
 
 def panel_html(
-    panel: PanelQuestion, question: Question, viewer_id: int, *, secret: bytes, round_id: int
+    panel: PanelQuestion,
+    question: Question,
+    viewer_id: int,
+    *,
+    secret: bytes,
+    round_id: int,
+    own: Judgment | None = None,
 ) -> PanelHtml:
     """Put ``panel``'s feedback on ``question`` together for expert ``viewer_id``.
 
     ``round_id`` is the round the feedback is on; with ``secret`` it draws the
-    order of the reasons.
+    order of the reasons. ``own`` is the viewer's judgment in that round (the
+    one the panel's answers hold), if they gave one.
     """
     with _lock:
         parts = _rendered.get(panel)
@@ -107,7 +125,9 @@ def panel_html(
     assert chart is not None
     description = chart.description
     if mine is not None:
-        description = " ".join([description, own_words(answer_words(panel, mine))])
+        description = parts.descriptions.get(mine) or parts.descriptions.setdefault(
+            mine, " ".join([description, own_words(answer_words(panel, mine))])
+        )
     marks = [
         parts.own_marks[k] if index == mine else parts.marks[k]
         for k, index in enumerate(chart.order)
@@ -118,7 +138,13 @@ def panel_html(
         for i in order
         if parts.reasons[i] is not None
     ]
+    own_answer = None
+    if own is not None and mine is not None:
+        own_answer = parts.own_answers.get(mine) or parts.own_answers.setdefault(
+            mine, formatting.answer(own, question)
+        )
     return PanelHtml(
+        own_answer=own_answer,
         chart=Markup(
             "".join([parts.chart_open, str(escape(description)), parts.chart_frame, *marks])
             + "</svg>"

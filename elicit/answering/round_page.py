@@ -21,10 +21,11 @@ from typing import Any
 
 from flask import current_app, render_template
 from flask_babel import gettext, lazy_gettext
+from markupsafe import Markup
 
+from elicit.answering.answer_html import CONFIDENCES, Look, question_html
 from elicit.answering.fields import prefix
 from elicit.answering.panel_html import PanelHtml, panel_html
-from elicit.answering.question_html import QuestionTexts, question_texts
 from elicit.extensions import db
 from elicit.feedback.services import PanelQuestion, panel_feedback
 from elicit.judgments import parsing
@@ -71,11 +72,7 @@ class QuestionView:
     answered: bool
     prefilled: bool = False
     panel: PanelHtml | None = None
-
-    @property
-    def texts(self) -> QuestionTexts:
-        """What the question says besides its title (:mod:`elicit.answering.question_html`)."""
-        return question_texts(self.question)
+    first_round: bool = False
 
     @property
     def prefix(self) -> str:
@@ -104,6 +101,69 @@ class QuestionView:
     def field_id(self, name: str) -> str:
         """Return the id of the input an error on field ``name`` points to."""
         return field_id(self.question.id, name)
+
+    @property
+    def look(self) -> Look:
+        """What decides the structure of its HTML (see :mod:`elicit.answering.answer_html`)."""
+        feedback = None
+        if not self.first_round:
+            if self.feedback is None:
+                feedback = "none"
+            elif self.feedback_hidden:
+                feedback = "hidden"
+            else:
+                feedback = "shown" if self.panel is not None else "too few"
+        confidence = self.raw.get("confidence")
+        return Look(
+            state=self.state,
+            recorded=self.judgment is not None,
+            answered=self.answered,
+            errors=tuple(sorted(self.errors)),
+            feedback=feedback,
+            previous=self.panel is not None and self.panel.own_answer is not None,
+            prefilled=self.prefilled,
+            slider=self.question.kind.value == "binary" and self.slider_value is not None,
+            confidence=confidence if confidence in CONFIDENCES else None,
+        )
+
+    def values(self, look: Look) -> dict[str, object]:
+        """Return what fills in this question's placeholders in ``look``."""
+        raw = self.raw
+        typed = raw.get("quantile_values") or []
+        values: dict[str, object] = {
+            "number": self.number,
+            "fingerprint": self.fingerprint,
+            "version": self.judgment.revision if self.judgment is not None else "",
+            **{f"raw-{name}": raw.get(name) or "" for name in ("probability", "lower", "upper")},
+            "raw-rationale": raw.get("rationale") or "",
+            **{
+                f"raw-q{i}": typed[i] if i < len(typed) else ""
+                for i in range(len(self.question.quantiles or []))
+            },
+            **{f"error-{name}": message for name, message in self.errors.items()},
+        }
+        if look.slider:
+            values["slider"] = f"{self.slider_value:g}"
+        if self.panel is not None:
+            values |= {
+                "previous": self.panel.own_answer,
+                "chart": self.panel.chart,
+                "figures": self.panel.figures,
+                "rationales": self.panel.rationales,
+            }
+        return values
+
+    def html(self, round_number: int, open_: bool, minimum: int) -> tuple[Markup, Markup]:
+        """Return this question's entry in the page's index and its article."""
+        look = self.look
+        return question_html(
+            self.question,
+            look,
+            self.values(look),
+            round_number=round_number,
+            open_=open_,
+            minimum=minimum,
+        )
 
 
 def judgments_by_question(expert: Expert, round_: Round) -> dict[int, Judgment]:
@@ -160,7 +220,9 @@ def question_views(
         hidden = expert.study.hide_feedback_until_answered and not answered
         shown = None
         if panel is not None and panel.shown and not hidden and previous is not None:
-            shown = panel_html(panel, question, expert.id, secret=secret, round_id=previous.id)
+            shown = panel_html(
+                panel, question, expert.id, secret=secret, round_id=previous.id, own=before
+            )
         views.append(
             QuestionView(
                 number=number,
@@ -175,6 +237,7 @@ def question_views(
                 answered=answered,
                 prefilled=prefilled,
                 panel=shown,
+                first_round=round_.number <= 1,
             )
         )
     return views
@@ -233,8 +296,11 @@ def render_round(
     flagged = [v for v in views if v.errors] if check else []
     if flagged and problem is None:
         problem = NEEDS_ATTENTION
+    open_ = takes_answers(db.session(), round_, expert.id)
+    minimum = expert.study.feedback_min_answers
+    pieces = [(v.question.section, v.html(round_.number, open_, minimum)) for v in views]
     sections = [
-        (title, list(items)) for title, items in groupby(views, lambda v: v.question.section)
+        (title, [html for _, html in items]) for title, items in groupby(pieces, lambda p: p[0])
     ]
     page = render_template(
         "answering/round.html",
@@ -245,7 +311,7 @@ def render_round(
         total=len(views),
         flagged=flagged,
         problem=problem,
-        open=takes_answers(db.session(), round_, expert.id),
+        open=open_,
         closes_at=closing_time(db.session(), round_, expert.id),
         script_messages=script_messages(),
     )

@@ -92,18 +92,8 @@ def drafts_of(session: Session, expert: Expert, round_: Round) -> dict[int, Judg
     return {draft.question_id: draft for draft in drafts}
 
 
-def _store_drafts(
-    session: Session,
-    expert: Expert,
-    round_: Round,
-    questions: dict[int, Question],
-    raw_answers: RawAnswers,
-) -> None:
-    """Write each raw answer as the expert's draft.
-
-    A blank answer, or one that shows exactly what is already recorded,
-    removes the draft: there is nothing unsubmitted to keep.
-    """
+def _check_storable(questions: dict[int, Question], raw_answers: RawAnswers) -> None:
+    """Refuse answers to questions not asked, or too large to be stored even as drafts."""
     unknown = set(raw_answers) - set(questions)
     if unknown:
         raise DomainError(
@@ -116,17 +106,38 @@ def _store_drafts(
             # TRANSLATORS: %(reason)s is a sentence saying what is wrong with the answer.
             message = gettext("This answer cannot be saved. %(reason)s", reason=error)
             raise DomainError("unstorable_answer", message) from None
-    existing = drafts_of(session, expert, round_)
-    recorded = {
+
+
+def _recorded(
+    session: Session, expert: Expert, round_: Round, question_ids: list[int]
+) -> dict[int, Judgment]:
+    """Return the expert's judgments of ``question_ids`` in ``round_``, by question id."""
+    return {
         j.question_id: j
         for j in session.scalars(
             sa.select(Judgment).where(
                 Judgment.expert_id == expert.id,
                 Judgment.round_id == round_.id,
-                Judgment.question_id.in_(list(raw_answers)),
+                Judgment.question_id.in_(question_ids),
             )
         )
     }
+
+
+def _store_drafts(
+    session: Session,
+    expert: Expert,
+    round_: Round,
+    questions: dict[int, Question],
+    raw_answers: RawAnswers,
+) -> None:
+    """Write each raw answer as the expert's draft.
+
+    A blank answer, or one that shows exactly what is already recorded,
+    removes the draft: there is nothing unsubmitted to keep.
+    """
+    existing = drafts_of(session, expert, round_)
+    recorded = _recorded(session, expert, round_, list(raw_answers))
     for question_id, raw in raw_answers.items():
         draft = existing.get(question_id)
         judgment = recorded.get(question_id)
@@ -167,6 +178,7 @@ def save_drafts(
         the current time) or a question is not asked in it.
     """
     questions = _begin(session, expert, round_, now)
+    _check_storable(questions, raw_answers)
     _store_drafts(session, expert, round_, questions, raw_answers)
 
 
@@ -180,11 +192,11 @@ def submit_round(
 ) -> Submission:
     """Record the expert's answers to ``round_``: all of them, or none if any breaks a rule.
 
-    Every raw answer is first kept as a draft, so nothing typed is lost even
-    when the submission is refused. Questions left blank are skipped (a
-    judgment already recorded for one stands). If every answered question
-    passes, each is recorded (a new revision only where it changed) and its
-    draft removed; otherwise nothing is recorded and ``errors`` says why.
+    Questions left blank are skipped (a judgment already recorded for one
+    stands, and a draft of one is removed). If every answered question passes,
+    each is recorded (a new revision only where it changed) and its draft, if
+    any, removed; otherwise nothing is recorded, every raw answer is kept as a
+    draft, so nothing typed is lost, and ``errors`` says why.
 
     Raises
     ------
@@ -193,39 +205,36 @@ def submit_round(
         the current time; ``round_closed``) or a question is not asked in it.
     """
     questions = _begin(session, expert, round_, now)
-    _store_drafts(session, expert, round_, questions, raw_answers)
+    _check_storable(questions, raw_answers)
     result = Submission()
     answers: dict[int, Answer] = {}
     for question_id, raw in raw_answers.items():
         if parsing.is_blank(raw):
             continue
-        question = questions[question_id]
-        answer, errors = read_answer(question, raw)
+        answer, errors = read_answer(questions[question_id], raw)
         if answer is None:
             result.errors[question_id] = errors
         else:
             answers[question_id] = answer
     if result.errors:
+        _store_drafts(session, expert, round_, questions, raw_answers)
         return result
-    drafts = drafts_of(session, expert, round_)
-    recorded = {
-        j.question_id: j
-        for j in session.scalars(
-            sa.select(Judgment).where(
-                Judgment.expert_id == expert.id,
-                Judgment.round_id == round_.id,
-                Judgment.question_id.in_(list(answers)),
-            )
-        )
-    }
+    recorded = _recorded(session, expert, round_, list(answers))
     for question_id, answer in answers.items():
         before = recorded.get(question_id)
         revision = before.revision if before is not None else 0
         judgment = _record(session, expert, questions[question_id], round_, answer, before)
         (result.recorded if judgment.revision != revision else result.unchanged).append(judgment)
-        if question_id in drafts:
-            session.delete(drafts[question_id])
     session.flush()
+    _write_revisions(session, [_revision_of(judgment) for judgment in result.recorded])
+    session.execute(
+        sa.delete(JudgmentDraft).where(
+            JudgmentDraft.expert_id == expert.id,
+            JudgmentDraft.round_id == round_.id,
+            JudgmentDraft.question_id.in_(list(raw_answers)),
+        ),
+        execution_options={"synchronize_session": "fetch"},
+    )
     audit.record(
         session,
         "round.submit",
@@ -269,10 +278,12 @@ def record_judgment(
     errors = check_answer(question, answer)
     if errors:
         raise AnswerErrors(errors)
-    judgment = _record(
-        session, expert, question, round_, answer, find_judgment(session, expert, question, round_)
-    )
+    before = find_judgment(session, expert, question, round_)
+    revision = before.revision if before is not None else 0
+    judgment = _record(session, expert, question, round_, answer, before)
     session.flush()
+    if judgment.revision != revision:
+        _write_revisions(session, [_revision_of(judgment)])
     return judgment
 
 
@@ -284,11 +295,12 @@ def _record(
     answer: Answer,
     judgment: Judgment | None,
 ) -> Judgment:
-    """Store ``answer`` over ``judgment`` (the one recorded, if any) and its revision; no flush.
+    """Store ``answer`` over ``judgment`` (the one recorded, if any); no flush.
 
     The caller has checked the round, the question and the answer (see
-    :func:`record_judgment`); nothing is read here, so a whole round's answers
-    are written in one flush.
+    :func:`record_judgment`) and writes the new revision, if the revision
+    rose (:func:`_revision_of`, :func:`_write_revisions`); nothing is read
+    here, so a whole round's answers are written in one flush.
     """
     if judgment is None:
         now = utcnow()
@@ -314,20 +326,32 @@ def _record(
     )
     judgment.confidence = answer.confidence
     judgment.rationale = answer.rationale.strip()
-    session.add(
-        JudgmentRevision(
-            judgment=judgment,
-            revision=judgment.revision,
-            probability=judgment.probability,
-            lower=judgment.lower,
-            upper=judgment.upper,
-            quantile_values=judgment.quantile_values,
-            confidence=judgment.confidence,
-            rationale=judgment.rationale,
-            recorded_at=judgment.updated_at,
-        )
-    )
     return judgment
+
+
+def _revision_of(judgment: Judgment) -> dict[str, Any]:
+    """Return the row of ``judgment``'s current version in ``judgment_revisions``."""
+    return {
+        "judgment_id": judgment.id,
+        "revision": judgment.revision,
+        "probability": judgment.probability,
+        "lower": judgment.lower,
+        "upper": judgment.upper,
+        "quantile_values": judgment.quantile_values,
+        "confidence": judgment.confidence,
+        "rationale": judgment.rationale,
+        "recorded_at": judgment.updated_at,
+    }
+
+
+def _write_revisions(session: Session, revisions: list[dict[str, Any]]) -> None:
+    """Insert ``revisions`` (rows from :func:`_revision_of`, after a flush gave ids) at once.
+
+    Revisions are only ever written, never read back in the same unit of
+    work, so they go in as one statement rather than as objects.
+    """
+    if revisions:
+        session.execute(sa.insert(JudgmentRevision).execution_options(render_nulls=True), revisions)
 
 
 def find_judgment(
