@@ -149,3 +149,13 @@ def test_a_shape_is_rendered_once_and_then_only_filled_in(client, panel, second_
         assert words in page
     assert "first reasons" not in page
     assert len(rendered) == 4, "only the first draft changed the question's shape"
+
+
+def test_private_use_text_in_a_question_is_shown_as_typed_not_filled_in(client, panel, session):
+    binary = panel["questions"][0]
+    binary.title = "Will \ue000rationale\ue001 or \ue000nothing\ue001 happen?"
+    session.commit()
+    enter(client, panel["tokens"][0])
+    page = client.get("/expert/round")
+    assert page.status_code == 200
+    assert "Will \ue000rationale\ue001 or \ue000nothing\ue001 happen?" in page.text

@@ -39,7 +39,7 @@ bp = Blueprint("two_factor", __name__, url_prefix="/login")
 PENDING_KEY = "pending_login"
 """Where the cookie keeps the user waiting for their code: id, when, where to go next."""
 
-SECRET_KEY = "pending_totp_secret"
+PENDING_SECRET_KEY = "pending_totp_secret"
 """Where the cookie keeps a secret being set up until its first code confirms it."""
 
 PENDING_FOR = 300
@@ -127,14 +127,14 @@ def enrol():
     if logging_in and found.totp_secret is not None:
         return redirect(url_for("two_factor.code"))
     user: User = found
-    secret = session.get(SECRET_KEY)
+    secret = session.get(PENDING_SECRET_KEY)
     if not isinstance(secret, str) or len(secret) != 32:
-        secret = session[SECRET_KEY] = two_factor.new_secret()
+        secret = session[PENDING_SECRET_KEY] = two_factor.new_secret()
     form = CodeForm()
     status = 200
     if form.validate_on_submit():
         if two_factor.enable(db.session(), user, secret, form.code.data):
-            session.pop(SECRET_KEY, None)
+            session.pop(PENDING_SECRET_KEY, None)
             if logging_in:
                 return _log_in(user)
             flash(gettext("Two-factor login is on: each login now asks for a code."))

@@ -19,6 +19,7 @@ created.
 from __future__ import annotations
 
 import re
+import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -40,17 +41,19 @@ TEMPLATE = "answering/_answer.html"
 CONFIDENCES = ("", "1", "2", "3", "4", "5")
 """The values of the confidence menu's options (as ``_answer.html`` lists them)."""
 
-_PLACEHOLDER = re.compile("\ue000([^\ue001]+)\ue001")
+_MARK = secrets.token_hex(8)
+"""A random word in every placeholder, new in each process, so that no typed text forms one."""
+_PLACEHOLDER = re.compile(f"\ue000{_MARK}:([^\ue001]+)\ue001")
 
 
 def placeholder(name: str) -> Markup:
     """Return the mark left in a rendered shape where value ``name`` goes.
 
-    Made of private-use characters, which escaping leaves alone and no text
-    typed on the page keeps (they are refused in answers as format characters
-    are not, but a placeholder is only ever filled in, never read back).
+    Private-use characters around a random word (:data:`_MARK`): escaping
+    leaves them alone, and a question's text that happens to hold private-use
+    characters cannot be taken for a placeholder, since it cannot know the word.
     """
-    return Markup(f"\ue000{name}\ue001")
+    return Markup(f"\ue000{_MARK}:{name}\ue001")
 
 
 @dataclass(frozen=True)
