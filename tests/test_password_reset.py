@@ -205,3 +205,13 @@ def test_the_reset_form_takes_a_long_enough_password_typed_twice(form_context, p
     assert form.validate() is expected
     if not expected:
         assert any(form.errors.values())
+
+
+def test_a_new_password_ends_the_lockout_of_failed_logins(client, staff, session):
+    for _ in range(6):
+        locked = login(client, "fac@example.org", "a wrong guess")
+    assert locked.status_code == 429
+    ask(client, "fac@example.org")
+    assert choose(client, link_path(messages(session)[0]), NEW_PASSWORD).status_code == 302
+    assert login(client, "fac@example.org", NEW_PASSWORD).status_code == 302
+    assert client.get("/facilitate/").status_code == 200

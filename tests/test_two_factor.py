@@ -8,6 +8,7 @@ import time
 
 import pyotp
 import pytest
+import sqlalchemy as sa
 from hypothesis import given
 from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
@@ -16,12 +17,14 @@ from elicit.accounts.forms import CodeForm
 from elicit.accounts.models import LoginThrottle, Role
 from elicit.accounts.throttle import account_key
 from elicit.accounts.two_factor_views import PENDING_KEY
+from elicit.audit import AuditEvent
 from tests import factories
 from tests.conftest import csrf_token, login
 
 CONSOLE = "/facilitate/"
 ENROL = "/login/two-factor"
 CODE = "/login/code"
+OFF = "/login/two-factor/off"
 
 
 @pytest.fixture
@@ -167,6 +170,130 @@ def test_a_right_password_cannot_replace_an_admins_secret_to_skip_the_code(
         assert sent.status_code == 302 and sent.location.endswith(CODE)
         assert "totp-secret" not in client.get(ENROL, follow_redirects=True).text
         assert client.get(CONSOLE).status_code == 302
+        session.expire_all()
+        assert admin.totp_secret == kept
+    finally:
+        app.config["REQUIRE_ADMIN_2FA"] = False
+
+
+def next_code(secret: str) -> str:
+    """Return the code of the step after now: the one now was used to set the app up."""
+    totp = pyotp.TOTP(secret)
+    return totp.at(totp.timecode(time.time()) * 30 + 30)
+
+
+def test_the_secret_being_set_up_is_kept_on_the_server_not_in_the_cookie(client, staff, session):
+    login(client, "fac@example.org", factories.PASSWORD)
+    secret = secret_of(client.get(ENROL).text)
+    assert secret_of(client.get(ENROL).text) == secret  # a reload shows the same one
+    with client.session_transaction() as held:
+        assert secret not in repr(dict(held))
+    session.expire_all()
+    assert staff["facilitator"].totp_pending_secret == secret
+    enrol(client)
+    session.expire_all()
+    assert staff["facilitator"].totp_pending_secret is None
+
+
+def test_moving_to_a_new_app_asks_the_password_and_a_code_of_the_current_one(
+    client, staff, session
+):
+    login(client, "fac@example.org", factories.PASSWORD)
+    old = enrol(client)
+    page = client.get(ENROL)
+    new = secret_of(page.text)
+    assert new != old and 'name="current_code"' in page.text
+    token = csrf_token(page.text)
+
+    def post(**fields):
+        return client.post(ENROL, data={"csrf_token": token, **fields})
+
+    only_new = post(code=pyotp.TOTP(new).now())
+    assert only_new.status_code == 400 and 'id="password-error"' in only_new.text
+    assert 'id="current_code-error"' in only_new.text
+    bad_password = post(
+        password="not the password", current_code=next_code(old), code=pyotp.TOTP(new).now()
+    )
+    assert bad_password.status_code == 400 and "That is not your password." in bad_password.text
+    bad_code = post(
+        password=factories.PASSWORD,
+        current_code=wrong(next_code(old)),
+        code=pyotp.TOTP(new).now(),
+    )
+    assert bad_code.status_code == 400 and 'id="current_code-error"' in bad_code.text
+    assert secret_of(bad_code.text) == new
+    session.expire_all()
+    assert staff["facilitator"].totp_secret == old
+    assert session.get(LoginThrottle, account_key("fac@example.org")).failures == 2
+
+    moved = post(
+        password=factories.PASSWORD, current_code=next_code(old), code=pyotp.TOTP(new).now()
+    )
+    assert moved.status_code == 302
+    session.expire_all()
+    assert staff["facilitator"].totp_secret == new
+    assert staff["facilitator"].totp_pending_secret is None
+
+
+def test_turning_it_off_asks_the_password_and_a_current_code(client, staff, session):
+    login(client, "fac@example.org", factories.PASSWORD)
+    secret = enrol(client)
+    page = client.get(OFF)
+    assert page.status_code == 200 and 'name="password"' in page.text
+    token = csrf_token(page.text)
+    refused = client.post(
+        OFF,
+        data={
+            "csrf_token": token,
+            "password": factories.PASSWORD,
+            "current_code": wrong(next_code(secret)),
+        },
+    )
+    assert refused.status_code == 400 and "That code is not right." in refused.text
+    assert 'value="' + factories.PASSWORD not in refused.text  # a password is not shown again
+    session.expire_all()
+    assert staff["facilitator"].totp_secret == secret
+
+    done = client.post(
+        OFF,
+        data={
+            "csrf_token": token,
+            "password": factories.PASSWORD,
+            "current_code": next_code(secret),
+        },
+    )
+    assert done.status_code == 302
+    session.expire_all()
+    assert staff["facilitator"].totp_secret is None
+    assert session.scalar(
+        sa.select(AuditEvent).where(
+            AuditEvent.action == "user.two_factor_off",
+            AuditEvent.target_user_id == staff["facilitator"].id,
+        )
+    )
+    client.post("/logout", data={"csrf_token": csrf_token(client.get(CONSOLE).text)})
+    assert login(client, "fac@example.org", factories.PASSWORD).location.endswith(CONSOLE)
+
+
+def test_an_admin_who_must_have_it_cannot_turn_it_off(app, client, staff, session):
+    admin = staff["admin"]
+    admin.totp_secret = kept = pyotp.random_base32()
+    session.commit()
+    app.config["REQUIRE_ADMIN_2FA"] = True
+    try:
+        login(client, "ada@example.org", factories.PASSWORD)
+        assert send_code(client, CODE, pyotp.TOTP(kept).now()).status_code == 302
+        page = client.get(OFF)
+        assert "cannot be turned off" in page.text and 'name="password"' not in page.text
+        posted = client.post(
+            OFF,
+            data={
+                "csrf_token": csrf_token(page.text),
+                "password": factories.PASSWORD,
+                "current_code": next_code(kept),
+            },
+        )
+        assert posted.status_code == 403
         session.expire_all()
         assert admin.totp_secret == kept
     finally:

@@ -63,13 +63,38 @@ class ResetPasswordForm(FlaskForm):
     )
 
 
+CODE_PATTERN = r"^\s*[0-9]{3} ?[0-9]{3}\s*\Z"
+"""Six digits, optionally split by a space as apps show them ("123 456")."""
+
+CODE_MESSAGE = _l("Enter the 6 digits the app shows.")
+
+
 class CodeForm(FlaskForm):
     """A 6-digit code from an authenticator app (spaces allowed, as apps show "123 456")."""
 
     code = StringField(
         _l("Code from your authenticator app"),
-        validators=[
-            DataRequired(REQUIRED_MESSAGE),
-            Regexp(r"^\s*[0-9]{3} ?[0-9]{3}\s*\Z", message=_l("Enter the 6 digits the app shows.")),
-        ],
+        validators=[DataRequired(REQUIRED_MESSAGE), Regexp(CODE_PATTERN, message=CODE_MESSAGE)],
+    )
+
+
+class IdentityForm(FlaskForm):
+    """The password and a code of the current app, asked again before the second factor changes."""
+
+    password = PasswordField(
+        _l("Your password"),
+        validators=[DataRequired(REQUIRED_MESSAGE), Length(max=1024, message=TOO_LONG_MESSAGE)],
+    )
+    current_code = StringField(
+        _l("Code from the app you use now"),
+        validators=[DataRequired(REQUIRED_MESSAGE), Regexp(CODE_PATTERN, message=CODE_MESSAGE)],
+    )
+
+
+class NewAppForm(IdentityForm):
+    """Moving two-factor login to a new app: who you are, then the new app's first code."""
+
+    code = StringField(
+        _l("Code from the new app"),
+        validators=[DataRequired(REQUIRED_MESSAGE), Regexp(CODE_PATTERN, message=CODE_MESSAGE)],
     )

@@ -45,6 +45,12 @@ class User(UserMixin, Base):
     """The base-32 secret of the user's authenticator app; ``None`` without two-factor login."""
     totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
     """The 30-second step of the last code accepted, so no code is accepted twice."""
+    totp_pending_secret: Mapped[str | None] = mapped_column(sa.String(32))
+    """A secret shown for setting up an app, until its first code confirms it.
+
+    It is kept here rather than in the session cookie, which is signed but
+    readable by whoever holds it.
+    """
 
     @property
     def is_active(self) -> bool:

@@ -1,12 +1,16 @@
 """Two-factor login for staff: a time-based code (TOTP, RFC 6238) from an authenticator app.
 
-A user sets it up by scanning or typing a new secret into their app and
-confirming one code (:func:`enable`); from then on a login asks for a code
-after the password (:func:`check_code`). Each code is accepted once: the
-step it belongs to is remembered (``users.totp_last_step``), and a code of
-that step or an earlier one is refused, so a code seen over a shoulder or in
-a log cannot be replayed. Codes of the step before and after the current one
-are accepted, for clocks a little apart.
+A user sets it up by scanning or typing a new secret into their app
+(:func:`pending_secret`) and confirming one code (:func:`enable`); from
+then on a login asks for a code after the password (:func:`check_code`).
+Each code is accepted once: the step it belongs to is remembered
+(``users.totp_last_step``), and a code of that step or an earlier one is
+refused, so a code seen over a shoulder or in a log cannot be replayed.
+Codes of the step before and after the current one are accepted, for
+clocks a little apart. Moving to a new app, or turning
+two-factor login off (:func:`disable`), in a session already logged in asks
+the password and a code of the current app again (:func:`confirm_identity`),
+so a session left open or stolen cannot take over the second factor.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from elicit import audit
 from elicit.accounts.models import User
+from elicit.accounts.passwords import verify_password
 
 ISSUER = "elicit"
 """The name authenticator apps show beside the account."""
@@ -52,15 +57,50 @@ def matching_step(secret: str, code: str, after: int | None = None) -> int | Non
     return None
 
 
-def enable(session: Session, user: User, secret: str, code: str) -> bool:
-    """Turn two-factor login on for ``user`` with ``secret`` if ``code`` is its current code."""
-    step = matching_step(secret, code)
+def pending_secret(session: Session, user: User) -> str:
+    """Return the secret ``user`` is setting up an app with, making one if there is none.
+
+    The same secret is shown until its first code confirms it (:func:`enable`),
+    so reloading the page does not change what the app was given.
+    """
+    if user.totp_pending_secret is None:
+        user.totp_pending_secret = new_secret()
+        session.flush()
+    return user.totp_pending_secret
+
+
+def enable(session: Session, user: User, code: str) -> bool:
+    """Turn two-factor login on for ``user`` with their pending secret if ``code`` is its code.
+
+    The pending secret replaces any earlier one, whose codes stop working.
+    """
+    secret = user.totp_pending_secret
+    step = None if secret is None else matching_step(secret, code)
     if step is None:
         return False
-    user.totp_secret, user.totp_last_step = secret, step
+    user.totp_secret, user.totp_last_step, user.totp_pending_secret = secret, step, None
     session.flush()
     audit.record(session, "user.two_factor_on", actor=user, target_user=user)
     return True
+
+
+def disable(session: Session, user: User) -> None:
+    """Turn two-factor login off for ``user``: logins ask only the password again."""
+    user.totp_secret = user.totp_last_step = user.totp_pending_secret = None
+    session.flush()
+    audit.record(session, "user.two_factor_off", actor=user, target_user=user)
+
+
+def confirm_identity(session: Session, user: User, password: str, code: str) -> str | None:
+    """Check, in a live session, that it is still ``user``: their password and a current code.
+
+    Returns ``None`` when both are right (the code is then used up), else
+    which was wrong first: ``"password"`` or ``"code"``. The code is only
+    checked after a right password, so a wrong password spends no code.
+    """
+    if not verify_password(user.password_hash, password):
+        return "password"
+    return None if check_code(session, user, code) else "code"
 
 
 def check_code(session: Session, user: User, code: str) -> bool:

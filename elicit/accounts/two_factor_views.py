@@ -5,8 +5,10 @@ the cookie holds only who is waiting for a code, for :data:`PENDING_FOR`
 (:func:`await_code`). ``/login/code`` takes the code and then starts the
 session. An admin without two-factor login when ``ELICIT_REQUIRE_ADMIN_2FA``
 is set is sent to ``/login/two-factor`` instead, to set it up before the
-session starts; any logged-in staff user may set it up there too. A wrong
-code counts toward the account's lockout like a wrong password
+session starts; any logged-in staff user may set it up there too. Moving
+it to a new app, or turning it off (``/login/two-factor/off``), asks the
+password and a code of the current app again. A wrong code or password
+counts toward the account's lockout like a wrong login
 (:mod:`elicit.accounts.throttle`).
 """
 
@@ -20,27 +22,26 @@ from flask import (
     flash,
     redirect,
     render_template,
+    request,
     session,
     url_for,
 )
 from flask_babel import gettext
-from flask_login import current_user, login_user
+from flask_login import current_user, login_required, login_user
 from werkzeug.wrappers import Response
 
 from elicit.accounts import sessions, two_factor
-from elicit.accounts.forms import CodeForm
+from elicit.accounts.access import actor
+from elicit.accounts.forms import CodeForm, IdentityForm, NewAppForm
 from elicit.accounts.models import Role, User
 from elicit.accounts.throttle import account_key, throttle
 from elicit.extensions import db, limiter
-from elicit.unit_of_work import keep
+from elicit.unit_of_work import keep, write_transaction
 
 bp = Blueprint("two_factor", __name__, url_prefix="/login")
 
 PENDING_KEY = "pending_login"
 """Where the cookie keeps the user waiting for their code: id, when, where to go next."""
-
-PENDING_SECRET_KEY = "pending_totp_secret"
-"""Where the cookie keeps a secret being set up until its first code confirms it."""
 
 PENDING_FOR = 300
 """Seconds a right password waits for its code."""
@@ -109,6 +110,30 @@ def code():
     return render_template("accounts/login_code.html", form=form), 401
 
 
+def _identity_refused(form: IdentityForm, user: User) -> bool:
+    """Whether the password and current code in ``form`` fail to prove it is ``user``.
+
+    What is wrong is marked beside its field and counts toward the account's
+    lockout; a locked-out account is refused without checking.
+    """
+    counts = throttle(db.session(), current_app.config.get("RATELIMIT_STORAGE_URI"))
+    key = account_key(user.email)
+    if counts.wait(key):
+        form.password.errors = [gettext("Too many wrong attempts. Try again in a few minutes.")]
+        return True
+    wrong = two_factor.confirm_identity(
+        db.session(), user, form.password.data, form.current_code.data
+    )
+    if wrong is None:
+        return False
+    counts.failed(key)
+    if wrong == "password":
+        form.password.errors = [gettext("That is not your password.")]
+    else:
+        form.current_code.errors = [two_factor.code_message()]
+    return True
+
+
 @bp.route("/two-factor", methods=["GET", "POST"])
 @limiter.limit("10 per minute", methods=["POST"])
 def enrol():
@@ -117,37 +142,67 @@ def enrol():
     Open to a logged-in staff user and to an admin whose password was right
     but who must set it up first (``ELICIT_REQUIRE_ADMIN_2FA``). An admin who
     already has it is sent to the code page: a right password alone must not
-    let anyone replace the secret and so skip the code.
+    let anyone replace the secret and so skip the code. A logged-in user who
+    has it gives their password and a code of the current app as well.
     """
     logging_in = not current_user.is_authenticated
-    found = _pending_user() if logging_in else current_user._get_current_object()
+    found = _pending_user() if logging_in else actor()
     if found is None or (logging_in and not _required(found)):
         flash(gettext("Please log in to see that page."))
         return redirect(url_for("accounts.login"))
     if logging_in and found.totp_secret is not None:
         return redirect(url_for("two_factor.code"))
     user: User = found
-    secret = session.get(PENDING_SECRET_KEY)
-    if not isinstance(secret, str) or len(secret) != 32:
-        secret = session[PENDING_SECRET_KEY] = two_factor.new_secret()
-    form = CodeForm()
+    if user.totp_pending_secret is None:
+        with write_transaction() as writing:
+            two_factor.pending_secret(writing, user)
+    secret = two_factor.pending_secret(db.session(), user)
+    replacing = user.totp_secret is not None
+    form = NewAppForm() if replacing else CodeForm()
     status = 200
     if form.validate_on_submit():
-        if two_factor.enable(db.session(), user, secret, form.code.data):
-            session.pop(PENDING_SECRET_KEY, None)
+        if two_factor.matching_step(secret, form.code.data) is None:
+            form.code.errors = [two_factor.code_message()]
+        elif not (replacing and _identity_refused(form, user)):
+            two_factor.enable(db.session(), user, form.code.data)
             if logging_in:
                 return _log_in(user)
             flash(gettext("Two-factor login is on: each login now asks for a code."))
             return redirect(url_for("facilitating.index"))
-        form.code.errors = [two_factor.code_message()]
-        status = 400
-    elif form.errors:
+    if form.errors:
+        keep()
         status = 400
     page = render_template(
         "accounts/two_factor.html",
         form=form,
         secret=secret,
         uri=two_factor.provisioning_uri(secret, user.email),
-        enabled=user.totp_secret is not None,
+        enabled=replacing,
     )
+    return page, status
+
+
+@bp.route("/two-factor/off", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+@login_required
+def turn_off():
+    """Turn two-factor login off, with the password and a code of the current app.
+
+    An admin who must have it (``ELICIT_REQUIRE_ADMIN_2FA``) is told so (403 on posting).
+    """
+    user = actor()
+    if user.totp_secret is None:
+        flash(gettext("Two-factor login is off already."))
+        return redirect(url_for("two_factor.enrol"))
+    required = _required(user)
+    form = IdentityForm()
+    status = 403 if required and request.method == "POST" else 200
+    if not required and form.validate_on_submit() and not _identity_refused(form, user):
+        two_factor.disable(db.session(), user)
+        flash(gettext("Two-factor login is off: logging in asks only for your password."))
+        return redirect(url_for("facilitating.index"))
+    if form.errors and not required:
+        keep()
+        status = 400
+    page = render_template("accounts/two_factor_off.html", form=form, required=required)
     return page, status

@@ -80,6 +80,7 @@ ACTION_NAMES: dict[str, LazyString] = {
     "user.password_reset_sent": _l("Sent a password reset link"),
     "user.password_reset": _l("Reset a password by e-mail link"),
     "user.two_factor_on": _l("Turned on two-factor login"),
+    "user.two_factor_off": _l("Turned off two-factor login"),
     # TRANSLATORS: an audit trail entry: an invitation e-mail was put in the outbox.
     "mail.invitation": _l("Queued an invitation e-mail"),
     # TRANSLATORS: an audit trail entry: a reminder e-mail was put in the outbox.

@@ -14,6 +14,7 @@ from flask_limiter import RateLimitExceeded
 
 from elicit.accounts.forms import ForgotPasswordForm, ResetPasswordForm
 from elicit.accounts.resets import RESET_LIFETIME, reset_password, usable_reset
+from elicit.accounts.throttle import account_key, throttle
 from elicit.errors import DomainError
 from elicit.extensions import db, limiter
 from elicit.mail.outbox import send_password_reset
@@ -52,7 +53,11 @@ def _too_many_requests(error: RateLimitExceeded) -> tuple[str, int]:
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
 def reset(token: str):
-    """Choose a new password with a reset link; a used or expired link says so (410)."""
+    """Choose a new password with a reset link; a used or expired link says so (410).
+
+    A new password also ends the account's lockout for failed logins
+    (:mod:`elicit.accounts.throttle`): whoever holds the link may log in now.
+    """
     if usable_reset(db.session(), token) is None:
         return render_template("accounts/reset_password.html", form=None), 410
     form = ResetPasswordForm()
@@ -60,12 +65,15 @@ def reset(token: str):
         status = 400 if form.errors else 200
         return render_template("accounts/reset_password.html", form=form), status
     try:
-        reset_password(db.session(), token, form.password.data)
+        user = reset_password(db.session(), token, form.password.data)
     except DomainError as error:
         refuse()
         if error.code == "invalid_reset":
             return render_template("accounts/reset_password.html", form=None), 410
         form.password.errors = [error.message]
         return render_template("accounts/reset_password.html", form=form), 400
+    throttle(db.session(), current_app.config.get("RATELIMIT_STORAGE_URI")).succeeded(
+        account_key(user.email)
+    )
     flash(gettext("Your password was changed. Log in with the new one."))
     return redirect(url_for("accounts.login"))

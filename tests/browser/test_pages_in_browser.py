@@ -17,6 +17,9 @@ Screenshots of the main pages at 360 and 1280 px go to ``build/screenshots/``
 
 from __future__ import annotations
 
+import time
+
+import pyotp
 import pytest
 
 from tests.browser.conftest import SCREENSHOTS, UNLABELLED_CELLS, fits, serious_violations
@@ -148,6 +151,28 @@ def test_every_page_fits_a_phone_and_passes_axe(live, browser):
     page.goto(f"{url}/facilitate/staff")
     expect(page.get_by_text("admin@example.org").first).to_be_visible()
     check(page, "staff", problems, shots=False, table=True)
+    # Two-factor login: set up, moved to a new app (password and current code asked), off.
+    page.goto(f"{url}/login/two-factor")
+    check(page, "two-factor", problems, shots=False)
+    first = page.locator("#totp-secret").inner_text()
+    page.get_by_label("Code from your authenticator app").fill(pyotp.TOTP(first).now())
+    page.get_by_role("button", name="Turn on two-factor login").click()
+    page.wait_for_url("**/facilitate/")
+    page.goto(f"{url}/login/two-factor")
+    page.get_by_label("Code from the new app").fill("000000")
+    page.get_by_role("button", name="Move to the new app").click()
+    expect(page.locator("#error-summary")).to_be_focused()
+    check(page, "two-factor-move-refused", problems, shots=False)
+    page.get_by_role("link", name="Turn off two-factor login").click()
+    expect(page.get_by_role("heading", name="Turn off two-factor login")).to_be_visible()
+    page.get_by_label("Your password").fill(password)
+    totp = pyotp.TOTP(first)
+    page.get_by_label("Code from the app you use now").fill(
+        totp.at(totp.timecode(time.time()) * 30 + 30)
+    )
+    check(page, "two-factor-off", problems, shots=False)
+    page.get_by_role("button", name="Turn off two-factor login").click()
+    expect(page.get_by_text("Two-factor login is off")).to_be_visible()
     page.get_by_role("button", name="Log out").click()
 
     # Pages for anyone: a link that opens nothing, a missing page, an ended session.
