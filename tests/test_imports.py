@@ -443,3 +443,23 @@ def test_a_study_exported_as_the_long_csv_imports_as_the_same_judgments(
     first, second = study.rounds
     assert first.opened_at.isoformat().startswith("2025-03-01T14:30")
     assert second.closed_at.isoformat().startswith("2025-03-08T09:00")
+
+
+def test_an_invisible_format_character_in_an_imported_rationale_is_a_problem(
+    runner, session, owner, tmp_path
+):
+    """A rationale holding U+202E (shown reversed to the panel) is refused, as typed ones are."""
+    path = tmp_path / "judgments.csv"
+    path.write_text(
+        "question_id,expert_id,round,element,value,rationale\n"
+        "nato-2027,E01,1,p,0.35,Plain reasons\n"
+        "nato-2027,E02,1,p,0.5,Looks \u202efine\n",
+        encoding="utf-8",
+    )
+    before = counts(session)
+    result = run_import(runner, "long", path)
+    assert result.exit_code == 2
+    assert f"{path}:3: the rationale holds an invisible format character" in result.stderr
+    assert "U+202E RIGHT-TO-LEFT OVERRIDE" in result.stderr and "at character 7" in result.stderr
+    assert f"{path}:2" not in result.stderr
+    assert counts(session) == before

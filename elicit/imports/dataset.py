@@ -11,11 +11,13 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
 from elicit.studies.models import Outcome, QuestionKind, Scale
+from elicit.text import invisible_characters
 
 PSEUDONYM_LENGTH = 40
 """The longest expert id a study keeps as a pseudonym (``experts.pseudonym``)."""
@@ -197,6 +199,22 @@ def check(dataset: Dataset) -> None:
             problems.append(
                 f"{dataset.files[0]}: expert id {pseudonym!r} is not 1 to "
                 f"{PSEUDONYM_LENGTH} characters"
+            )
+    texts = [(str(dataset.files[0]), "title", dataset.title)]
+    texts += [(str(dataset.files[0]), "description", dataset.description)]
+    for question in dataset.questions:
+        place = question.where or str(dataset.files[0])
+        texts += [(place, f"question {question.key!r}", question.title)]
+        texts += [(place, f"background of {question.key!r}", question.background)]
+        texts += [(place, f"resolution of {question.key!r}", question.resolution_criterion)]
+    texts += [(j.where, "rationale", j.rationale) for j in dataset.judgments]
+    for place, what, text in texts:
+        if found := invisible_characters(text or ""):
+            position, char = found[0]
+            problems.append(
+                f"{place}: the {what} holds an invisible format character "
+                f"(U+{ord(char):04X} {unicodedata.name(char, '')}) at character {position}; "
+                "delete it"
             )
     seen: set[tuple[str, str, int]] = set()
     for judgment in dataset.judgments:
