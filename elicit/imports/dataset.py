@@ -202,11 +202,11 @@ def check(dataset: Dataset) -> None:
             )
     texts = [(str(dataset.files[0]), "title", dataset.title)]
     texts += [(str(dataset.files[0]), "description", dataset.description)]
-    for question in dataset.questions:
-        place = question.where or str(dataset.files[0])
-        texts += [(place, f"question {question.key!r}", question.title)]
-        texts += [(place, f"background of {question.key!r}", question.background)]
-        texts += [(place, f"resolution of {question.key!r}", question.resolution_criterion)]
+    for spec in dataset.questions:
+        place = spec.where or str(dataset.files[0])
+        texts += [(place, f"question {spec.key!r}", spec.title)]
+        texts += [(place, f"background of {spec.key!r}", spec.background)]
+        texts += [(place, f"resolution of {spec.key!r}", spec.resolution_criterion)]
     texts += [(j.where, "rationale", j.rationale) for j in dataset.judgments]
     for place, what, text in texts:
         if found := invisible_characters(text or ""):
