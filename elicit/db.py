@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -69,3 +70,19 @@ def checked_enum(enum_class: type[enum.Enum], name: str) -> sa.Enum:
         values_callable=lambda members: [member.value for member in members],
         validate_strings=True,
     )
+
+
+def upsert(session: Session, model: type[Base]) -> Any:
+    """Return an ``INSERT`` into ``model``'s table that can update a row instead.
+
+    Both SQLite and PostgreSQL take ``INSERT ... ON CONFLICT (key) DO UPDATE``,
+    but through their own dialect's construct: the statement returned has
+    ``on_conflict_do_update`` and ``excluded`` (the row that was to be inserted).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert(model)
+    from sqlalchemy.dialects import sqlite
+
+    return sqlite.insert(model)

@@ -4,9 +4,10 @@ import pytest
 import sqlalchemy as sa
 
 from elicit.errors import DomainError
-from elicit.judgments.models import Judgment
+from elicit.judgments import parsing
+from elicit.judgments.models import Judgment, JudgmentDraft
 from elicit.judgments.rules import Answer, AnswerErrors, check_answer
-from elicit.judgments.submission import read_answer, record_judgment
+from elicit.judgments.submission import drafts_of, read_answer, record_judgment, save_drafts
 from elicit.panels.services import add_expert
 from elicit.rounds.services import close_round, create_round, open_round
 from elicit.studies.models import QuestionKind, Scale
@@ -44,6 +45,41 @@ def test_a_second_answer_revises_the_same_row(session, setting):
     )
     assert second.updated_at >= second.created_at
     assert session.scalar(sa.select(sa.func.count()).select_from(Judgment)) == 1
+
+
+def test_saving_drafts_again_updates_them_in_place_and_removes_what_matches_the_record(
+    session, setting
+):
+    study, expert, round_ = setting
+    first, second, third = (factories.question(session, study, key=k) for k in "abc")
+    save_drafts(
+        session,
+        expert,
+        round_,
+        {
+            first.id: {"probability": "30"},
+            second.id: {"probability": "4O"},
+            third.id: {"probability": "45"},
+        },
+    )
+    before = drafts_of(session, expert, round_)
+    recorded = record_judgment(session, expert, third, round_, Answer(probability=0.5))
+    save_drafts(
+        session,
+        expert,
+        round_,
+        {
+            first.id: {"probability": "35", "rationale": "moved"},
+            second.id: {"probability": ""},  # blank: nothing unsubmitted to keep
+            third.id: parsing.raw_from_values(third, recorded),  # shows what is recorded
+        },
+    )
+    after = drafts_of(session, expert, round_)
+    assert list(after) == [first.id]
+    assert after[first.id].id == before[first.id].id
+    assert after[first.id].fields["probability"] == "35"
+    assert after[first.id].fields["rationale"] == "moved"
+    assert session.scalar(sa.select(sa.func.count()).select_from(JudgmentDraft)) == 1
 
 
 def test_the_database_refuses_a_duplicate_judgment(session, setting):

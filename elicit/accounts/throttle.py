@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from elicit.accounts.models import LoginThrottle
-from elicit.db import utcnow
+from elicit.db import upsert, utcnow
 
 FREE_FAILURES = 5
 """Failed logins of one address before the first lockout."""
@@ -90,14 +90,10 @@ class DatabaseThrottle:
     def failed(self, key: str) -> None:
         """Count a failed login of ``key``, locking it out if that is one too many."""
         now = utcnow()
-        dialect = self.session.get_bind().dialect.name
-        insert: Any
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
         table = LoginThrottle.__table__
-        statement = insert(table).values(key=key, failures=1, last_failure_at=now)
+        statement = upsert(self.session, LoginThrottle).values(
+            key=key, failures=1, last_failure_at=now
+        )
         stale = table.c.last_failure_at < now - FORGET_AFTER
         statement = statement.on_conflict_do_update(
             index_elements=[table.c.key],

@@ -19,7 +19,7 @@ from flask_babel import gettext
 from sqlalchemy.orm import Session
 
 from elicit import audit
-from elicit.db import utcnow
+from elicit.db import upsert, utcnow
 from elicit.errors import DomainError
 from elicit.judgments import parsing
 from elicit.judgments.models import Judgment, JudgmentDraft, JudgmentRevision
@@ -131,34 +131,56 @@ def _store_drafts(
     questions: dict[int, Question],
     raw_answers: RawAnswers,
 ) -> None:
-    """Write each raw answer as the expert's draft.
+    """Write each raw answer as the expert's draft, in one statement for all of them.
 
     A blank answer, or one that shows exactly what is already recorded,
-    removes the draft: there is nothing unsubmitted to keep.
+    removes the draft: there is nothing unsubmitted to keep. The others are
+    inserted, or update the draft there is (one ``INSERT ... ON CONFLICT`` run
+    for every row), so the
+    drafts need not be read first; drafts already loaded are expired, to be
+    read again when used.
     """
-    existing = drafts_of(session, expert, round_)
     recorded = _recorded(session, expert, round_, list(raw_answers))
+    kept, removed = [], []
     for question_id, raw in raw_answers.items():
-        draft = existing.get(question_id)
         judgment = recorded.get(question_id)
         same_as_recorded = judgment is not None and dict(raw) == parsing.raw_from_values(
             questions[question_id], judgment
         )
         if parsing.is_blank(raw) or same_as_recorded:
-            if draft is not None:
-                session.delete(draft)
-        elif draft is None:
-            session.add(
-                JudgmentDraft(
-                    expert_id=expert.id,
-                    question_id=question_id,
-                    round_id=round_.id,
-                    fields=dict(raw),
-                )
-            )
-        elif draft.fields != raw:
-            draft.fields = dict(raw)
-    session.flush()
+            removed.append(question_id)
+        else:
+            kept.append(question_id)
+    if removed:
+        session.execute(
+            sa.delete(JudgmentDraft).where(
+                JudgmentDraft.expert_id == expert.id,
+                JudgmentDraft.round_id == round_.id,
+                JudgmentDraft.question_id.in_(removed),
+            ),
+            execution_options={"synchronize_session": "fetch"},
+        )
+    if kept:
+        now = utcnow()
+        rows = [
+            {
+                "expert_id": expert.id,
+                "question_id": question_id,
+                "round_id": round_.id,
+                "fields": dict(raw_answers[question_id]),
+                "updated_at": now,
+            }
+            for question_id in kept
+        ]
+        statement = upsert(session, JudgmentDraft)
+        statement = statement.on_conflict_do_update(
+            index_elements=["expert_id", "question_id", "round_id"],
+            set_={"fields": statement.excluded.fields, "updated_at": now},
+        )
+        session.execute(statement, rows)
+        for draft in session.identity_map.values():
+            if isinstance(draft, JudgmentDraft):
+                session.expire(draft)
 
 
 def save_drafts(
