@@ -215,3 +215,17 @@ def test_a_new_password_ends_the_lockout_of_failed_logins(client, staff, session
     assert choose(client, link_path(messages(session)[0]), NEW_PASSWORD).status_code == 302
     assert login(client, "fac@example.org", NEW_PASSWORD).status_code == 302
     assert client.get("/facilitate/").status_code == 200
+
+
+def test_a_new_password_keeps_the_lockout_of_an_account_with_two_factor_login(
+    client, staff, session
+):
+    """Its lockout also counts wrong codes: a reset link must not buy more guesses."""
+    staff.totp_secret = "A" * 32
+    session.commit()
+    for _ in range(6):
+        locked = login(client, "fac@example.org", "a wrong guess")
+    assert locked.status_code == 429
+    ask(client, "fac@example.org")
+    assert choose(client, link_path(messages(session)[0]), NEW_PASSWORD).status_code == 302
+    assert login(client, "fac@example.org", NEW_PASSWORD).status_code == 429

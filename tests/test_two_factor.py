@@ -195,6 +195,47 @@ def test_the_secret_being_set_up_is_kept_on_the_server_not_in_the_cookie(client,
     assert staff["facilitator"].totp_pending_secret is None
 
 
+def test_each_browser_is_shown_a_secret_of_its_own_and_the_others_are_logged_out(
+    app, client, staff, session
+):
+    """A secret read in another session (say, one left open) is never the one turned on."""
+    other = app.test_client()
+    for browser in (client, other):
+        login(browser, "fac@example.org", factories.PASSWORD)
+    mine = client.get(ENROL)
+    seen_elsewhere = secret_of(other.get(ENROL).text)
+    assert secret_of(mine.text) != seen_elsewhere
+    late = client.post(
+        ENROL,
+        data={"code": pyotp.TOTP(secret_of(mine.text)).now(), "csrf_token": csrf_token(mine.text)},
+    )
+    assert late.status_code == 400  # the other browser's visit replaced it
+    fresh = secret_of(late.text)
+    assert fresh not in (seen_elsewhere, secret_of(mine.text))
+    done = client.post(
+        ENROL, data={"code": pyotp.TOTP(fresh).now(), "csrf_token": csrf_token(late.text)}
+    )
+    assert done.status_code == 302
+    session.expire_all()
+    assert staff["facilitator"].totp_secret == fresh
+    assert client.get(CONSOLE).status_code == 200
+    assert other.get(CONSOLE).status_code == 302  # its session ended
+
+
+def test_a_locked_out_account_cannot_change_two_factor_login(client, staff, session):
+    login(client, "fac@example.org", factories.PASSWORD)
+    secret = enrol(client)
+    page = client.get(OFF)
+    data = {"csrf_token": csrf_token(page.text), "password": "not the password"}
+    data["current_code"] = next_code(secret)
+    answers = [client.post(OFF, data=data).status_code for _ in range(6)]
+    assert answers == [400] * 5 + [429]
+    locked = client.post(OFF, data={**data, "password": factories.PASSWORD})
+    assert locked.status_code == 429 and "Try again in about" in locked.text
+    session.expire_all()
+    assert staff["facilitator"].totp_secret == secret
+
+
 def test_moving_to_a_new_app_asks_the_password_and_a_code_of_the_current_one(
     client, staff, session
 ):
@@ -235,9 +276,14 @@ def test_moving_to_a_new_app_asks_the_password_and_a_code_of_the_current_one(
     assert staff["facilitator"].totp_pending_secret is None
 
 
-def test_turning_it_off_asks_the_password_and_a_current_code(client, staff, session):
-    login(client, "fac@example.org", factories.PASSWORD)
-    secret = enrol(client)
+def test_turning_it_off_asks_the_password_and_a_current_code(app, client, staff, session):
+    staff["facilitator"].totp_secret = secret = pyotp.random_base32()
+    session.commit()
+    totp = pyotp.TOTP(secret)
+    elsewhere = app.test_client()
+    for browser, code in ((client, totp.at(time.time() - 30)), (elsewhere, totp.now())):
+        login(browser, "fac@example.org", factories.PASSWORD)
+        assert send_code(browser, CODE, code).status_code == 302
     page = client.get(OFF)
     assert page.status_code == 200 and 'name="password"' in page.text
     token = csrf_token(page.text)
@@ -263,6 +309,7 @@ def test_turning_it_off_asks_the_password_and_a_current_code(client, staff, sess
         },
     )
     assert done.status_code == 302
+    assert elsewhere.get(CONSOLE).status_code == 302  # every other session ended
     session.expire_all()
     assert staff["facilitator"].totp_secret is None
     assert session.scalar(

@@ -51,6 +51,12 @@ class User(UserMixin, Base):
     It is kept here rather than in the session cookie, which is signed but
     readable by whoever holds it.
     """
+    totp_pending_key: Mapped[str | None] = mapped_column(sa.String(64))
+    """The SHA-256 of the random key the browser setting up :attr:`totp_pending_secret` holds.
+
+    Only that browser is shown the secret and may confirm it: another session
+    gets a secret of its own, which replaces this one.
+    """
 
     @property
     def is_active(self) -> bool:

@@ -1,13 +1,13 @@
 """Two-factor login for staff: a time-based code (TOTP, RFC 6238) from an authenticator app.
 
 A user sets it up by scanning or typing a new secret into their app
-(:func:`pending_secret`) and confirming one code (:func:`enable`); from
-then on a login asks for a code after the password (:func:`check_code`).
-Each code is accepted once: the step it belongs to is remembered
-(``users.totp_last_step``), and a code of that step or an earlier one is
-refused, so a code seen over a shoulder or in a log cannot be replayed.
-Codes of the step before and after the current one are accepted, for
-clocks a little apart. Moving to a new app, or turning
+(:func:`new_pending_secret`, shown only to the browser that asked for it)
+and confirming one code (:func:`enable`); from then on a login asks for a
+code after the password (:func:`check_code`). Each code is accepted once:
+the step it belongs to is remembered (``users.totp_last_step``), and a code
+of that step or an earlier one is refused, so a code seen over a shoulder or
+in a log cannot be replayed. Codes of the step before and after the current
+one are accepted, for clocks a little apart. Moving to a new app, or turning
 two-factor login off (:func:`disable`), in a session already logged in asks
 the password and a code of the current app again (:func:`confirm_identity`),
 so a session left open or stolen cannot take over the second factor.
@@ -15,6 +15,7 @@ so a session left open or stolen cannot take over the second factor.
 
 from __future__ import annotations
 
+import hashlib
 import time
 
 import pyotp
@@ -57,28 +58,42 @@ def matching_step(secret: str, code: str, after: int | None = None) -> int | Non
     return None
 
 
-def pending_secret(session: Session, user: User) -> str:
-    """Return the secret ``user`` is setting up an app with, making one if there is none.
+def _key_hash(key: str) -> str:
+    """Return the SHA-256 of a browser's set-up key, as stored."""
+    return hashlib.sha256(key.encode()).hexdigest()
 
-    The same secret is shown until its first code confirms it (:func:`enable`),
-    so reloading the page does not change what the app was given.
+
+def pending_secret(user: User, key: str) -> str | None:
+    """Return the secret the browser holding ``key`` is setting up an app with, if any.
+
+    The same secret is shown to that browser until its first code confirms it
+    (:func:`enable`), so reloading the page does not change what the app was
+    given; no other session is shown it.
     """
-    if user.totp_pending_secret is None:
-        user.totp_pending_secret = new_secret()
-        session.flush()
+    if user.totp_pending_secret is not None and user.totp_pending_key == _key_hash(key):
+        return user.totp_pending_secret
+    return None
+
+
+def new_pending_secret(session: Session, user: User, key: str) -> str:
+    """Make a new secret for the browser holding ``key`` to set up; it replaces any other."""
+    user.totp_pending_secret, user.totp_pending_key = new_secret(), _key_hash(key)
+    session.flush()
     return user.totp_pending_secret
 
 
-def enable(session: Session, user: User, code: str) -> bool:
-    """Turn two-factor login on for ``user`` with their pending secret if ``code`` is its code.
+def enable(session: Session, user: User, key: str, code: str) -> bool:
+    """Turn two-factor login on with the secret the browser holding ``key`` sets up.
 
-    The pending secret replaces any earlier one, whose codes stop working.
+    Only if ``code`` is that secret's current code. It replaces any earlier
+    secret, whose codes stop working.
     """
-    secret = user.totp_pending_secret
+    secret = pending_secret(user, key)
     step = None if secret is None else matching_step(secret, code)
     if step is None:
         return False
-    user.totp_secret, user.totp_last_step, user.totp_pending_secret = secret, step, None
+    user.totp_secret, user.totp_last_step = secret, step
+    user.totp_pending_secret = user.totp_pending_key = None
     session.flush()
     audit.record(session, "user.two_factor_on", actor=user, target_user=user)
     return True
@@ -86,7 +101,8 @@ def enable(session: Session, user: User, code: str) -> bool:
 
 def disable(session: Session, user: User) -> None:
     """Turn two-factor login off for ``user``: logins ask only the password again."""
-    user.totp_secret = user.totp_last_step = user.totp_pending_secret = None
+    user.totp_secret = user.totp_last_step = None
+    user.totp_pending_secret = user.totp_pending_key = None
     session.flush()
     audit.record(session, "user.two_factor_off", actor=user, target_user=user)
 

@@ -14,6 +14,8 @@ counts toward the account's lockout like a wrong login
 
 from __future__ import annotations
 
+import math
+import secrets
 import time
 
 from flask import (
@@ -26,10 +28,11 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from flask_login import current_user, login_required, login_user
 from werkzeug.wrappers import Response
 
+from elicit import formatting
 from elicit.accounts import sessions, two_factor
 from elicit.accounts.access import actor
 from elicit.accounts.forms import CodeForm, IdentityForm, NewAppForm
@@ -42,6 +45,9 @@ bp = Blueprint("two_factor", __name__, url_prefix="/login")
 
 PENDING_KEY = "pending_login"
 """Where the cookie keeps the user waiting for their code: id, when, where to go next."""
+
+SETUP_KEY = "totp_setup_key"
+"""Where the cookie keeps the random key that binds a secret being set up to this browser."""
 
 PENDING_FOR = 300
 """Seconds a right password waits for its code."""
@@ -110,28 +116,56 @@ def code():
     return render_template("accounts/login_code.html", form=form), 401
 
 
-def _identity_refused(form: IdentityForm, user: User) -> bool:
-    """Whether the password and current code in ``form`` fail to prove it is ``user``.
+def _identity_refused(form: IdentityForm, user: User) -> int | None:
+    """Check that the password and current code in ``form`` are ``user``'s; else the status.
 
     What is wrong is marked beside its field and counts toward the account's
-    lockout; a locked-out account is refused without checking.
+    lockout (400); a locked-out account is refused without checking (429),
+    saying when to try again.
     """
     counts = throttle(db.session(), current_app.config.get("RATELIMIT_STORAGE_URI"))
     key = account_key(user.email)
-    if counts.wait(key):
-        form.password.errors = [gettext("Too many wrong attempts. Try again in a few minutes.")]
-        return True
+    wait = counts.wait(key)
+    if wait:
+        minutes = max(1, math.ceil(wait / 60))
+        form.password.errors = [
+            ngettext(
+                "Too many attempts. Try again in about a minute.",
+                "Too many attempts. Try again in about %(minutes)s minutes.",
+                minutes,
+                minutes=formatting.integer(minutes),
+            )
+        ]
+        return 429
     wrong = two_factor.confirm_identity(
         db.session(), user, form.password.data, form.current_code.data
     )
     if wrong is None:
-        return False
+        return None
     counts.failed(key)
     if wrong == "password":
         form.password.errors = [gettext("That is not your password.")]
     else:
         form.current_code.errors = [two_factor.code_message()]
-    return True
+    return 400
+
+
+def _start_again(user: User) -> None:
+    """End every session of ``user`` and start a new one here: their second factor changed.
+
+    A session opened elsewhere, perhaps by whoever the change is meant to keep
+    out, ends.
+    """
+    sessions.end_all_of_user(db.session(), user.id)
+    finish_login(user)
+
+
+def _setup_key() -> str:
+    """Return this browser's key to the secret it sets up (:func:`.two_factor.pending_secret`)."""
+    key = session.get(SETUP_KEY)
+    if not isinstance(key, str) or len(key) != 43:
+        key = session[SETUP_KEY] = secrets.token_urlsafe(32)
+    return key
 
 
 @bp.route("/two-factor", methods=["GET", "POST"])
@@ -143,7 +177,8 @@ def enrol():
     but who must set it up first (``ELICIT_REQUIRE_ADMIN_2FA``). An admin who
     already has it is sent to the code page: a right password alone must not
     let anyone replace the secret and so skip the code. A logged-in user who
-    has it gives their password and a code of the current app as well.
+    has it gives their password and a code of the current app as well. The
+    secret is shown only to the browser that asked for it.
     """
     logging_in = not current_user.is_authenticated
     found = _pending_user() if logging_in else actor()
@@ -153,25 +188,29 @@ def enrol():
     if logging_in and found.totp_secret is not None:
         return redirect(url_for("two_factor.code"))
     user: User = found
-    if user.totp_pending_secret is None:
+    key = _setup_key()
+    secret = two_factor.pending_secret(user, key)
+    if secret is None:
         with write_transaction() as writing:
-            two_factor.pending_secret(writing, user)
-    secret = two_factor.pending_secret(db.session(), user)
+            secret = two_factor.new_pending_secret(writing, user, key)
     replacing = user.totp_secret is not None
     form = NewAppForm() if replacing else CodeForm()
     status = 200
     if form.validate_on_submit():
         if two_factor.matching_step(secret, form.code.data) is None:
             form.code.errors = [two_factor.code_message()]
-        elif not (replacing and _identity_refused(form, user)):
-            two_factor.enable(db.session(), user, form.code.data)
+        elif replacing and (refused := _identity_refused(form, user)):
+            status = refused
+        else:
+            two_factor.enable(db.session(), user, key, form.code.data)
             if logging_in:
                 return _log_in(user)
+            _start_again(user)
             flash(gettext("Two-factor login is on: each login now asks for a code."))
             return redirect(url_for("facilitating.index"))
     if form.errors:
         keep()
-        status = 400
+        status = max(status, 400)
     page = render_template(
         "accounts/two_factor.html",
         form=form,
@@ -197,12 +236,16 @@ def turn_off():
     required = _required(user)
     form = IdentityForm()
     status = 403 if required and request.method == "POST" else 200
-    if not required and form.validate_on_submit() and not _identity_refused(form, user):
-        two_factor.disable(db.session(), user)
-        flash(gettext("Two-factor login is off: logging in asks only for your password."))
-        return redirect(url_for("facilitating.index"))
+    if not required and form.validate_on_submit():
+        refused = _identity_refused(form, user)
+        if refused is None:
+            two_factor.disable(db.session(), user)
+            _start_again(user)
+            flash(gettext("Two-factor login is off: logging in asks only for your password."))
+            return redirect(url_for("facilitating.index"))
+        status = refused
     if form.errors and not required:
         keep()
-        status = 400
+        status = max(status, 400)
     page = render_template("accounts/two_factor_off.html", form=form, required=required)
     return page, status

@@ -57,6 +57,8 @@ def reset(token: str):
 
     A new password also ends the account's lockout for failed logins
     (:mod:`elicit.accounts.throttle`): whoever holds the link may log in now.
+    Not for an account with two-factor login, whose lockout also counts wrong
+    codes: a reset link must not buy more guesses at the code.
     """
     if usable_reset(db.session(), token) is None:
         return render_template("accounts/reset_password.html", form=None), 410
@@ -72,8 +74,9 @@ def reset(token: str):
             return render_template("accounts/reset_password.html", form=None), 410
         form.password.errors = [error.message]
         return render_template("accounts/reset_password.html", form=form), 400
-    throttle(db.session(), current_app.config.get("RATELIMIT_STORAGE_URI")).succeeded(
-        account_key(user.email)
-    )
+    if user.totp_secret is None:
+        throttle(db.session(), current_app.config.get("RATELIMIT_STORAGE_URI")).succeeded(
+            account_key(user.email)
+        )
     flash(gettext("Your password was changed. Log in with the new one."))
     return redirect(url_for("accounts.login"))

@@ -17,12 +17,14 @@ depends_on = None
 
 
 def upgrade():
-    """Add the column of a two-factor secret shown but not yet confirmed."""
+    """Add the columns of a two-factor secret shown but not yet confirmed, and whose browser."""
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.add_column(sa.Column('totp_pending_secret', sa.String(length=32), nullable=True))
+        batch_op.add_column(sa.Column('totp_pending_key', sa.String(length=64), nullable=True))
 
 
 def downgrade():
-    """Remove the column of a two-factor secret not yet confirmed."""
+    """Remove the columns of a two-factor secret not yet confirmed."""
     with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_column('totp_pending_key')
         batch_op.drop_column('totp_pending_secret')
