@@ -151,11 +151,7 @@ def _identity_refused(form: IdentityForm, user: User) -> int | None:
 
 
 def _start_again(user: User) -> None:
-    """End every session of ``user`` and start a new one here: their second factor changed.
-
-    A session opened elsewhere, perhaps by whoever the change is meant to keep
-    out, ends.
-    """
+    """End every session of ``user`` (perhaps one of whom the change keeps out); start one here."""
     sessions.end_all_of_user(db.session(), user.id)
     finish_login(user)
 
