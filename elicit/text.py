@@ -28,6 +28,11 @@ def invisible_characters(text: str) -> list[tuple[int, str]]:
     ]
 
 
+def character_name(char: str) -> str:
+    """Write ``char`` as its code point and Unicode name: ``U+202E RIGHT-TO-LEFT OVERRIDE``."""
+    return f"U+{ord(char):04X} {unicodedata.name(char, '')}".strip()
+
+
 def invisible_character_message(text: str) -> str | None:
     """Say which invisible character ``text`` holds first and where; ``None`` if it has none.
 
@@ -38,15 +43,13 @@ def invisible_character_message(text: str) -> str | None:
     if not found:
         return None
     position, char = found[0]
-    code = f"U+{ord(char):04X}"
-    name = unicodedata.name(char, "")
     # TRANSLATORS: %(character)s is a code point and its English name, such as
     # "U+202E RIGHT-TO-LEFT OVERRIDE"; %(position)s counts characters from 1.
     return gettext(
         "The text contains an invisible formatting character (%(character)s) at character "
         "%(position)s, which can make it display differently from what is saved. Delete it "
         "(retype the words around it if you cannot see it) and send again.",
-        character=f"{code} {name}".strip(),
+        character=character_name(char),
         position=formatting.integer(position),
     )
 

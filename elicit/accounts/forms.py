@@ -5,6 +5,8 @@ request that renders them. The messages are given here rather than left to
 WTForms, so they are in elicit's own catalogue with the rest of the page.
 """
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
@@ -69,13 +71,18 @@ CODE_PATTERN = r"^\s*[0-9]{3} ?[0-9]{3}\s*\Z"
 CODE_MESSAGE = _l("Enter the 6 digits the app shows.")
 
 
+def _code_field(label: Any) -> StringField:
+    """Return a field for a 6-digit code from an authenticator app, labelled ``label``."""
+    return StringField(
+        label,
+        validators=[DataRequired(REQUIRED_MESSAGE), Regexp(CODE_PATTERN, message=CODE_MESSAGE)],
+    )
+
+
 class CodeForm(FlaskForm):
     """A 6-digit code from an authenticator app (spaces allowed, as apps show "123 456")."""
 
-    code = StringField(
-        _l("Code from your authenticator app"),
-        validators=[DataRequired(REQUIRED_MESSAGE), Regexp(CODE_PATTERN, message=CODE_MESSAGE)],
-    )
+    code = _code_field(_l("Code from your authenticator app"))
 
 
 class IdentityForm(FlaskForm):
@@ -85,16 +92,10 @@ class IdentityForm(FlaskForm):
         _l("Your password"),
         validators=[DataRequired(REQUIRED_MESSAGE), Length(max=1024, message=TOO_LONG_MESSAGE)],
     )
-    current_code = StringField(
-        _l("Code from the app you use now"),
-        validators=[DataRequired(REQUIRED_MESSAGE), Regexp(CODE_PATTERN, message=CODE_MESSAGE)],
-    )
+    current_code = _code_field(_l("Code from the app you use now"))
 
 
 class NewAppForm(IdentityForm):
     """Moving two-factor login to a new app: who you are, then the new app's first code."""
 
-    code = StringField(
-        _l("Code from the new app"),
-        validators=[DataRequired(REQUIRED_MESSAGE), Regexp(CODE_PATTERN, message=CODE_MESSAGE)],
-    )
+    code = _code_field(_l("Code from the new app"))

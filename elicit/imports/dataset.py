@@ -11,13 +11,12 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
 from elicit.studies.models import Outcome, QuestionKind, Scale
-from elicit.text import invisible_characters
+from elicit.text import character_name, invisible_characters
 
 PSEUDONYM_LENGTH = 40
 """The longest expert id a study keeps as a pseudonym (``experts.pseudonym``)."""
@@ -213,7 +212,7 @@ def check(dataset: Dataset) -> None:
             position, char = found[0]
             problems.append(
                 f"{place}: the {what} holds an invisible format character "
-                f"(U+{ord(char):04X} {unicodedata.name(char, '')}) at character {position}; "
+                f"({character_name(char)}) at character {position}; "
                 "delete it"
             )
     seen: set[tuple[str, str, int]] = set()

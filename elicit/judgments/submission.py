@@ -136,9 +136,8 @@ def _store_drafts(
     A blank answer, or one that shows exactly what is already recorded,
     removes the draft: there is nothing unsubmitted to keep. The others are
     inserted, or update the draft there is (one ``INSERT ... ON CONFLICT`` run
-    for every row), so the
-    drafts need not be read first; drafts already loaded are expired, to be
-    read again when used.
+    for every row), so the drafts need not be read first; drafts already
+    loaded are expired, to be read again when used.
     """
     recorded = _recorded(session, expert, round_, list(raw_answers))
     kept, removed = [], []
@@ -152,14 +151,7 @@ def _store_drafts(
         else:
             kept.append(question_id)
     if removed:
-        session.execute(
-            sa.delete(JudgmentDraft).where(
-                JudgmentDraft.expert_id == expert.id,
-                JudgmentDraft.round_id == round_.id,
-                JudgmentDraft.question_id.in_(removed),
-            ),
-            execution_options={"synchronize_session": "fetch"},
-        )
+        _delete_drafts(session, expert, round_, removed)
     if kept:
         now = utcnow()
         rows = [
@@ -181,6 +173,20 @@ def _store_drafts(
         for draft in session.identity_map.values():
             if isinstance(draft, JudgmentDraft):
                 session.expire(draft)
+
+
+def _delete_drafts(
+    session: Session, expert: Expert, round_: Round, question_ids: list[int]
+) -> None:
+    """Delete the expert's drafts of ``question_ids`` in ``round_``, in one statement."""
+    session.execute(
+        sa.delete(JudgmentDraft).where(
+            JudgmentDraft.expert_id == expert.id,
+            JudgmentDraft.round_id == round_.id,
+            JudgmentDraft.question_id.in_(question_ids),
+        ),
+        execution_options={"synchronize_session": "fetch"},
+    )
 
 
 def save_drafts(
@@ -249,14 +255,7 @@ def submit_round(
         (result.recorded if judgment.revision != revision else result.unchanged).append(judgment)
     session.flush()
     _write_revisions(session, [_revision_of(judgment) for judgment in result.recorded])
-    session.execute(
-        sa.delete(JudgmentDraft).where(
-            JudgmentDraft.expert_id == expert.id,
-            JudgmentDraft.round_id == round_.id,
-            JudgmentDraft.question_id.in_(list(raw_answers)),
-        ),
-        execution_options={"synchronize_session": "fetch"},
-    )
+    _delete_drafts(session, expert, round_, list(raw_answers))
     audit.record(
         session,
         "round.submit",
