@@ -9,7 +9,11 @@ it was.
 GET and HEAD requests only read (:func:`read_only_request`): on SQLite their
 transactions begin deferred, so in WAL mode they read a snapshot without
 taking the write lock, and a page being rendered never holds up an expert's
-answer. Requests that write begin ``BEGIN IMMEDIATE``. The few things a GET
+answer. Requests that write begin ``BEGIN IMMEDIATE``, except the expert's
+busiest posts (:func:`reads_first`): they read and parse in a snapshot, then
+take the write lock only for the part that writes (:func:`lock_for_writing`),
+so SQLite's one writer at a time holds the lock for a fraction of the
+request. The few things a GET
 must record (opening an invitation link) are written in a short transaction
 of their own (:func:`write_transaction`); a GET that flushes anything else is
 a bug, refused while testing (:class:`WriteInReadOnlyRequest`) and logged
@@ -24,7 +28,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -40,6 +44,8 @@ _REFUSED = "elicit_request_refused"
 _KEPT = "elicit_request_kept"
 _WRITING = "elicit_writing"
 _READING_ONLY = "elicit_reading_only"
+_READS_FIRST = "elicit_reads_first"
+_DEFERRED = "elicit_deferred"
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 """Request methods that only read: their transactions take no write lock."""
@@ -91,7 +97,46 @@ def read_only_request() -> bool:
     """
     if not has_request_context() or g.get(_WRITING):
         return False
-    return request.method in SAFE_METHODS or bool(g.get(_READING_ONLY))
+    return request.method in SAFE_METHODS or bool(g.get(_READING_ONLY)) or _reads_first()
+
+
+def _reads_first() -> bool:
+    """Whether the current request's view is marked :func:`reads_first`."""
+    return getattr(current_app.view_functions.get(request.endpoint or ""), _READS_FIRST, False)
+
+
+def reads_first(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark ``view`` as one that reads until it calls :func:`lock_for_writing`, then writes.
+
+    Until then its request counts as one that only reads (:func:`read_only_request`):
+    on SQLite its transaction begins deferred, and any write before the lock
+    is refused while testing, as in a GET. Put it under ``route``.
+    """
+    setattr(view, _READS_FIRST, True)
+    return view
+
+
+def lock_for_writing(session: Session) -> None:
+    """Take the write lock in a request that read first (:func:`reads_first`); else do nothing.
+
+    On SQLite the read snapshot ends and ``BEGIN IMMEDIATE`` takes the write
+    lock on the same connection: from here on every statement reads the
+    current database and no other writer can come between. Objects loaded
+    before keep the values they were loaded with, so a service re-reads under
+    the lock what its decision rests on (as :func:`elicit.rounds.services.hold_round`
+    does). On PostgreSQL, whose writers lock rows, the transaction goes on;
+    on both, writing is allowed from here on. A lock not got within the busy
+    timeout raises the error :func:`is_busy` recognises (503).
+    """
+    if not has_request_context() or g.get(_WRITING) or g.get(_READING_ONLY) or not _reads_first():
+        return
+    if session.in_transaction():
+        connection = session.connection()
+        if connection.info.get(_DEFERRED):
+            connection.exec_driver_sql("COMMIT")
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            connection.info[_DEFERRED] = False
+    g.setdefault(_WRITING, True)
 
 
 def _configure_sqlite(engine: sa.Engine, busy_timeout: float) -> None:
@@ -125,6 +170,7 @@ def _configure_sqlite(engine: sa.Engine, busy_timeout: float) -> None:
         read_only = connection.get_execution_options().get(READ_ONLY, False)
         deferred = read_only or read_only_request()
         connection.exec_driver_sql("BEGIN DEFERRED" if deferred else "BEGIN IMMEDIATE")
+        connection.info[_DEFERRED] = deferred
 
 
 def _configure_postgresql(engine: sa.Engine, lock_timeout: float) -> None:

@@ -10,6 +10,7 @@ from elicit.judgments.rules import Answer, AnswerErrors, check_answer
 from elicit.judgments.submission import drafts_of, read_answer, record_judgment, save_drafts
 from elicit.panels.services import add_expert
 from elicit.rounds.services import close_round, create_round, open_round
+from elicit.studies.editing import withdraw_question
 from elicit.studies.models import QuestionKind, Scale
 from tests import factories
 
@@ -80,6 +81,20 @@ def test_saving_drafts_again_updates_them_in_place_and_removes_what_matches_the_
     assert after[first.id].fields["probability"] == "35"
     assert after[first.id].fields["rationale"] == "moved"
     assert session.scalar(sa.select(sa.func.count()).select_from(JudgmentDraft)) == 1
+
+
+def test_questions_read_before_the_lock_are_checked_against_those_asked_now(session, setting):
+    study, expert, round_ = setting
+    kept, withdrawn = (factories.question(session, study, key=k) for k in "ab")
+    asked = {kept.id: kept, withdrawn.id: withdrawn}  # as the view read them
+    withdraw_question(session, withdrawn, reason="Ambiguous wording.")
+    session.flush()
+    with pytest.raises(DomainError) as refused:
+        save_drafts(session, expert, round_, {withdrawn.id: {"probability": "30"}}, asked=asked)
+    assert refused.value.code == "unknown_question"
+    later = factories.question(session, study, key="c")  # not among what was read
+    save_drafts(session, expert, round_, {later.id: {"probability": "30"}}, asked={kept.id: kept})
+    assert list(drafts_of(session, expert, round_)) == [later.id]
 
 
 def test_the_database_refuses_a_duplicate_judgment(session, setting):

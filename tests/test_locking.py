@@ -25,8 +25,14 @@ from elicit.extensions import db
 from elicit.judgments.models import Judgment, JudgmentDraft
 from elicit.panels.models import Expert
 from elicit.panels.services import issue_invitation
+from elicit.rounds.models import Round
 from elicit.rounds.services import create_round, open_round
-from elicit.unit_of_work import RETRY_AFTER_SECONDS, WriteInReadOnlyRequest, write_transaction
+from elicit.unit_of_work import (
+    RETRY_AFTER_SECONDS,
+    WriteInReadOnlyRequest,
+    lock_for_writing,
+    write_transaction,
+)
 from tests import factories
 from tests.conftest import csrf_token, fresh_database, make_app
 from tests.test_expert_journey import enter, form
@@ -257,6 +263,57 @@ def test_a_post_writes_without_a_write_transaction(panel):
         expert = db.session.get(Expert, panel.expert_id)
         expert.pseudonym = "Changed"
         db.session.flush()
+        db.session.rollback()
+        db.session.remove()
+
+
+def test_an_answer_post_reads_without_the_lock_and_takes_it_to_write(panel):
+    """The expert's form post reads in a snapshot, then holds the write lock only to write."""
+    app = panel.app
+    sqlite = sa.make_url(panel.url).get_backend_name() == "sqlite"
+    with app.test_request_context("/expert/rounds/1/answers", method="POST"), app.app_context():
+        expert = db.session.get(Expert, panel.expert_id)
+        if sqlite:
+            other = sqlite3.connect(sa.make_url(panel.url).database, isolation_level=None)
+            other.execute("BEGIN IMMEDIATE")  # nobody holds the write lock while it reads
+            other.rollback()
+        expert.pseudonym = "Before the lock"
+        with pytest.raises(WriteInReadOnlyRequest):
+            db.session.flush()
+        db.session.rollback()
+        db.session.get(Expert, panel.expert_id)
+        lock_for_writing(db.session())
+        if sqlite:
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("PRAGMA busy_timeout=0")
+                other.execute("BEGIN IMMEDIATE")
+            other.close()
+        db.session.get(Expert, panel.expert_id).pseudonym = "Written"
+        db.session.commit()
+        assert db.session.get(Expert, panel.expert_id).pseudonym == "Written"
+        db.session.remove()
+
+
+def test_an_answer_post_sees_what_was_committed_while_it_read(panel):
+    """Taking the write lock ends the read snapshot: a write committed meanwhile is seen."""
+    app = panel.app
+    with app.test_request_context("/expert/rounds/1/answers", method="POST"), app.app_context():
+        count = sa.select(sa.func.count()).select_from(JudgmentDraft)
+        assert db.session.scalar(count) == 0
+        other = sa.create_engine(panel.url)
+        with other.begin() as connection:  # another worker's request, committed meanwhile
+            connection.execute(
+                sa.insert(JudgmentDraft).values(
+                    expert_id=panel.expert_id,
+                    question_id=panel.question_id,
+                    round_id=connection.scalar(sa.select(sa.func.max(Round.id))),
+                    fields={"probability": "40"},
+                    updated_at=sa.func.now(),
+                )
+            )
+        other.dispose()
+        lock_for_writing(db.session())
+        assert db.session.scalar(count) == 1
         db.session.rollback()
         db.session.remove()
 

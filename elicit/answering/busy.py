@@ -21,6 +21,7 @@ from elicit.answering.blueprint import bp
 from elicit.answering.review import render_review
 from elicit.answering.round_page import render_round
 from elicit.extensions import db
+from elicit.rounds.services import round_questions
 from elicit.unit_of_work import is_busy, read_only_from_now
 from elicit.web import DATABASE_ERRORS, busy_response, with_retry_after
 
@@ -55,7 +56,8 @@ def _render_again() -> tuple[str, int] | tuple[Response, int] | None:
         return None
     if request.endpoint == "answering.submit_reviewed":
         return render_review(expert, round_, problem=str(BUSY_REVIEW), status=503)
-    typed, _closed = fields.typed_answers(db.session(), round_, request.form)
+    asked = {question.id: question for question in round_questions(db.session(), round_)}
+    typed, _closed = fields.typed_answers(db.session(), round_, asked, request.form)
     return render_round(expert, round_, typed=typed, problem=str(BUSY_FORM), status=503)
 
 

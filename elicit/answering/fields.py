@@ -21,7 +21,6 @@ from werkzeug.datastructures import MultiDict
 
 from elicit.judgments import parsing
 from elicit.rounds.models import Round
-from elicit.rounds.services import round_questions
 from elicit.studies.models import Question
 from elicit.web import parse_id
 
@@ -62,16 +61,16 @@ def typed_values(form: MultiDict[str, str]) -> list[tuple[str, str]]:
 
 
 def typed_answers(
-    session: Session, round_: Round, form: Mapping[str, str]
+    session: Session, round_: Round, asked: Mapping[int, Question], form: Mapping[str, str]
 ) -> tuple[dict[int, dict[str, Any]], list[tuple[str, str]]]:
     """Read every question's raw answer from a sent answer form.
 
-    Returns the answers to the questions ``round_`` asks, and the title and
-    typed text of any question on the form that the round no longer asks (it
-    closed or resolved while the page was open), so that text is not dropped
-    unseen. Names of questions of other studies, or of none, are ignored.
+    Returns the answers to the questions ``round_`` asks (``asked``, by id, as
+    :func:`~elicit.rounds.services.round_questions` read them), and the title
+    and typed text of any question on the form that the round no longer asks
+    (it closed or resolved while the page was open), so that text is not
+    dropped unseen. Names of questions of other studies, or of none, are ignored.
     """
-    asked = {question.id: question for question in round_questions(session, round_)}
     on_form = sorted(
         {
             question_id

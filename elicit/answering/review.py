@@ -174,7 +174,7 @@ def submit_reviewed(number: int):
         if question_id in asked
     }
     try:
-        result = submit_round(db.session(), expert, round_, raw_answers)
+        result = submit_round(db.session(), expert, round_, raw_answers, asked=asked)
     except DomainError as error:
         refuse()
         status = 409 if error.code in LATE else 400

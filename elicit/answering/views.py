@@ -19,7 +19,7 @@ from elicit.judgments.submission import drafts_of, read_answer, save_drafts, sub
 from elicit.rounds.models import Round
 from elicit.rounds.services import open_round_of, round_questions, takes_answers
 from elicit.studies.models import Question
-from elicit.unit_of_work import refuse
+from elicit.unit_of_work import lock_for_writing, reads_first, refuse
 
 LATE = ("round_closed", "round_not_open")
 """Refusals that mean the round does not take answers now (409, not 400)."""
@@ -57,6 +57,7 @@ def answer():
 
 
 @bp.route("/expert/rounds/<int:number>/answers", methods=["POST"])
+@reads_first
 @expert_required
 def submit(number: int):
     """Save the form as drafts ("Save draft", "Review and submit") or record it as sent.
@@ -68,13 +69,15 @@ def submit(number: int):
     submission keeps everything as drafts and redirects to the page with each
     problem beside its field (so a reload never sends the form again). A round
     that closed meanwhile is refused with the typed values still on the page,
-    since they can no longer be saved.
+    since they can no longer be saved. The form is read and checked before the
+    write lock is taken (:func:`~elicit.unit_of_work.reads_first`).
     """
     expert = consented_expert()
     if expert is None:
         return redirect(url_for("answering.home"))
     round_ = round_by_number(number)
-    typed, orphaned = fields.typed_answers(db.session(), round_, request.form)
+    asked = {question.id: question for question in round_questions(db.session(), round_)}
+    typed, orphaned = fields.typed_answers(db.session(), round_, asked, request.form)
     if orphaned:
         # TRANSLATORS: one item of a list of closed questions and what was typed for each.
         closed = "; ".join(
@@ -88,16 +91,17 @@ def submit(number: int):
         )
         return render_round(expert, round_, typed=typed, problem=problem, status=409)
     action = request.form.get("action", "draft")
+    lock_for_writing(db.session())
     try:
         if action == "submit":
-            result = submit_round(db.session(), expert, round_, typed)
+            result = submit_round(db.session(), expert, round_, typed, asked=asked)
         else:
             changed = {
                 question_id: raw
                 for question_id, raw in typed.items()
                 if parsing.fingerprint(raw) != fields.shown(request.form, question_id)
             }
-            save_drafts(db.session(), expert, round_, changed)
+            save_drafts(db.session(), expert, round_, changed, asked=asked)
             if action == "review":
                 return redirect(url_for("answering.review", number=number))
             return redirect(url_for("answering.answer", saved=1))
@@ -111,6 +115,7 @@ def submit(number: int):
 
 
 @bp.route("/expert/rounds/<int:number>/drafts", methods=["POST"])
+@reads_first
 @expert_required
 def autosave(number: int):
     """Save drafts sent as JSON ``{"answers": {"<question id>": {field: text}}}``.
@@ -140,10 +145,11 @@ def autosave(number: int):
         abort(400, 'Send {"answers": {...}} as JSON.')
     if len(payload["answers"]) > len(expert.study.questions):
         abort(400, "More answers were sent than the study has questions.")
-    questions = {str(q.id): q for q in round_questions(db.session(), round_)}
+    asked = {question.id: question for question in round_questions(db.session(), round_)}
+    by_key = {str(question_id): question for question_id, question in asked.items()}
     raw_answers, closed = {}, []
     for key, data in payload["answers"].items():
-        question = questions.get(key)
+        question = by_key.get(key)
         if question is None:
             closed.append(key)
             continue
@@ -151,13 +157,14 @@ def autosave(number: int):
             raw_answers[question.id] = parsing.raw_from_json(question, data)
         except ValueError as error:
             abort(400, f"Question {key}: {error}")
+    lock_for_writing(db.session())
     try:
-        save_drafts(db.session(), expert, round_, raw_answers)
+        save_drafts(db.session(), expert, round_, raw_answers, asked=asked)
     except DomainError as error:
         status = 409 if error.code in LATE else 400
         return jsonify({"error": {"code": error.code, "message": error.message}}), status
     problems = {
-        question_id: read_answer(questions[str(question_id)], raw)[1]
+        question_id: read_answer(asked[question_id], raw)[1]
         for question_id, raw in raw_answers.items()
     }
     drafts = drafts_of(db.session(), expert, round_)

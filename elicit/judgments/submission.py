@@ -26,7 +26,12 @@ from elicit.judgments.models import Judgment, JudgmentDraft, JudgmentRevision
 from elicit.judgments.rules import Answer, AnswerErrors, check_answer, same_answer
 from elicit.panels.models import Expert
 from elicit.rounds.models import Round, RoundState
-from elicit.rounds.services import hold_round, round_questions, takes_answers
+from elicit.rounds.services import (
+    hold_round,
+    round_question_ids,
+    round_questions,
+    takes_answers,
+)
 from elicit.studies.models import Question
 
 RawAnswers = Mapping[int, Mapping[str, Any]]
@@ -43,13 +48,20 @@ class Submission:
 
 
 def _begin(
-    session: Session, expert: Expert, round_: Round, now: datetime | None = None
+    session: Session,
+    expert: Expert,
+    round_: Round,
+    now: datetime | None,
+    asked: Mapping[int, Question] | None,
 ) -> dict[int, Question]:
     """Serialise the expert's writes, check the round takes answers, return its questions by id.
 
     The round's row is held until the transaction ends (:func:`hold_round`),
     so it cannot close between this check and the commit: a submission racing
     a close is stored in the open round or refused, never stored after it closed.
+    The questions are those the round asks now: with ``asked`` (what the
+    caller read earlier) only their ids are read, and the questions are loaded
+    again only if one is not among ``asked``.
     """
     session.execute(sa.select(Expert.id).where(Expert.id == expert.id).with_for_update())
     hold_round(session, round_)
@@ -68,6 +80,10 @@ def _begin(
                 number=round_.number,
             ),
         )
+    if asked is not None:
+        ids = round_question_ids(session, round_)
+        if all(question_id in asked for question_id in ids):
+            return {question_id: asked[question_id] for question_id in ids}
     return {q.id: q for q in round_questions(session, round_)}
 
 
@@ -111,15 +127,22 @@ def _check_storable(questions: dict[int, Question], raw_answers: RawAnswers) -> 
 def _recorded(
     session: Session, expert: Expert, round_: Round, question_ids: list[int]
 ) -> dict[int, Judgment]:
-    """Return the expert's judgments of ``question_ids`` in ``round_``, by question id."""
+    """Return the expert's judgments of ``question_ids`` in ``round_``, by question id.
+
+    Judgments loaded earlier in the transaction are read again: a request that
+    read before taking the write lock (:func:`elicit.unit_of_work.lock_for_writing`)
+    may hold older versions.
+    """
     return {
         j.question_id: j
         for j in session.scalars(
-            sa.select(Judgment).where(
+            sa.select(Judgment)
+            .where(
                 Judgment.expert_id == expert.id,
                 Judgment.round_id == round_.id,
                 Judgment.question_id.in_(question_ids),
             )
+            .execution_options(populate_existing=True)
         )
     }
 
@@ -195,9 +218,14 @@ def save_drafts(
     round_: Round,
     raw_answers: RawAnswers,
     *,
+    asked: Mapping[int, Question] | None = None,
     now: datetime | None = None,
 ) -> None:
     """Keep what the expert typed for some questions of ``round_``, valid or not.
+
+    ``asked`` may give the round's questions by id as the caller read them in
+    this transaction (:func:`~elicit.rounds.services.round_questions`), so they
+    need not be loaded again; which questions the round asks is checked anyway.
 
     Raises
     ------
@@ -205,7 +233,7 @@ def save_drafts(
         If the round does not take the expert's answers at ``now`` (default:
         the current time) or a question is not asked in it.
     """
-    questions = _begin(session, expert, round_, now)
+    questions = _begin(session, expert, round_, now, asked)
     _check_storable(questions, raw_answers)
     _store_drafts(session, expert, round_, questions, raw_answers)
 
@@ -216,6 +244,7 @@ def submit_round(
     round_: Round,
     raw_answers: RawAnswers,
     *,
+    asked: Mapping[int, Question] | None = None,
     now: datetime | None = None,
 ) -> Submission:
     """Record the expert's answers to ``round_``: all of them, or none if any breaks a rule.
@@ -224,7 +253,8 @@ def submit_round(
     stands, and a draft of one is removed). If every answered question passes,
     each is recorded (a new revision only where it changed) and its draft, if
     any, removed; otherwise nothing is recorded, every raw answer is kept as a
-    draft, so nothing typed is lost, and ``errors`` says why.
+    draft, so nothing typed is lost, and ``errors`` says why. ``asked`` is as
+    for :func:`save_drafts`.
 
     Raises
     ------
@@ -232,7 +262,7 @@ def submit_round(
         If the round does not take the expert's answers at ``now`` (default:
         the current time; ``round_closed``) or a question is not asked in it.
     """
-    questions = _begin(session, expert, round_, now)
+    questions = _begin(session, expert, round_, now, asked)
     _check_storable(questions, raw_answers)
     result = Submission()
     answers: dict[int, Answer] = {}

@@ -515,6 +515,25 @@ def previous_round(session: Session, round_: Round) -> Round | None:
     )
 
 
+def _asked(columns: sa.Select, round_: Round, today: date | None) -> sa.Select:
+    """Narrow ``columns`` to the questions ``round_`` asks (see :func:`round_questions`)."""
+    settled = sa.select(SettledQuestion.question_id).where(
+        SettledQuestion.round_number < round_.number
+    )
+    return (
+        columns.outerjoin(Resolution, Resolution.question_id == Question.id)
+        .where(
+            Question.study_id == round_.study_id,
+            Question.close_date >= (today or utcnow().date()),
+            Question.first_round <= round_.number,
+            Question.withdrawn_at.is_(None),
+            Resolution.id.is_(None),
+            Question.id.not_in(settled),
+        )
+        .order_by(Question.position)
+    )
+
+
 def round_questions(session: Session, round_: Round, today: date | None = None) -> list[Question]:
     """Return the questions ``round_`` asks, in the study's order.
 
@@ -523,23 +542,18 @@ def round_questions(session: Session, round_: Round, today: date | None = None) 
     question added once rounds had opened waits for the next one), was not
     settled by its stopping rules in an earlier round, and whose close date
     has not passed (``today`` defaults to the current UTC date).
+
+    See Also
+    --------
+    round_question_ids : the same questions' ids only, much cheaper to read.
     """
-    today = today or utcnow().date()
-    settled = sa.select(SettledQuestion.question_id).where(
-        SettledQuestion.round_number < round_.number
-    )
-    return list(
-        session.scalars(
-            sa.select(Question)
-            .outerjoin(Resolution, Resolution.question_id == Question.id)
-            .where(
-                Question.study_id == round_.study_id,
-                Question.close_date >= today,
-                Question.first_round <= round_.number,
-                Question.withdrawn_at.is_(None),
-                Resolution.id.is_(None),
-                Question.id.not_in(settled),
-            )
-            .order_by(Question.position)
-        )
-    )
+    return list(session.scalars(_asked(sa.select(Question), round_, today)))
+
+
+def round_question_ids(session: Session, round_: Round, today: date | None = None) -> list[int]:
+    """Return the ids of the questions ``round_`` asks (:func:`round_questions`), in order.
+
+    A writer holding the round checks with these that questions it read
+    earlier in the request are still the ones asked, without loading them again.
+    """
+    return list(session.scalars(_asked(sa.select(Question.id), round_, today)))
