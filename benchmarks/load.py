@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -290,14 +291,30 @@ def check_database(database_url: str, plan: dict, acknowledged: list[str]) -> di
     return {"lost": lost, "duplicated": duplicated, "judgments": recorded}
 
 
+def machine_cpu() -> tuple[float, float]:
+    """Return the seconds all CPUs have been busy and in all since boot (``/proc/stat``)."""
+    try:
+        fields = [float(f) for f in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except OSError:
+        return 0.0, 0.0
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0.0)
+    tick = os.sysconf("SC_CLK_TCK")
+    return (sum(fields) - idle) / tick, sum(fields) / tick
+
+
 def swarm(url: str, plan_path: Path, out: Path, users: int, user_class: str, close: float) -> dict:
-    """Run locust headless against ``url``; return what the locustfile wrote."""
+    """Run locust headless against ``url``; return what the locustfile wrote.
+
+    Beside it, under ``cpu``: how busy the machine's CPUs were during the run,
+    and the share of one CPU locust itself used (it runs on the same machine).
+    """
     env = {
         **os.environ,
         "LOAD_PLAN": str(plan_path),
         "LOAD_OUT": str(out),
         "LOAD_CLOSE_AFTER": str(close),
     }
+    before = resource.getrusage(resource.RUSAGE_CHILDREN), machine_cpu(), time.monotonic()
     subprocess.run(
         [
             str(BIN / "locust"), "-f", str(ROOT / "benchmarks" / "load_locustfile.py"),
@@ -310,7 +327,13 @@ def swarm(url: str, plan_path: Path, out: Path, users: int, user_class: str, clo
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )  # fmt: skip
-    return json.loads(out.read_text(encoding="utf-8"))
+    after = resource.getrusage(resource.RUSAGE_CHILDREN), machine_cpu(), time.monotonic()
+    seen = json.loads(out.read_text(encoding="utf-8"))
+    wall = after[2] - before[2]
+    busy, total = (a - b for a, b in zip(after[1], before[1], strict=True))
+    locust = after[0].ru_utime + after[0].ru_stime - before[0].ru_utime - before[0].ru_stime
+    seen["cpu"] = {"machine_busy": busy / total if total else 0.0, "locust": locust / wall}
+    return seen
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -355,6 +378,12 @@ def print_run(label: str, summary: dict, checked: dict | None, seen: dict) -> No
                 f"  {name:<20}{row['n']:>7}{row['5xx']:>6}{row['no answer']:>6}"
                 f"{row['p50']:>9.0f}{row['p99']:>9.0f}"
             )
+    cpu = seen.get("cpu")
+    if cpu:
+        print(
+            f"  CPUs busy {cpu['machine_busy']:.0%} of the run; locust itself used "
+            f"{cpu['locust']:.0%} of one CPU"
+        )
     if seen.get("errors"):
         named = ", ".join(f"{count} {error}" for error, count in sorted(seen["errors"].items()))
         print(f"  requests without an answer: {named}")

@@ -255,6 +255,7 @@ def read_only_from_now() -> None:
     render then begins deferred, and does not wait for the write lock again.
     """
     db.session.rollback()
+    g.pop(_WRITING, None)
     g.setdefault(_READING_ONLY, True)
     g.setdefault(_REFUSED, True)
 
@@ -325,10 +326,11 @@ def refuse() -> None:
     A view calls this when a service refused the request (a
     :class:`~elicit.errors.DomainError`) but the answer is still a success
     status, such as a redirect back with a message: the refusal must leave the
-    database as it was, whatever the services flushed before refusing.
+    database as it was, whatever the services flushed before refusing. The
+    rest of the request only reads (:func:`read_only_from_now`): on SQLite the
+    page that explains the refusal is rendered without the write lock.
     """
-    db.session.rollback()
-    g.setdefault(_REFUSED, True)
+    read_only_from_now()
 
 
 def keep() -> None:

@@ -31,6 +31,7 @@ from elicit.unit_of_work import (
     RETRY_AFTER_SECONDS,
     WriteInReadOnlyRequest,
     lock_for_writing,
+    refuse,
     write_transaction,
 )
 from tests import factories
@@ -291,6 +292,29 @@ def test_an_answer_post_reads_without_the_lock_and_takes_it_to_write(panel):
         db.session.get(Expert, panel.expert_id).pseudonym = "Written"
         db.session.commit()
         assert db.session.get(Expert, panel.expert_id).pseudonym == "Written"
+        db.session.remove()
+
+
+def test_a_refused_post_renders_its_page_without_the_write_lock(panel):
+    """After :func:`refuse` what the request reads takes no lock, and it can write nothing."""
+    app = panel.app
+    sqlite = sa.make_url(panel.url).get_backend_name() == "sqlite"
+    with app.test_request_context("/anything", method="POST"), app.app_context():
+        db.session.get(Expert, panel.expert_id).pseudonym = "Refused"
+        db.session.flush()
+        refuse()
+        expert = db.session.get(Expert, panel.expert_id)  # the refusal page reads
+        assert expert.pseudonym != "Refused"
+        if sqlite:
+            other = sqlite3.connect(sa.make_url(panel.url).database, isolation_level=None)
+            other.execute("PRAGMA busy_timeout=0")
+            other.execute("BEGIN IMMEDIATE")
+            other.rollback()
+            other.close()
+        expert.pseudonym = "After the refusal"
+        with pytest.raises(WriteInReadOnlyRequest):
+            db.session.flush()
+        db.session.rollback()
         db.session.remove()
 
 
