@@ -305,8 +305,9 @@ def machine_cpu() -> tuple[float, float]:
 def swarm(url: str, plan_path: Path, out: Path, users: int, user_class: str, close: float) -> dict:
     """Run locust headless against ``url``; return what the locustfile wrote.
 
-    Beside it, under ``cpu``: how busy the machine's CPUs were during the run,
-    and the share of one CPU locust itself used (it runs on the same machine).
+    Beside it, under ``cpu``: how busy the machine's CPUs were during the run
+    (in all, and per simulated user), and the share of one CPU locust itself
+    used (it runs on the same machine).
     """
     env = {
         **os.environ,
@@ -332,7 +333,12 @@ def swarm(url: str, plan_path: Path, out: Path, users: int, user_class: str, clo
     wall = after[2] - before[2]
     busy, total = (a - b for a, b in zip(after[1], before[1], strict=True))
     locust = after[0].ru_utime + after[0].ru_stime - before[0].ru_utime - before[0].ru_stime
-    seen["cpu"] = {"machine_busy": busy / total if total else 0.0, "locust": locust / wall}
+    seen["cpu"] = {
+        "machine_busy": busy / total if total else 0.0,
+        "busy_seconds": busy,
+        "per_user_ms": busy / users * 1000,
+        "locust": locust / wall,
+    }
     return seen
 
 
@@ -381,7 +387,8 @@ def print_run(label: str, summary: dict, checked: dict | None, seen: dict) -> No
     cpu = seen.get("cpu")
     if cpu:
         print(
-            f"  CPUs busy {cpu['machine_busy']:.0%} of the run; locust itself used "
+            f"  CPUs busy {cpu['machine_busy']:.0%} of the run ({cpu['busy_seconds']:.0f} CPU-s, "
+            f"{cpu['per_user_ms']:.0f} ms per user, locust included); locust itself used "
             f"{cpu['locust']:.0%} of one CPU"
         )
     if seen.get("errors"):
