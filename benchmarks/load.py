@@ -13,9 +13,10 @@ redirect to the receipt) must have every question recorded exactly once (one jud
 revision) -- ``lost`` and ``duplicated`` count the experts for whom that fails -- and no
 request may have answered 5xx.
 
-The fault run (PostgreSQL, 200 experts) kills one gunicorn worker with SIGKILL while submissions
-are arriving and restarts PostgreSQL once; experts whose submission fails send it again, as a
-person would. Every acknowledged answer must still be in the database exactly once.
+The fault run (PostgreSQL, 200 experts) kills one gunicorn worker with SIGKILL once a quarter of
+the round's answers are recorded and restarts PostgreSQL once half are; experts whose submission
+fails send it again, as a person would. Every acknowledged answer must still be in the database
+exactly once.
 
 Goals (issue 13): zero 5xx and zero lost or duplicated answers at every level on PostgreSQL and up
 to 200 on SQLite; p99 of the submission at most 250 ms at 200 experts on PostgreSQL. A missed goal
@@ -37,6 +38,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -406,6 +408,61 @@ def print_run(label: str, summary: dict, checked: dict | None, seen: dict) -> No
         )
 
 
+def inject_faults(
+    server: Gunicorn,
+    pg: Postgres,
+    url: str,
+    plan: dict,
+    users: int,
+    faults: list[str],
+    done: threading.Event,
+) -> None:
+    """Kill a worker once a quarter of the round's answers are in; restart PostgreSQL at half.
+
+    Tied to the answers recorded, not to the clock, so both faults land while
+    submissions are arriving however fast the server is; each is added to
+    ``faults`` with when it happened, and a fault not reached before the run
+    ends (``done``) is not.
+    """
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url, pool_pre_ping=True)
+    expected = users * plan["questions"]
+    started = time.monotonic()
+
+    def recorded() -> int:
+        """Count the round's judgments now (0 while the server is down)."""
+        try:
+            with engine.connect() as connection:
+                return connection.scalar(
+                    sa.text("SELECT count(*) FROM judgments WHERE round_id = :round"),
+                    {"round": plan["round_id"]},
+                )
+        except sa.exc.DBAPIError:
+            return 0
+
+    def kill_worker() -> str:
+        victims = server.workers()
+        if not victims:
+            return "no worker to kill"
+        os.kill(victims[0], signal.SIGKILL)
+        return f"killed worker {victims[0]}"
+
+    def restart_postgresql() -> str:
+        engine.dispose()
+        pg.ctl("restart")
+        return "restarted PostgreSQL"
+
+    try:
+        for share, fault in ((0.25, kill_worker), (0.5, restart_postgresql)):
+            while recorded() < share * expected:
+                if done.wait(0.25):
+                    return
+            faults.append(f"{fault()} at {time.monotonic() - started:.0f} s ({share:.0%} recorded)")
+    finally:
+        engine.dispose()
+
+
 def run_level(
     database: str, users: int, folder: Path, pg: Postgres | None, args, fault: bool = False
 ) -> tuple[dict, dict, dict]:
@@ -428,30 +485,24 @@ def run_level(
         raise RuntimeError(f"preparing {name} failed:\n{prepared.stderr}")
     server = Gunicorn("wsgi:app", env, args.workers, args.threads, folder / f"{name}.log")
     warm_up(server, json.loads(plan_path.read_text(encoding="utf-8"))["warm_up_token"], args)
-    faults = []
+    faults: list[str] = []
+    done = threading.Event()
+    injector = None
     if fault:
         assert pg is not None
-
-        def inject() -> None:
-            """Kill a worker mid-submit, then restart PostgreSQL once."""
-            time.sleep(20)
-            victims = server.workers()
-            if victims:
-                os.kill(victims[0], signal.SIGKILL)
-                faults.append(f"killed worker {victims[0]} at 20 s")
-            time.sleep(8)
-            pg.ctl("restart")
-            faults.append("restarted PostgreSQL at ~28 s")
-
-        import threading
-
-        injector = threading.Thread(target=inject, daemon=True)
+        plan = json.loads(plan_path.read_text(encoding="utf-8"))
+        injector = threading.Thread(
+            target=inject_faults, args=(server, pg, url, plan, users, faults, done), daemon=True
+        )
         injector.start()
     try:
         seen = swarm(
             server.url, plan_path, folder / f"{name}.out.json", users, "Expert", 1 if fault else 0.5
         )
     finally:
+        done.set()
+        if injector is not None:
+            injector.join(timeout=120)
         server.stop()
     log = (folder / f"{name}.log").read_text(encoding="utf-8", errors="replace").splitlines()
     errors = ("sqlalchemy.exc.", "sqlite3.", "psycopg.")
@@ -526,6 +577,8 @@ def main() -> int:
                 if checked["lost"] or checked["duplicated"]:
                     lost, duplicated = checked["lost"], checked["duplicated"]
                     misses.append(f"fault run: {lost} lost, {duplicated} duplicated")
+                if len(seen["faults"]) < 2:
+                    misses.append("fault run: the run ended before both faults were injected")
         finally:
             if pg is not None:
                 pg.ctl("stop")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import socket
 import stat
@@ -180,6 +181,20 @@ def test_the_systemd_units_run_gunicorn_and_the_rq_worker_unprivileged():
         assert unit["User"] == ["elicit"] and unit["EnvironmentFile"] == ["/etc/elicit/elicit.env"]
         assert unit["UMask"] == ["0077"] and unit["ProtectSystem"] == ["strict"]
     assert _unit("elicit-tick.timer")["OnCalendar"]
+
+
+@pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="needs systemd-analyze")
+def test_systemd_finds_nothing_wrong_in_the_units_but_the_missing_install():
+    units = sorted(str(path) for path in (DEPLOY / "systemd").iterdir())
+    checked = subprocess.run(
+        ["systemd-analyze", "verify", *units], capture_output=True, text=True, timeout=60
+    )
+    problems = [
+        line
+        for line in (checked.stdout + checked.stderr).splitlines()
+        if line.strip() and not re.search(r"Command /srv/elicit/\S+ is not executable", line)
+    ]
+    assert problems == []
 
 
 def test_the_nginx_site_matches_the_apps_limits_and_proxy_setting(tmp_path, monkeypatch):
