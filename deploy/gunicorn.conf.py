@@ -47,3 +47,10 @@ control_socket_disable = True
 limit_request_line = 8190
 limit_request_fields = 100
 limit_request_field_size = 8190
+
+
+def post_worker_init(worker) -> None:  # noqa: ANN001
+    """Warm each new worker before it takes requests (:func:`elicit.app.warm`)."""
+    from elicit.app import warm
+
+    warm(worker.wsgi)

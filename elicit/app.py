@@ -57,6 +57,23 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
+def warm(app: Flask) -> None:
+    """Make ``app``'s process ready for its first requests: import the core, compile templates.
+
+    Otherwise the first answer page a new web worker serves takes about two
+    seconds more (SciPy's import and every template's compilation), and a
+    worker replaced after ``max_requests`` would make one expert wait for it
+    again. ``deploy/gunicorn.conf.py`` calls this in each new worker before
+    it takes requests.
+    """
+    from elicit.analysis import preload
+
+    preload()
+    environment = app.jinja_env
+    for name in environment.list_templates(extensions=["html"]):
+        environment.get_template(name)
+
+
 def create_private_sqlite(url: str) -> None:
     """Create the SQLite database file of ``url``, empty and readable by its owner only (0600).
 

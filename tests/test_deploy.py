@@ -144,6 +144,32 @@ def test_the_gunicorn_config_redacts_and_reads_the_environment(monkeypatch):
     assert namespace["logger_class"] == "elicit.gunicorn_logging.RedactingLogger"
     assert Path(namespace["chdir"]) == PROJECT_ROOT and namespace["wsgi_app"] == "wsgi:app"
     assert namespace["forwarded_allow_ips"] == ""
+    warmed = []
+    monkeypatch.setattr("elicit.app.warm", warmed.append)
+    worker = type("Worker", (), {"wsgi": object()})()
+    namespace["post_worker_init"](worker)
+    assert warmed == [worker.wsgi]
+
+
+def test_a_warmed_worker_has_imported_the_core_and_compiled_every_template(tmp_path):
+    script = """
+import sys
+from elicit.app import create_app, warm
+app = create_app()
+assert "scipy.stats" not in sys.modules and not app.jinja_env.cache
+warm(app)
+compiled = {template.name for template in app.jinja_env.cache.values()}
+assert "scipy.stats" in sys.modules
+assert {"answering/round.html", "base.html"} <= compiled
+assert compiled == set(app.jinja_env.list_templates(extensions=["html"]))
+"""
+    env = {
+        **os.environ,
+        "ELICIT_SECRET_KEY": "k",
+        "ELICIT_INSTANCE_PATH": str(tmp_path),
+        "ELICIT_DATABASE_URL": f"sqlite:///{tmp_path}/w.sqlite3",
+    }
+    subprocess.run([sys.executable, "-c", script], env=env, check=True, cwd=PROJECT_ROOT)
 
 
 def test_compose_runs_postgresql_redis_web_and_worker():
