@@ -113,7 +113,11 @@ class Postgres:
 
 
 class Gunicorn:
-    """A gunicorn serving ``app`` on a free port with the benchmark's settings.
+    """A gunicorn serving ``app`` on a free port with the production settings and a few of its own.
+
+    ``deploy/gunicorn.conf.py`` as deployed (gthread workers warmed before they take requests,
+    replaced after ``max_requests``, the redacting access log, here written to nowhere), with the
+    port, the numbers of workers and threads, and the timeouts set here.
 
     Kept-alive connections live 10 s: the experts' pauses (1-5 s) outlast gunicorn's default of
     2 s, and locust's client, unlike a browser, does not send a request again when the server has
@@ -128,10 +132,11 @@ class Gunicorn:
         self.log = log.open("ab")
         self.process = subprocess.Popen(
             [
-                str(BIN / "gunicorn"), app, "--bind", f"127.0.0.1:{self.port}",
+                str(BIN / "gunicorn"), "--config", str(ROOT / "deploy" / "gunicorn.conf.py"),
+                app, "--bind", f"127.0.0.1:{self.port}",
                 "--workers", str(workers), "--threads", str(threads), "--timeout", "30",
                 "--graceful-timeout", "5", "--keep-alive", "10",
-                "--log-level", "warning", "--chdir", str(ROOT),
+                "--access-logfile", os.devnull, "--log-level", "warning", "--chdir", str(ROOT),
             ],
             env=env,
             start_new_session=True,
