@@ -15,6 +15,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import flask_migrate
 import pytest
@@ -293,6 +294,80 @@ def test_an_answer_post_reads_without_the_lock_and_takes_it_to_write(panel):
         db.session.commit()
         assert db.session.get(Expert, panel.expert_id).pseudonym == "Written"
         db.session.remove()
+
+
+def _second_question(panel: Panel) -> QuestionRef:
+    """Add a second question to the panel's study (round 1 asks it too); return it."""
+    with panel.app.app_context():
+        session = db.session()
+        expert = session.get(Expert, panel.expert_id)
+        question = factories.question(session, expert.study, key="q2")
+        session.commit()
+        ref = QuestionRef(question.id)
+        db.session.remove()
+    return ref
+
+
+def _withdrawn_while_waiting(monkeypatch, panel: Panel, question: QuestionRef) -> None:
+    """Make the next answer post find ``question`` withdrawn once it holds the write lock."""
+    from elicit.answering import views
+
+    def withdraw_then_lock(session) -> None:
+        other = sa.create_engine(panel.url)
+        with other.begin() as connection:  # a facilitator, committing while the post waits
+            connection.execute(
+                sa.text(
+                    "UPDATE questions SET withdrawn_at = :now, withdrawn_reason = 'x' "
+                    "WHERE id = :id"
+                ),
+                {"now": datetime.now(UTC), "id": question.id},
+            )
+        other.dispose()
+        lock_for_writing(session)
+
+    monkeypatch.setattr(views, "lock_for_writing", withdraw_then_lock)
+
+
+def test_autosave_lists_a_question_withdrawn_while_it_waited_as_closed(panel, monkeypatch):
+    withdrawn = _second_question(panel)
+    client = panel.app.test_client()
+    enter(client, panel.token)
+    headers = {"X-CSRFToken": csrf_token(client.get("/expert/round").text)}
+    body = {
+        "answers": {
+            str(panel.question_id): {"probability": "40"},
+            str(withdrawn.id): {"probability": "60"},
+        }
+    }
+    _withdrawn_while_waiting(monkeypatch, panel, withdrawn)
+
+    saved = client.post("/expert/rounds/1/drafts", json=body, headers=headers)
+
+    assert saved.status_code == 200, saved.text
+    assert saved.json["saved"] == [str(panel.question_id)]
+    assert saved.json["closed"] == [str(withdrawn.id)]
+    assert _stored(panel) == (0, 1)
+
+
+def test_a_form_with_a_question_withdrawn_while_it_waited_shows_what_was_typed(panel, monkeypatch):
+    withdrawn = _second_question(panel)
+    client = panel.app.test_client()
+    enter(client, panel.token)
+    kept = QuestionRef(panel.question_id)
+    page = client.get("/expert/round")
+    sent = form(
+        page.text,
+        [kept, withdrawn],
+        {kept: {"probability": "40"}, withdrawn: {"probability": "61", "rationale": "Typed."}},
+    )
+    _withdrawn_while_waiting(monkeypatch, panel, withdrawn)
+
+    refused = client.post("/expert/rounds/1/answers", data=sent)
+
+    assert refused.status_code == 409
+    assert "Some questions closed while this page was open" in refused.text
+    assert "Typed." in refused.text and "61" in refused.text
+    assert _stored(panel) == (0, 0)
 
 
 def test_a_refused_post_renders_its_page_without_the_write_lock(panel):

@@ -21,6 +21,7 @@ from werkzeug.datastructures import MultiDict
 
 from elicit.judgments import parsing
 from elicit.rounds.models import Round
+from elicit.rounds.services import round_question_ids
 from elicit.studies.models import Question
 from elicit.web import parse_id
 
@@ -90,3 +91,17 @@ def typed_answers(
             texts = [raw[n] for n in ("lower", "probability", "upper", "rationale") if raw[n]]
             orphaned.append((question.title, " / ".join([*raw["quantile_values"], *texts])))
     return typed, orphaned
+
+
+def still_asked(
+    session: Session, round_: Round, asked: Mapping[int, Question]
+) -> dict[int, Question]:
+    """Return those of ``asked`` that ``round_`` still asks, reading only the ids it asks.
+
+    A post that read the round's questions before it took the write lock
+    (:func:`~elicit.unit_of_work.lock_for_writing`) asks this once it holds the
+    lock, so a question withdrawn or resolved while it waited is treated as one
+    that closed while the page was open, not as an error.
+    """
+    ids = set(round_question_ids(session, round_))
+    return {question_id: question for question_id, question in asked.items() if question_id in ids}

@@ -78,7 +78,14 @@ def submit(number: int):
     round_ = round_by_number(number)
     asked = {question.id: question for question in round_questions(db.session(), round_)}
     typed, orphaned = fields.typed_answers(db.session(), round_, asked, request.form)
+    if not orphaned:
+        lock_for_writing(db.session())
+        current = fields.still_asked(db.session(), round_, asked)
+        if len(current) < len(asked):
+            asked = current
+            typed, orphaned = fields.typed_answers(db.session(), round_, asked, request.form)
     if orphaned:
+        refuse()
         # TRANSLATORS: one item of a list of closed questions and what was typed for each.
         closed = "; ".join(
             gettext("“%(title)s”: you typed %(text)s", title=title, text=text)
@@ -91,7 +98,6 @@ def submit(number: int):
         )
         return render_round(expert, round_, typed=typed, problem=problem, status=409)
     action = request.form.get("action", "draft")
-    lock_for_writing(db.session())
     try:
         if action == "submit":
             result = submit_round(db.session(), expert, round_, typed, asked=asked)
@@ -158,6 +164,10 @@ def autosave(number: int):
         except ValueError as error:
             abort(400, f"Question {key}: {error}")
     lock_for_writing(db.session())
+    asked = fields.still_asked(db.session(), round_, asked)
+    for question_id in [q for q in raw_answers if q not in asked]:
+        del raw_answers[question_id]
+        closed.append(str(question_id))
     try:
         save_drafts(db.session(), expert, round_, raw_answers, asked=asked)
     except DomainError as error:
