@@ -207,12 +207,17 @@ def test_the_reset_form_takes_a_long_enough_password_typed_twice(form_context, p
         assert any(form.errors.values())
 
 
-def test_a_new_password_ends_the_lockout_of_failed_logins(client, staff, session):
+def _reset_while_locked_out(client, session) -> None:
+    """Fail logging in until the account is locked out, then choose a new password by e-mail."""
     for _ in range(6):
         locked = login(client, "fac@example.org", "a wrong guess")
     assert locked.status_code == 429
     ask(client, "fac@example.org")
     assert choose(client, link_path(messages(session)[0]), NEW_PASSWORD).status_code == 302
+
+
+def test_a_new_password_ends_the_lockout_of_failed_logins(client, staff, session):
+    _reset_while_locked_out(client, session)
     assert login(client, "fac@example.org", NEW_PASSWORD).status_code == 302
     assert client.get("/facilitate/").status_code == 200
 
@@ -223,9 +228,5 @@ def test_a_new_password_keeps_the_lockout_of_an_account_with_two_factor_login(
     """Its lockout also counts wrong codes: a reset link must not buy more guesses."""
     staff.totp_secret = "A" * 32
     session.commit()
-    for _ in range(6):
-        locked = login(client, "fac@example.org", "a wrong guess")
-    assert locked.status_code == 429
-    ask(client, "fac@example.org")
-    assert choose(client, link_path(messages(session)[0]), NEW_PASSWORD).status_code == 302
+    _reset_while_locked_out(client, session)
     assert login(client, "fac@example.org", NEW_PASSWORD).status_code == 429

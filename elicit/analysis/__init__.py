@@ -15,6 +15,4 @@ def preload() -> None:
     a web worker calls this before it takes requests (:func:`elicit.app.warm`),
     so no expert's page waits for it. Commands do not: they import what they use.
     """
-    from elicit.core import aggrecat, consensus, distributions, pooling
-
-    del aggrecat, consensus, distributions, pooling
+    from elicit.core import aggrecat, consensus, distributions, pooling  # noqa: F401
