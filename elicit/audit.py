@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from elicit.db import Base, UTCDateTime, utcnow
+from elicit.db import Base, UTCDateTime, table_of, utcnow
 
 if TYPE_CHECKING:
     from elicit.accounts.models import User
@@ -77,6 +77,22 @@ class AuditChainHead(Base):
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     seq: Mapped[int]
     hash: Mapped[str] = mapped_column(sa.String(64))
+
+
+_HEAD = table_of(AuditChainHead)
+_ADVANCE_HEAD = (
+    sa.update(_HEAD)
+    .where(_HEAD.c.id == 1)
+    .values(seq=_HEAD.c.seq + 1)
+    .returning(_HEAD.c.seq, _HEAD.c.hash)
+)
+"""Take the head's lock and the next place in the chain; return that place and the newest hash.
+
+Built once, on the table: every audited write runs it, and building it (or
+running it through the ORM's bulk update) cost more than the database's work.
+"""
+_SET_HEAD_HASH = sa.update(_HEAD).where(_HEAD.c.id == 1).values(hash=sa.bindparam("new_hash"))
+"""Make the appended entry's hash (``new_hash``) the newest."""
 
 
 class AuditLogIsAppendOnly(RuntimeError):
@@ -159,13 +175,7 @@ def append(session: Session, event: AuditEvent) -> AuditEvent:
     are stored as JSON reads them back (string keys, lists), so the hash
     computed here is the one :func:`verify` computes from the stored row.
     """
-    head = session.execute(
-        sa.update(AuditChainHead)
-        .where(AuditChainHead.id == 1)
-        .values(seq=AuditChainHead.seq + 1)
-        .returning(AuditChainHead.seq, AuditChainHead.hash)
-        .execution_options(synchronize_session=False)
-    ).one_or_none()
+    head = session.execute(_ADVANCE_HEAD).one_or_none()
     if head is None:
         raise RuntimeError("the audit chain has no head row: run `elicit db upgrade`")
     event.seq, event.prev_hash = head
@@ -175,12 +185,7 @@ def append(session: Session, event: AuditEvent) -> AuditEvent:
     event.hash = content_hash(event)
     session.add(event)
     session.flush()
-    session.execute(
-        sa.update(AuditChainHead)
-        .where(AuditChainHead.id == 1)
-        .values(hash=event.hash)
-        .execution_options(synchronize_session=False)
-    )
+    session.execute(_SET_HEAD_HASH, {"new_hash": event.hash})
     return event
 
 

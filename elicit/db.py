@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Session
@@ -72,17 +72,27 @@ def checked_enum(enum_class: type[enum.Enum], name: str) -> sa.Enum:
     )
 
 
+def table_of(model: type[Base]) -> sa.Table:
+    """Return ``model``'s table, for statements on rows rather than objects.
+
+    The same object as ``model.__table__``, typed as the table it is.
+    """
+    return cast(sa.Table, model.__table__)
+
+
 def upsert(session: Session, model: type[Base]) -> Any:
     """Return an ``INSERT`` into ``model``'s table that can update a row instead.
 
     Both SQLite and PostgreSQL take ``INSERT ... ON CONFLICT (key) DO UPDATE``,
     but through their own dialect's construct: the statement returned has
     ``on_conflict_do_update`` and ``excluded`` (the row that was to be inserted).
+    It inserts into the table, not the mapped class: run with many rows, the
+    ORM's bulk insert cost several times more per row than the table's.
     """
     if session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects import postgresql
 
-        return postgresql.insert(model)
+        return postgresql.insert(table_of(model))
     from sqlalchemy.dialects import sqlite
 
-    return sqlite.insert(model)
+    return sqlite.insert(table_of(model))

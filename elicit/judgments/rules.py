@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
+import sqlalchemy as sa
 from flask_babel import gettext, ngettext
 
 from elicit import formatting
@@ -181,8 +183,11 @@ def rationale_too_long() -> str:
     )
 
 
-def same_answer(a: Answer | Judgment, b: Answer | Judgment) -> bool:
+def same_answer(a: Answer | Judgment | sa.Row[Any], b: Answer | Judgment | sa.Row[Any]) -> bool:
     """Whether two answers say the same thing (numbers equal to 12 significant digits).
+
+    Each is an answer, a judgment, or a row of a judgment's values (as
+    :mod:`elicit.judgments.submission` reads them).
 
     A value shown in a box and sent back may differ from the stored float in
     its last bits; that is a repeat, not a change, and makes no new revision.

@@ -19,7 +19,7 @@ from flask_babel import gettext
 from sqlalchemy.orm import Session
 
 from elicit import audit
-from elicit.db import upsert, utcnow
+from elicit.db import table_of, upsert, utcnow
 from elicit.errors import DomainError
 from elicit.judgments import parsing
 from elicit.judgments.models import Judgment, JudgmentDraft, JudgmentRevision
@@ -28,11 +28,13 @@ from elicit.panels.models import Expert
 from elicit.rounds.models import Round, RoundState
 from elicit.rounds.services import (
     hold_round,
-    round_question_ids,
     round_questions,
     takes_answers,
 )
 from elicit.studies.models import Question
+
+_VALUE_COLUMNS = ("probability", "lower", "upper", "quantile_values", "confidence", "rationale")
+"""The columns of an answer's values, in judgments and their revisions alike."""
 
 RawAnswers = Mapping[int, Mapping[str, Any]]
 """Raw answers keyed by question id (see :mod:`elicit.judgments.parsing`)."""
@@ -40,10 +42,10 @@ RawAnswers = Mapping[int, Mapping[str, Any]]
 
 @dataclass
 class Submission:
-    """What submitting a round did: judgments recorded or left unchanged, or errors by question."""
+    """What submitting did: ids of judgments recorded or left unchanged, or errors by question."""
 
-    recorded: list[Judgment] = field(default_factory=list)
-    unchanged: list[Judgment] = field(default_factory=list)
+    recorded: list[int] = field(default_factory=list)
+    unchanged: list[int] = field(default_factory=list)
     errors: dict[int, dict[str, str]] = field(default_factory=dict)
 
 
@@ -59,11 +61,15 @@ def _begin(
     The round's row is held until the transaction ends (:func:`hold_round`),
     so it cannot close between this check and the commit: a submission racing
     a close is stored in the open round or refused, never stored after it closed.
-    The questions are those the round asks now: with ``asked`` (what the
-    caller read earlier) only their ids are read, and the questions are loaded
-    again only if one is not among ``asked``.
+    Two requests of one expert are serialised by a lock on the expert's row
+    (on SQLite, ``BEGIN IMMEDIATE`` already serialises every writer). The
+    questions are those the round asks: ``asked``, when the caller read them
+    in this transaction after taking the write lock
+    (:func:`~elicit.unit_of_work.lock_for_writing`, as
+    :func:`elicit.answering.fields.still_asked` does), else read here.
     """
-    session.execute(sa.select(Expert.id).where(Expert.id == expert.id).with_for_update())
+    if session.get_bind().dialect.name != "sqlite":
+        session.execute(sa.select(Expert.id).where(Expert.id == expert.id).with_for_update())
     hold_round(session, round_)
     if round_.study_id != expert.study_id:
         raise DomainError("wrong_study", gettext("This round is not in your study."))
@@ -81,9 +87,7 @@ def _begin(
             ),
         )
     if asked is not None:
-        ids = round_question_ids(session, round_)
-        if all(question_id in asked for question_id in ids):
-            return {question_id: asked[question_id] for question_id in ids}
+        return dict(asked)
     return {q.id: q for q in round_questions(session, round_)}
 
 
@@ -126,25 +130,28 @@ def _check_storable(questions: dict[int, Question], raw_answers: RawAnswers) -> 
 
 def _recorded(
     session: Session, expert: Expert, round_: Round, question_ids: list[int]
-) -> dict[int, Judgment]:
-    """Return the expert's judgments of ``question_ids`` in ``round_``, by question id.
+) -> dict[int, sa.Row[Any]]:
+    """Return the expert's judgments of ``question_ids`` in ``round_`` as rows, by question id.
 
-    Judgments loaded earlier in the transaction are read again: a request that
-    read before taking the write lock (:func:`elicit.unit_of_work.lock_for_writing`)
-    may hold older versions.
+    Each row has the judgment's ``id``, ``question_id``, ``revision`` and its
+    answer's values (:data:`_VALUE_COLUMNS`), read from the table rather than
+    as objects: a request that read before taking the write lock
+    (:func:`elicit.unit_of_work.lock_for_writing`) may hold older objects.
     """
-    return {
-        j.question_id: j
-        for j in session.scalars(
-            sa.select(Judgment)
-            .where(
-                Judgment.expert_id == expert.id,
-                Judgment.round_id == round_.id,
-                Judgment.question_id.in_(question_ids),
-            )
-            .execution_options(populate_existing=True)
+    columns = table_of(Judgment).c
+    rows = session.execute(
+        sa.select(
+            columns.id,
+            columns.question_id,
+            columns.revision,
+            *(columns[name] for name in _VALUE_COLUMNS),
+        ).where(
+            columns.expert_id == expert.id,
+            columns.round_id == round_.id,
+            columns.question_id.in_(question_ids),
         )
-    }
+    )
+    return {row.question_id: row for row in rows}
 
 
 def _store_drafts(
@@ -187,29 +194,52 @@ def _store_drafts(
             }
             for question_id in kept
         ]
-        statement = upsert(session, JudgmentDraft)
-        statement = statement.on_conflict_do_update(
-            index_elements=["expert_id", "question_id", "round_id"],
-            set_={"fields": statement.excluded.fields, "updated_at": now},
-        )
-        session.execute(statement, rows)
+        session.execute(_draft_upsert(session), rows)
         for draft in session.identity_map.values():
             if isinstance(draft, JudgmentDraft):
                 session.expire(draft)
 
 
+_DRAFT_UPSERTS: dict[str, Any] = {}
+"""The statement :func:`_draft_upsert` returns, by dialect name."""
+
+
+def _draft_upsert(session: Session) -> Any:
+    """Return the ``INSERT ... ON CONFLICT DO UPDATE`` of drafts for ``session``'s database.
+
+    Built once per dialect: building the statement (its ``excluded`` row
+    above all) cost more than running it.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect not in _DRAFT_UPSERTS:
+        statement = upsert(session, JudgmentDraft)
+        _DRAFT_UPSERTS[dialect] = statement.on_conflict_do_update(
+            index_elements=["expert_id", "question_id", "round_id"],
+            set_={"fields": statement.excluded.fields, "updated_at": statement.excluded.updated_at},
+        )
+    return _DRAFT_UPSERTS[dialect]
+
+
 def _delete_drafts(
     session: Session, expert: Expert, round_: Round, question_ids: list[int]
 ) -> None:
-    """Delete the expert's drafts of ``question_ids`` in ``round_``, in one statement."""
+    """Delete the expert's drafts of ``question_ids`` in ``round_``, in one statement.
+
+    Drafts loaded earlier in the session are taken out of it, to be read
+    again if needed, rather than asking the database which rows went
+    (``synchronize_session="fetch"``).
+    """
+    table = table_of(JudgmentDraft)
     session.execute(
-        sa.delete(JudgmentDraft).where(
-            JudgmentDraft.expert_id == expert.id,
-            JudgmentDraft.round_id == round_.id,
-            JudgmentDraft.question_id.in_(question_ids),
-        ),
-        execution_options={"synchronize_session": "fetch"},
+        sa.delete(table).where(
+            table.c.expert_id == expert.id,
+            table.c.round_id == round_.id,
+            table.c.question_id.in_(question_ids),
+        )
     )
+    for loaded in list(session.identity_map.values()):
+        if isinstance(loaded, JudgmentDraft):
+            session.expunge(loaded)
 
 
 def save_drafts(
@@ -224,8 +254,8 @@ def save_drafts(
     """Keep what the expert typed for some questions of ``round_``, valid or not.
 
     ``asked`` may give the round's questions by id as the caller read them in
-    this transaction (:func:`~elicit.rounds.services.round_questions`), so they
-    need not be loaded again; which questions the round asks is checked anyway.
+    this transaction once it held the write lock
+    (:func:`~elicit.unit_of_work.lock_for_writing`), so they are not read again.
 
     Raises
     ------
@@ -277,14 +307,7 @@ def submit_round(
     if result.errors:
         _store_drafts(session, expert, round_, questions, raw_answers)
         return result
-    recorded = _recorded(session, expert, round_, list(answers))
-    for question_id, answer in answers.items():
-        before = recorded.get(question_id)
-        revision = before.revision if before is not None else 0
-        judgment = _record(session, expert, questions[question_id], round_, answer, before)
-        (result.recorded if judgment.revision != revision else result.unchanged).append(judgment)
-    session.flush()
-    _write_revisions(session, [_revision_of(judgment) for judgment in result.recorded])
+    _record_all(session, expert, round_, answers, result)
     _delete_drafts(session, expert, round_, list(raw_answers))
     audit.record(
         session,
@@ -294,6 +317,91 @@ def submit_round(
         details={"recorded": len(result.recorded), "unchanged": len(result.unchanged)},
     )
     return result
+
+
+def _values(answer: Answer) -> dict[str, Any]:
+    """Return the columns a judgment (and each of its revisions) stores for ``answer``."""
+    return {
+        "probability": answer.probability,
+        "lower": answer.lower,
+        "upper": answer.upper,
+        "quantile_values": (
+            [float(v) for v in answer.quantile_values] if answer.quantile_values else None
+        ),
+        "confidence": answer.confidence,
+        "rationale": answer.rationale.strip(),
+    }
+
+
+def _record_all(
+    session: Session,
+    expert: Expert,
+    round_: Round,
+    answers: Mapping[int, Answer],
+    result: Submission,
+) -> None:
+    """Store checked ``answers`` as the expert's judgments in ``round_``, with their revisions.
+
+    The same rule as :func:`record_judgment` (a new judgment at revision 1, a
+    changed one raised by one, an unchanged one left as it is), for a whole
+    round in four statements whatever its size: one read of the judgments
+    there are, one ``UPDATE`` run for every changed row, one ``INSERT`` of the
+    new ones and one of the revisions. Rows are written as table rows, not
+    ORM objects (a round's flush of thirty objects cost more than the rest of
+    a submission); judgments loaded earlier in the session are expired.
+    """
+    table = table_of(Judgment)
+    before = _recorded(session, expert, round_, list(answers))
+    now = utcnow()
+    changed, new, revisions = [], [], []
+    for question_id, answer in answers.items():
+        row = before.get(question_id)
+        if row is None:
+            new.append(
+                {
+                    "expert_id": expert.id,
+                    "question_id": question_id,
+                    "round_id": round_.id,
+                    "revision": 1,
+                    "created_at": now,
+                    "updated_at": now,
+                    **_values(answer),
+                }
+            )
+        elif same_answer(row, answer):
+            result.unchanged.append(row.id)
+        else:
+            values = _values(answer)
+            changed.append(
+                {"judgment": row.id, "revision": row.revision + 1, "updated_at": now, **values}
+            )
+            revisions.append(
+                {"judgment_id": row.id, "revision": row.revision + 1, "recorded_at": now, **values}
+            )
+            result.recorded.append(row.id)
+    if changed:
+        session.execute(
+            sa.update(table).where(table.c.id == sa.bindparam("judgment")),
+            changed,
+        )
+    if new:
+        inserted = session.execute(
+            sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), new
+        ).scalars()
+        for judgment_id, values in zip(inserted, new, strict=True):
+            revisions.append(
+                {
+                    "judgment_id": judgment_id,
+                    "revision": 1,
+                    "recorded_at": now,
+                    **{name: values[name] for name in _VALUE_COLUMNS},
+                }
+            )
+            result.recorded.append(judgment_id)
+    _write_revisions(session, revisions)
+    for loaded in session.identity_map.values():
+        if isinstance(loaded, Judgment):
+            session.expire(loaded)
 
 
 def record_judgment(
@@ -346,12 +454,12 @@ def _record(
     answer: Answer,
     judgment: Judgment | None,
 ) -> Judgment:
-    """Store ``answer`` over ``judgment`` (the one recorded, if any); no flush.
+    """Store ``answer`` over ``judgment`` (the one recorded, if any) as an object; no flush.
 
-    The caller has checked the round, the question and the answer (see
-    :func:`record_judgment`) and writes the new revision, if the revision
-    rose (:func:`_revision_of`, :func:`_write_revisions`); nothing is read
-    here, so a whole round's answers are written in one flush.
+    :func:`record_judgment` has checked the round, the question and the
+    answer, and writes the new revision if the revision rose
+    (:func:`_revision_of`, :func:`_write_revisions`). A whole round's answers
+    are written as rows instead (:func:`_record_all`).
     """
     if judgment is None:
         now = utcnow()
@@ -369,14 +477,8 @@ def _record(
     else:
         judgment.revision += 1
         judgment.updated_at = utcnow()
-    judgment.probability = answer.probability
-    judgment.lower = answer.lower
-    judgment.upper = answer.upper
-    judgment.quantile_values = (
-        [float(v) for v in answer.quantile_values] if answer.quantile_values else None
-    )
-    judgment.confidence = answer.confidence
-    judgment.rationale = answer.rationale.strip()
+    for name, value in _values(answer).items():
+        setattr(judgment, name, value)
     return judgment
 
 
@@ -385,24 +487,19 @@ def _revision_of(judgment: Judgment) -> dict[str, Any]:
     return {
         "judgment_id": judgment.id,
         "revision": judgment.revision,
-        "probability": judgment.probability,
-        "lower": judgment.lower,
-        "upper": judgment.upper,
-        "quantile_values": judgment.quantile_values,
-        "confidence": judgment.confidence,
-        "rationale": judgment.rationale,
         "recorded_at": judgment.updated_at,
+        **{name: getattr(judgment, name) for name in _VALUE_COLUMNS},
     }
 
 
 def _write_revisions(session: Session, revisions: list[dict[str, Any]]) -> None:
-    """Insert ``revisions`` (rows from :func:`_revision_of`, after a flush gave ids) at once.
+    """Insert ``revisions`` (rows of ``judgment_revisions``, their judgments' ids known) at once.
 
     Revisions are only ever written, never read back in the same unit of
-    work, so they go in as one statement rather than as objects.
+    work, so they go in as one statement into the table rather than as objects.
     """
     if revisions:
-        session.execute(sa.insert(JudgmentRevision).execution_options(render_nulls=True), revisions)
+        session.execute(sa.insert(table_of(JudgmentRevision)), revisions)
 
 
 def find_judgment(
