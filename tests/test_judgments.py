@@ -7,7 +7,13 @@ from elicit.errors import DomainError
 from elicit.judgments import parsing
 from elicit.judgments.models import Judgment, JudgmentDraft
 from elicit.judgments.rules import Answer, AnswerErrors, check_answer
-from elicit.judgments.submission import drafts_of, read_answer, record_judgment, save_drafts
+from elicit.judgments.submission import (
+    drafts_of,
+    read_answer,
+    record_judgment,
+    save_drafts,
+    submit_round,
+)
 from elicit.panels.services import add_expert
 from elicit.rounds.services import close_round, create_round, open_round
 from elicit.studies.models import QuestionKind, Scale
@@ -321,3 +327,52 @@ def test_a_quantity_outside_its_bounds_names_the_value_and_the_bound(
     )
     errors = read_answer(question, {"quantile_values": typed})[1]
     assert errors == {"quantile_values": message.replace(" people", "\xa0people")}
+
+
+def test_a_round_is_stored_as_record_judgment_stores_each_answer(session, setting):
+    """Submitting writes rows in bulk (one UPDATE on PostgreSQL from JSON): the same rows.
+
+    A second expert's answers go in one by one through :func:`record_judgment`
+    (ORM objects); the stored columns and revisions must read the same, a
+    missing value as the same kind of null, a resubmission raising only the
+    changed answer's revision.
+    """
+    study, expert, round_ = setting
+    other = add_expert(session, study, pseudonym="Other", name="O", email="other@example.org")
+    binary = factories.question(session, study, key="b")
+    quantity = factories.question(session, study, key="q", kind=QuestionKind.QUANTITY)
+    first = {
+        binary.id: {**parsing.empty_raw(binary), "probability": "30", "rationale": " why "},
+        quantity.id: {
+            **parsing.empty_raw(quantity),
+            "quantile_values": ["1", "2.5", "4"],
+            "confidence": "4",
+        },
+    }
+    second = {**first, binary.id: {**first[binary.id], "probability": "35"}}
+    for raw_answers in (first, second):
+        result = submit_round(session, expert, round_, raw_answers)
+        assert not result.errors
+        for question in (binary, quantity):
+            answer, errors = read_answer(question, raw_answers[question.id])
+            assert not errors
+            record_judgment(session, other, question, round_, answer)
+    assert (len(result.recorded), len(result.unchanged)) == (1, 1)
+    session.flush()
+    rows = session.execute(
+        sa.text(
+            "SELECT j.expert_id, j.question_id, r.revision, CAST(r.quantile_values AS TEXT),"
+            " r.quantile_values IS NULL, r.probability, r.lower IS NULL, r.confidence,"
+            " r.rationale, j.revision, CAST(j.quantile_values AS TEXT), j.probability"
+            " FROM judgment_revisions r JOIN judgments j ON j.id = r.judgment_id"
+        )
+    ).all()
+    by_expert = {
+        who: sorted(tuple(row[1:]) for row in rows if row[0] == who)
+        for who in (expert.id, other.id)
+    }
+    assert by_expert[expert.id] == by_expert[other.id]
+    assert len(by_expert[expert.id]) == 3
+    assert (binary.id, 2, "null", False, 0.35, True, None, "why", 2, "null", 0.35) in by_expert[
+        expert.id
+    ]

@@ -9,6 +9,7 @@ recorded judgment is never overwritten silently: each change becomes a new
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,7 +20,7 @@ from flask_babel import gettext
 from sqlalchemy.orm import Session
 
 from elicit import audit
-from elicit.db import table_of, upsert, utcnow
+from elicit.db import UTCDateTime, table_of, upsert, utcnow
 from elicit.errors import DomainError
 from elicit.judgments import parsing
 from elicit.judgments.models import Judgment, JudgmentDraft, JudgmentRevision
@@ -372,18 +373,13 @@ def _record_all(
             result.unchanged.append(row.id)
         else:
             values = _values(answer)
-            changed.append(
-                {"judgment": row.id, "revision": row.revision + 1, "updated_at": now, **values}
-            )
+            changed.append({"judgment": row.id, "revision": row.revision + 1, **values})
             revisions.append(
                 {"judgment_id": row.id, "revision": row.revision + 1, "recorded_at": now, **values}
             )
             result.recorded.append(row.id)
     if changed:
-        session.execute(
-            sa.update(table).where(table.c.id == sa.bindparam("judgment")),
-            changed,
-        )
+        _update_judgments(session, changed, now)
     if new:
         inserted = session.execute(
             sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), new
@@ -402,6 +398,47 @@ def _record_all(
     for loaded in session.identity_map.values():
         if isinstance(loaded, Judgment):
             session.expire(loaded)
+
+
+def _update_judgments(session: Session, changed: list[dict[str, Any]], now: datetime) -> None:
+    """Write ``changed`` (rows of ``judgment``'s id, its new ``revision`` and values) at once.
+
+    SQLite takes the rows in one ``executemany`` (its driver's loop is in C).
+    PostgreSQL gets one ``UPDATE`` joined to the rows sent as one JSON array
+    (:data:`_UPDATE_FROM_JSON`): psycopg runs an ``executemany`` as one
+    statement per row, which cost more than the rest of a submission. An
+    answer without quantiles keeps JSON ``null`` there, as the ORM writes it.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        table = table_of(Judgment)
+        session.execute(
+            sa.update(table).where(table.c.id == sa.bindparam("judgment")),
+            [{**row, "updated_at": now} for row in changed],
+        )
+        return
+    session.execute(_UPDATE_FROM_JSON, {"rows": json.dumps(changed), "now": now})
+
+
+_UPDATE_FROM_JSON = sa.text(
+    """
+    UPDATE judgments SET
+        revision = changed.revision,
+        updated_at = :now,
+        probability = changed.probability,
+        lower = changed.lower,
+        upper = changed.upper,
+        quantile_values = COALESCE(changed.quantile_values, 'null'::json),
+        confidence = changed.confidence,
+        rationale = changed.rationale
+    FROM json_to_recordset(CAST(:rows AS json)) AS changed(
+        judgment integer, revision integer, probability double precision,
+        lower double precision, upper double precision, quantile_values json,
+        confidence integer, rationale text
+    )
+    WHERE judgments.id = changed.judgment
+    """
+).bindparams(sa.bindparam("now", type_=UTCDateTime))
+"""PostgreSQL's update of many judgments from one JSON array (:func:`_update_judgments`)."""
 
 
 def record_judgment(
