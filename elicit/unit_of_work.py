@@ -178,11 +178,7 @@ def _configure_postgresql(engine: sa.Engine, lock_timeout: float) -> None:
 
     A request waiting on a row lock then ends in a 503 the expert can retry
     (:func:`is_busy`), rather than in the web server killing its worker.
-    Many rows inserted by one statement go in as one ``INSERT`` of many
-    ``VALUES`` (SQLAlchemy's "insertmanyvalues", which it uses only with
-    ``RETURNING`` unless told): psycopg would send one statement per row.
     """
-    engine.dialect.use_insertmanyvalues_wo_returning = True
 
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):  # noqa: ANN001
