@@ -87,7 +87,7 @@ def upsert(session: Session, model: type[Base]) -> Any:
     but through their own dialect's construct: the statement returned has
     ``on_conflict_do_update`` and ``excluded`` (the row that was to be inserted).
     It inserts into the table, not the mapped class: run with many rows, the
-    ORM's bulk insert cost several times more per row than the table's.
+    ORM's bulk insert costs more per row than the table's.
     """
     if session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects import postgresql

@@ -348,8 +348,8 @@ def _record_all(
     round in four statements whatever its size: one read of the judgments
     there are, one ``UPDATE`` run for every changed row, one ``INSERT`` of the
     new ones and one of the revisions. Rows are written as table rows, not
-    ORM objects (a round's flush of thirty objects cost more than the rest of
-    a submission); judgments loaded earlier in the session are expired.
+    ORM objects (loading and flushing thirty objects was about a quarter of a
+    submission's time); judgments loaded earlier in the session are expired.
     """
     table = table_of(Judgment)
     before = _recorded(session, expert, round_, list(answers))
