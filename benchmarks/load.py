@@ -7,6 +7,8 @@ locust (``benchmarks/load_locustfile.py``) plays the experts, each opening their
 1-5 s between actions, autosaving drafts, reloading the answer page and submitting the round,
 while the facilitator closes the round once half of the panel has been acknowledged. A bare Flask
 endpoint under the same gunicorn settings, paced the same way, is the baseline of the same run.
+Users arrive ``SPAWN_PER_SECOND`` a second, one at a time (see the locustfile). Each run prints
+how busy the machine's CPUs were and the CPU time per user of gunicorn, PostgreSQL and locust.
 
 After each run the database is read back: every expert whose submission was acknowledged (the
 redirect to the receipt) must have every question recorded exactly once (one judgment, one
@@ -309,19 +311,43 @@ def machine_cpu() -> tuple[float, float]:
     return (sum(fields) - idle) / tick, sum(fields) / tick
 
 
+def process_cpu() -> dict[str, float]:
+    """Return the CPU seconds used so far by gunicorn's and PostgreSQL's processes (``/proc``).
+
+    Each process counts with the children it has reaped, so a worker that was
+    replaced (``max_requests``, the fault run's kill) still counts in its master.
+    """
+    tick = os.sysconf("SC_CLK_TCK")
+    used = {"gunicorn": 0.0, "postgres": 0.0}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            raw = stat.read_text()
+        except OSError:
+            continue
+        name = raw[raw.index("(") + 1 : raw.rindex(")")]
+        group = next((group for group in used if name.startswith(group)), None)
+        if group is not None:
+            times = raw[raw.rindex(")") + 2 :].split()[11:15]
+            used[group] += sum(int(t) for t in times) / tick
+    return used
+
+
 def swarm(url: str, plan_path: Path, out: Path, users: int, user_class: str, close: float) -> dict:
     """Run locust headless against ``url``; return what the locustfile wrote.
 
     Beside it, under ``cpu``: how busy the machine's CPUs were during the run
-    (in all, and per simulated user), and the share of one CPU locust itself
-    used (it runs on the same machine).
+    (in all, and per simulated user), the share of one CPU locust itself used
+    (it runs on the same machine), and the CPU time per user of gunicorn's and
+    PostgreSQL's processes.
     """
     env = {
         **os.environ,
         "LOAD_PLAN": str(plan_path),
         "LOAD_OUT": str(out),
         "LOAD_CLOSE_AFTER": str(close),
+        "LOAD_SPAWN_RATE": str(SPAWN_PER_SECOND),
     }
+    processes = process_cpu()
     before = resource.getrusage(resource.RUSAGE_CHILDREN), machine_cpu(), time.monotonic()
     subprocess.run(
         [
@@ -336,6 +362,9 @@ def swarm(url: str, plan_path: Path, out: Path, users: int, user_class: str, clo
         stderr=subprocess.DEVNULL,
     )  # fmt: skip
     after = resource.getrusage(resource.RUSAGE_CHILDREN), machine_cpu(), time.monotonic()
+    processes = {group: used - processes[group] for group, used in process_cpu().items()}
+    # A restarted PostgreSQL's old processes take their CPU time with them.
+    processes = {group: used if used >= 0 else float("nan") for group, used in processes.items()}
     seen = json.loads(out.read_text(encoding="utf-8"))
     wall = after[2] - before[2]
     busy, total = (a - b for a, b in zip(after[1], before[1], strict=True))
@@ -345,6 +374,8 @@ def swarm(url: str, plan_path: Path, out: Path, users: int, user_class: str, clo
         "busy_seconds": busy,
         "per_user_ms": busy / users * 1000,
         "locust": locust / wall,
+        "locust_per_user_ms": locust / users * 1000,
+        **{f"{group}_per_user_ms": used / users * 1000 for group, used in processes.items()},
     }
     return seen
 
@@ -397,6 +428,12 @@ def print_run(label: str, summary: dict, checked: dict | None, seen: dict) -> No
             f"  CPUs busy {cpu['machine_busy']:.0%} of the run ({cpu['busy_seconds']:.0f} CPU-s, "
             f"{cpu['per_user_ms']:.0f} ms per user, locust included); locust itself used "
             f"{cpu['locust']:.0%} of one CPU"
+        )
+        postgres = cpu["postgres_per_user_ms"]
+        print(
+            f"  CPU per user: gunicorn {cpu['gunicorn_per_user_ms']:.0f} ms, PostgreSQL "
+            + (f"{postgres:.0f} ms" if postgres == postgres else "not measured (restarted)")
+            + f", locust {cpu['locust_per_user_ms']:.0f} ms"
         )
     if seen.get("errors"):
         named = ", ".join(f"{count} {error}" for error, count in sorted(seen["errors"].items()))
