@@ -107,7 +107,11 @@ def _finish(user: FastHttpUser) -> None:
 
 
 class Expert(FastHttpUser):
-    """One expert's visit: link, drafts, reload, submission."""
+    """One expert's visit: link, drafts, reload, submission.
+
+    Locust replaces users that stopped while it is still starting the rest, so
+    each takes a token and one that finds none left stops at once.
+    """
 
     wait_time = staticmethod(lambda: 0)
 
@@ -191,9 +195,15 @@ class Bare(FastHttpUser):
 
     wait_time = staticmethod(lambda: 0)
 
+    def on_start(self) -> None:
+        """Take one place in the plan, so no more users visit than the experts' run has."""
+        self.token = tokens.pop() if tokens else None
+
     @task
     def visit(self) -> None:
         """Four requests with the experts' pauses between them, then leave."""
+        if self.token is None:
+            raise StopUser()
         arrive()
         for _ in range(4):
             self.client.get("/", name="bare")
