@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import resource
 import shutil
@@ -362,9 +363,11 @@ def swarm(url: str, plan_path: Path, out: Path, users: int, user_class: str, clo
         stderr=subprocess.DEVNULL,
     )  # fmt: skip
     after = resource.getrusage(resource.RUSAGE_CHILDREN), machine_cpu(), time.monotonic()
-    processes = {group: used - processes[group] for group, used in process_cpu().items()}
-    # A restarted PostgreSQL's old processes take their CPU time with them.
-    processes = {group: used if used >= 0 else float("nan") for group, used in processes.items()}
+    # A restarted PostgreSQL's old processes take their CPU time with them (NaN: not measured).
+    processes = {
+        group: used - processes[group] if used >= processes[group] else math.nan
+        for group, used in process_cpu().items()
+    }
     seen = json.loads(out.read_text(encoding="utf-8"))
     wall = after[2] - before[2]
     busy, total = (a - b for a, b in zip(after[1], before[1], strict=True))
@@ -432,7 +435,7 @@ def print_run(label: str, summary: dict, checked: dict | None, seen: dict) -> No
         postgres = cpu["postgres_per_user_ms"]
         print(
             f"  CPU per user: gunicorn {cpu['gunicorn_per_user_ms']:.0f} ms, PostgreSQL "
-            + (f"{postgres:.0f} ms" if postgres == postgres else "not measured (restarted)")
+            + ("not measured (restarted)" if math.isnan(postgres) else f"{postgres:.0f} ms")
             + f", locust {cpu['locust_per_user_ms']:.0f} ms"
         )
     if seen.get("errors"):

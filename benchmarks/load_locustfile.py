@@ -57,11 +57,6 @@ ARRIVAL_SPREAD_S = max(1, int(_RATE)) / _RATE
 """Locust's interval between batches of users; each user arrives at a random moment within it."""
 
 
-def arrive() -> None:
-    """Wait a random moment within the batch's interval, as independent people arrive."""
-    gevent.sleep(random.uniform(0, ARRIVAL_SPREAD_S))
-
-
 def pause() -> None:
     """Wait 1-5 s, as a person does between actions."""
     gevent.sleep(random.uniform(1, 5))
@@ -106,18 +101,29 @@ def _finish(user: FastHttpUser) -> None:
     raise StopUser()
 
 
-class Expert(FastHttpUser):
-    """One expert's visit: link, drafts, reload, submission.
+class Visitor(FastHttpUser):
+    """A user who takes one place in the plan (an expert's token) and visits once.
 
     Locust replaces users that stopped while it is still starting the rest, so
     each takes a token and one that finds none left stops at once.
     """
 
+    abstract = True
     wait_time = staticmethod(lambda: 0)
 
     def on_start(self) -> None:
-        """Take one invitation token (each expert is a different person)."""
+        """Take one token (each expert is a different person)."""
         self.token = tokens.pop() if tokens else None
+
+    def arrive(self) -> None:
+        """Stop if no place was left; else wait a random moment within the batch's interval."""
+        if self.token is None:
+            raise StopUser()
+        gevent.sleep(random.uniform(0, ARRIVAL_SPREAD_S))
+
+
+class Expert(Visitor):
+    """One expert's visit: link, drafts, reload, submission."""
 
     def submit(self, number: int, token_csrf: str) -> str:
         """Send the whole round; return how it ended (acknowledged, closed, refused or failed)."""
@@ -147,9 +153,7 @@ class Expert(FastHttpUser):
     def visit(self) -> None:
         """Answer the round as a person does, then leave."""
         global closed_at
-        if self.token is None:
-            raise StopUser()
-        arrive()
+        self.arrive()
         page = self.client.get(f"/invite/{self.token}", name="open link")
         token_csrf = csrf(page.text)
         number = PLAN["round"]
@@ -190,21 +194,13 @@ def close_round(environment) -> None:  # noqa: ANN001
     client.post(close, data={"csrf_token": csrf(page.text)}, name="close round")
 
 
-class Bare(FastHttpUser):
+class Bare(Visitor):
     """The baseline: a bare Flask endpoint under the same gunicorn, paced like the experts."""
-
-    wait_time = staticmethod(lambda: 0)
-
-    def on_start(self) -> None:
-        """Take one place in the plan, so no more users visit than the experts' run has."""
-        self.token = tokens.pop() if tokens else None
 
     @task
     def visit(self) -> None:
         """Four requests with the experts' pauses between them, then leave."""
-        if self.token is None:
-            raise StopUser()
-        arrive()
+        self.arrive()
         for _ in range(4):
             self.client.get("/", name="bare")
             pause()
