@@ -116,7 +116,7 @@ def reads_first(view: Callable[..., Any]) -> Callable[..., Any]:
     return view
 
 
-def lock_for_writing(session: Session) -> None:
+def lock_for_writing(session: Session) -> bool:
     """Take the write lock in a request that read first (:func:`reads_first`); else do nothing.
 
     On SQLite the read snapshot ends and ``BEGIN IMMEDIATE`` takes the write
@@ -127,16 +127,25 @@ def lock_for_writing(session: Session) -> None:
     does). On PostgreSQL, whose writers lock rows, the transaction goes on;
     on both, writing is allowed from here on. A lock not got within the busy
     timeout raises the error :func:`is_busy` recognises (503).
+
+    Returns whether what the request read before may have changed meanwhile
+    (a new snapshot began, after waiting for the lock), so that the caller
+    checks again what it read (as :func:`elicit.answering.fields.still_asked`
+    does); on PostgreSQL every statement already read the newest committed
+    rows and nothing waited since, so there is nothing to check again.
     """
     if not has_request_context() or g.get(_WRITING) or g.get(_READING_ONLY) or not _reads_first():
-        return
+        return False
+    renewed = False
     if session.in_transaction():
         connection = session.connection()
         if connection.info.get(_DEFERRED):
             connection.exec_driver_sql("COMMIT")
             connection.exec_driver_sql("BEGIN IMMEDIATE")
             connection.info[_DEFERRED] = False
+            renewed = True
     g.setdefault(_WRITING, True)
+    return renewed
 
 
 def _configure_sqlite(engine: sa.Engine, busy_timeout: float) -> None:

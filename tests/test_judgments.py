@@ -1,5 +1,7 @@
 """Recording judgments: one per (expert, question, round), values checked by kind."""
 
+import json
+
 import pytest
 import sqlalchemy as sa
 
@@ -330,7 +332,7 @@ def test_a_quantity_outside_its_bounds_names_the_value_and_the_bound(
 
 
 def test_a_round_is_stored_as_record_judgment_stores_each_answer(session, setting):
-    """Submitting writes rows in bulk (one UPDATE on PostgreSQL from JSON): the same rows.
+    """Submitting writes rows in bulk (on PostgreSQL one statement from JSON): the same rows.
 
     A second expert's answers go in one by one through :func:`record_judgment`
     (ORM objects); the stored columns and revisions must read the same, a
@@ -350,14 +352,17 @@ def test_a_round_is_stored_as_record_judgment_stores_each_answer(session, settin
         },
     }
     second = {**first, binary.id: {**first[binary.id], "probability": "35"}}
-    for raw_answers in (first, second):
+    third = {**second, quantity.id: {**first[quantity.id], "quantile_values": ["1", "3", "4"]}}
+    for raw_answers in (first, second, third):
         result = submit_round(session, expert, round_, raw_answers)
         assert not result.errors
         for question in (binary, quantity):
             answer, errors = read_answer(question, raw_answers[question.id])
             assert not errors
             record_judgment(session, other, question, round_, answer)
-    assert (len(result.recorded), len(result.unchanged)) == (1, 1)
+        assert (len(result.recorded), len(result.unchanged)) == (
+            (2, 0) if raw_answers is first else (1, 1)
+        )
     session.flush()
     rows = session.execute(
         sa.text(
@@ -372,7 +377,9 @@ def test_a_round_is_stored_as_record_judgment_stores_each_answer(session, settin
         for who in (expert.id, other.id)
     }
     assert by_expert[expert.id] == by_expert[other.id]
-    assert len(by_expert[expert.id]) == 3
+    assert len(by_expert[expert.id]) == 4
     assert (binary.id, 2, "null", False, 0.35, True, None, "why", 2, "null", 0.35) in by_expert[
         expert.id
     ]
+    changed = [row for row in by_expert[expert.id] if row[:2] == (quantity.id, 2)]
+    assert len(changed) == 1 and json.loads(changed[0][2]) == [1.0, 3.0, 4.0]

@@ -101,7 +101,9 @@ def still_asked(
     A post that read the round's questions before it took the write lock
     (:func:`~elicit.unit_of_work.lock_for_writing`) asks this once it holds the
     lock, so a question withdrawn or resolved while it waited is treated as one
-    that closed while the page was open, not as an error.
+    that closed while the page was open, not as an error. Only SQLite makes it
+    wait there; on PostgreSQL the questions were read the moment before, and
+    the lock takes nothing, so nothing is read again.
     """
     ids = set(round_question_ids(session, round_))
     return {question_id: question for question_id, question in asked.items() if question_id in ids}

@@ -15,7 +15,13 @@ from elicit.errors import DomainError
 from elicit.extensions import db
 from elicit.judgments import parsing
 from elicit.judgments.models import Judgment
-from elicit.judgments.submission import drafts_of, read_answer, save_drafts, submit_round
+from elicit.judgments.submission import (
+    check_answers,
+    drafts_of,
+    read_answer,
+    save_drafts,
+    submit_round,
+)
 from elicit.rounds.models import Round
 from elicit.rounds.services import open_round_of, round_questions, takes_answers
 from elicit.studies.models import Question
@@ -70,20 +76,23 @@ def submit(number: int):
     problem beside its field (so a reload never sends the form again). A round
     that closed meanwhile is refused with the typed values still on the page,
     since they can no longer be saved. The form is read and checked before the
-    write lock is taken (:func:`~elicit.unit_of_work.reads_first`).
+    write lock is taken (:func:`~elicit.unit_of_work.reads_first`), and read
+    again if a question closed while the post waited for it.
     """
     expert = consented_expert()
     if expert is None:
         return redirect(url_for("answering.home"))
     round_ = round_by_number(number)
     asked = {question.id: question for question in round_questions(db.session(), round_)}
+    action = request.form.get("action", "draft")
     typed, orphaned = fields.typed_answers(db.session(), round_, asked, request.form)
-    if not orphaned:
-        lock_for_writing(db.session())
+    checked = check_answers(asked, typed) if action == "submit" else None
+    if not orphaned and lock_for_writing(db.session()):
         current = fields.still_asked(db.session(), round_, asked)
         if len(current) < len(asked):
             asked = current
             typed, orphaned = fields.typed_answers(db.session(), round_, asked, request.form)
+            checked = check_answers(asked, typed) if action == "submit" else None
     if orphaned:
         refuse()
         # TRANSLATORS: one item of a list of closed questions and what was typed for each.
@@ -97,10 +106,9 @@ def submit(number: int):
             closed=closed,
         )
         return render_round(expert, round_, typed=typed, problem=problem, status=409)
-    action = request.form.get("action", "draft")
     try:
         if action == "submit":
-            result = submit_round(db.session(), expert, round_, typed, asked=asked)
+            result = submit_round(db.session(), expert, round_, typed, asked=asked, checked=checked)
         else:
             changed = {
                 question_id: raw
@@ -163,8 +171,8 @@ def autosave(number: int):
             raw_answers[question.id] = parsing.raw_from_json(question, data)
         except ValueError as error:
             abort(400, f"Question {key}: {error}")
-    lock_for_writing(db.session())
-    asked = fields.still_asked(db.session(), round_, asked)
+    if lock_for_writing(db.session()):
+        asked = fields.still_asked(db.session(), round_, asked)
     for question_id in [q for q in raw_answers if q not in asked]:
         del raw_answers[question_id]
         closed.append(str(question_id))

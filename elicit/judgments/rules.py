@@ -183,6 +183,13 @@ def rationale_too_long() -> str:
     )
 
 
+def _close(x: float | None, y: float | None) -> bool:
+    """Whether two optional numbers are equal to 12 significant digits (see :func:`same_answer`)."""
+    if x is None or y is None:
+        return x is y
+    return math.isclose(x, y, rel_tol=1e-12, abs_tol=1e-15)
+
+
 def same_answer(a: Answer | Judgment | sa.Row[Any], b: Answer | Judgment | sa.Row[Any]) -> bool:
     """Whether two answers say the same thing (numbers equal to 12 significant digits).
 
@@ -191,19 +198,16 @@ def same_answer(a: Answer | Judgment | sa.Row[Any], b: Answer | Judgment | sa.Ro
 
     A value shown in a box and sent back may differ from the stored float in
     its last bits; that is a repeat, not a change, and makes no new revision.
+    The exact comparisons come first: a whole round's answers are compared
+    under the write lock, and most changed answers differ in their words.
     """
-
-    def close(x: float | None, y: float | None) -> bool:
-        """Compare two optional numbers with a relative tolerance."""
-        if x is None or y is None:
-            return x is y
-        return math.isclose(x, y, rel_tol=1e-12, abs_tol=1e-15)
-
-    qa, qb = list(a.quantile_values or []), list(b.quantile_values or [])
+    if a.confidence != b.confidence or (a.rationale or "").strip() != (b.rationale or "").strip():
+        return False
+    qa, qb = a.quantile_values or (), b.quantile_values or ()
     return (
-        all(close(getattr(a, n), getattr(b, n)) for n in ("probability", "lower", "upper"))
-        and len(qa) == len(qb)
-        and all(close(x, y) for x, y in zip(qa, qb, strict=True))
-        and a.confidence == b.confidence
-        and (a.rationale or "").strip() == (b.rationale or "").strip()
+        len(qa) == len(qb)
+        and _close(a.probability, b.probability)
+        and _close(a.lower, b.lower)
+        and _close(a.upper, b.upper)
+        and all(_close(x, y) for x, y in zip(qa, qb, strict=True))
     )
