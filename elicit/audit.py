@@ -36,7 +36,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, make_transient_to_detached, mapped_column
 
 from elicit.db import Base, UTCDateTime, table_of, utcnow
 
@@ -93,6 +93,35 @@ running it through the ORM's bulk update) cost more than the database's work.
 """
 _SET_HEAD_HASH = sa.update(_HEAD).where(_HEAD.c.id == 1).values(hash=sa.bindparam("new_hash"))
 """Make the appended entry's hash (``new_hash``) the newest."""
+
+_EVENTS = table_of(AuditEvent)
+_COLUMNS = (
+    "at",
+    "actor_id",
+    "study_id",
+    "action",
+    "target",
+    "target_user_id",
+    "details",
+    "seq",
+    "prev_hash",
+    "hash",
+)
+"""What an entry stores, besides its id."""
+_INSERT_EVENT = (
+    sa.insert(_EVENTS)
+    .values({name: sa.bindparam(f"event_{name}", type_=_EVENTS.c[name].type) for name in _COLUMNS})
+    .returning(_EVENTS.c.id)
+)
+"""Insert an entry (each of :data:`_COLUMNS` as parameter ``event_<name>``); return its id."""
+_appended = _INSERT_EVENT.cte("appended")
+_INSERT_EVENT_SET_HEAD = (
+    sa.update(_HEAD)
+    .where(_HEAD.c.id == 1)
+    .values(hash=sa.bindparam("new_hash"))
+    .returning(sa.select(_appended.c.id).scalar_subquery())
+)
+"""PostgreSQL's :data:`_INSERT_EVENT` and :data:`_SET_HEAD_HASH` in one statement."""
 
 
 class AuditLogIsAppendOnly(RuntimeError):
@@ -174,6 +203,10 @@ def append(session: Session, event: AuditEvent) -> AuditEvent:
     entry its place, its link and its hash under the head's lock. ``details``
     are stored as JSON reads them back (string keys, lists), so the hash
     computed here is the one :func:`verify` computes from the stored row.
+    The entry is written as a table row (on PostgreSQL in the same statement
+    as the head's new hash) and then joins the session as the persistent
+    object it describes: flushing it through the ORM cost a submission more
+    than the database's work.
     """
     head = session.execute(_ADVANCE_HEAD).one_or_none()
     if head is None:
@@ -182,10 +215,19 @@ def append(session: Session, event: AuditEvent) -> AuditEvent:
     if event.at is None:
         event.at = utcnow()
     event.details = json.loads(json.dumps(event.details or {}))
+    if event.target is None:
+        event.target = ""
     event.hash = content_hash(event)
+    row = {f"event_{name}": getattr(event, name) for name in _COLUMNS}
+    if session.get_bind().dialect.name == "postgresql":
+        event.id = session.execute(
+            _INSERT_EVENT_SET_HEAD, {**row, "new_hash": event.hash}
+        ).scalar_one()
+    else:
+        event.id = session.execute(_INSERT_EVENT, row).scalar_one()
+        session.execute(_SET_HEAD_HASH, {"new_hash": event.hash})
+    make_transient_to_detached(event)
     session.add(event)
-    session.flush()
-    session.execute(_SET_HEAD_HASH, {"new_hash": event.hash})
     return event
 
 
