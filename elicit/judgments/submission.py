@@ -173,20 +173,24 @@ def _recorded(
     as objects: a request that read before taking the write lock
     (:func:`elicit.unit_of_work.lock_for_writing`) may hold older objects.
     """
-    columns = table_of(Judgment).c
     rows = session.execute(
-        sa.select(
-            columns.id,
-            columns.question_id,
-            columns.revision,
-            *(columns[name] for name in _VALUE_COLUMNS),
-        ).where(
-            columns.expert_id == expert.id,
-            columns.round_id == round_.id,
-            columns.question_id.in_(question_ids),
-        )
+        _RECORDED, {"expert": expert.id, "round": round_.id, "questions": question_ids}
     )
     return {row.question_id: row for row in rows}
+
+
+_JUDGMENTS = table_of(Judgment).c
+_RECORDED = sa.select(
+    _JUDGMENTS.id,
+    _JUDGMENTS.question_id,
+    _JUDGMENTS.revision,
+    *(_JUDGMENTS[name] for name in _VALUE_COLUMNS),
+).where(
+    _JUDGMENTS.expert_id == sa.bindparam("expert"),
+    _JUDGMENTS.round_id == sa.bindparam("round"),
+    _JUDGMENTS.question_id.in_(sa.bindparam("questions", expanding=True)),
+)
+"""What :func:`_recorded` reads, built once (building it cost more than running it)."""
 
 
 def _store_drafts(
@@ -295,17 +299,21 @@ def _delete_drafts(
     again if needed, rather than asking the database which rows went
     (``synchronize_session="fetch"``).
     """
-    table = table_of(JudgmentDraft)
     session.execute(
-        sa.delete(table).where(
-            table.c.expert_id == expert.id,
-            table.c.round_id == round_.id,
-            table.c.question_id.in_(question_ids),
-        )
+        _DELETE_DRAFTS, {"expert": expert.id, "round": round_.id, "questions": question_ids}
     )
     for loaded in list(session.identity_map.values()):
         if isinstance(loaded, JudgmentDraft):
             session.expunge(loaded)
+
+
+_DRAFTS = table_of(JudgmentDraft)
+_DELETE_DRAFTS = sa.delete(_DRAFTS).where(
+    _DRAFTS.c.expert_id == sa.bindparam("expert"),
+    _DRAFTS.c.round_id == sa.bindparam("round"),
+    _DRAFTS.c.question_id.in_(sa.bindparam("questions", expanding=True)),
+)
+"""What :func:`_delete_drafts` runs, built once."""
 
 
 def save_drafts(

@@ -30,7 +30,7 @@ language (English outside a request).
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from flask_babel import gettext
@@ -515,23 +515,41 @@ def previous_round(session: Session, round_: Round) -> Round | None:
     )
 
 
-def _asked(columns: sa.Select, round_: Round, today: date | None) -> sa.Select:
-    """Narrow ``columns`` to the questions ``round_`` asks (see :func:`round_questions`)."""
+def _asked(columns: sa.Select) -> sa.Select:
+    """Narrow ``columns`` to the questions a round asks (see :func:`round_questions`).
+
+    The round is given when the statement runs (:func:`_asking`), so each
+    statement is built once: building it, with its subquery and joins, cost
+    more than running it.
+    """
     settled = sa.select(SettledQuestion.question_id).where(
-        SettledQuestion.round_number < round_.number
+        SettledQuestion.round_number < sa.bindparam("round_number")
     )
     return (
         columns.outerjoin(Resolution, Resolution.question_id == Question.id)
         .where(
-            Question.study_id == round_.study_id,
-            Question.close_date >= (today or utcnow().date()),
-            Question.first_round <= round_.number,
+            Question.study_id == sa.bindparam("study_id"),
+            Question.close_date >= sa.bindparam("today"),
+            Question.first_round <= sa.bindparam("round_number"),
             Question.withdrawn_at.is_(None),
             Resolution.id.is_(None),
             Question.id.not_in(settled),
         )
         .order_by(Question.position)
     )
+
+
+_ROUND_QUESTIONS = _asked(sa.select(Question))
+_ROUND_QUESTION_IDS = _asked(sa.select(Question.id))
+
+
+def _asking(round_: Round, today: date | None) -> dict[str, Any]:
+    """Return the parameters of :func:`_asked`'s statements for ``round_`` on ``today``."""
+    return {
+        "study_id": round_.study_id,
+        "round_number": round_.number,
+        "today": today or utcnow().date(),
+    }
 
 
 def round_questions(session: Session, round_: Round, today: date | None = None) -> list[Question]:
@@ -547,7 +565,7 @@ def round_questions(session: Session, round_: Round, today: date | None = None) 
     --------
     round_question_ids : the same questions' ids only, much cheaper to read.
     """
-    return list(session.scalars(_asked(sa.select(Question), round_, today)))
+    return list(session.scalars(_ROUND_QUESTIONS, _asking(round_, today)))
 
 
 def round_question_ids(session: Session, round_: Round, today: date | None = None) -> list[int]:
@@ -556,4 +574,4 @@ def round_question_ids(session: Session, round_: Round, today: date | None = Non
     A writer holding the round checks with these that questions it read
     earlier in the request are still the ones asked, without loading them again.
     """
-    return list(session.scalars(_asked(sa.select(Question.id), round_, today)))
+    return list(session.scalars(_ROUND_QUESTION_IDS, _asking(round_, today)))
