@@ -70,7 +70,7 @@ def _begin(
     :func:`elicit.answering.fields.still_asked` does), else read here.
     """
     if session.get_bind().dialect.name != "sqlite":
-        session.execute(sa.select(Expert.id).where(Expert.id == expert.id).with_for_update())
+        session.execute(_LOCK_EXPERT, {"expert": expert.id})
     hold_round(session, round_)
     if round_.study_id != expert.study_id:
         raise DomainError("wrong_study", gettext("This round is not in your study."))
@@ -90,6 +90,10 @@ def _begin(
     if asked is not None:
         return dict(asked)
     return {q.id: q for q in round_questions(session, round_)}
+
+
+_LOCK_EXPERT = sa.select(Expert.id).where(Expert.id == sa.bindparam("expert")).with_for_update()
+"""Lock the expert's row (:func:`_begin`), built once."""
 
 
 @dataclass
