@@ -383,3 +383,10 @@ def test_a_round_is_stored_as_record_judgment_stores_each_answer(session, settin
     ]
     changed = [row for row in by_expert[expert.id] if row[:2] == (quantity.id, 2)]
     assert len(changed) == 1 and json.loads(changed[0][2]) == [1.0, 3.0, 4.0]
+    times = session.execute(
+        sa.text(
+            "SELECT r.recorded_at, j.updated_at FROM judgment_revisions r"
+            " JOIN judgments j ON j.id = r.judgment_id AND j.revision = r.revision"
+        )
+    ).all()
+    assert len(times) == 4 and all(recorded == updated for recorded, updated in times)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from itertools import groupby
 from typing import Any
 
+import sqlalchemy as sa
 from flask import current_app, render_template
 from flask_babel import gettext, lazy_gettext
 from markupsafe import Markup
@@ -168,10 +169,14 @@ class QuestionView:
 
 def judgments_by_question(expert: Expert, round_: Round) -> dict[int, Judgment]:
     """Return ``expert``'s recorded judgments in ``round_``, by question id."""
-    return {
-        j.question_id: j
-        for j in db.session.query(Judgment).filter_by(expert_id=expert.id, round_id=round_.id)
-    }
+    judgments = db.session.scalars(_JUDGMENTS, {"expert": expert.id, "round": round_.id})
+    return {judgment.question_id: judgment for judgment in judgments}
+
+
+_JUDGMENTS = sa.select(Judgment).where(
+    Judgment.expert_id == sa.bindparam("expert"), Judgment.round_id == sa.bindparam("round")
+)
+"""What :func:`judgments_by_question` reads, built once (every answer page reads it twice)."""
 
 
 def question_views(

@@ -143,12 +143,15 @@ def read_answer(
 
 def drafts_of(session: Session, expert: Expert, round_: Round) -> dict[int, JudgmentDraft]:
     """Return the expert's drafts in ``round_``, by question id."""
-    drafts = session.scalars(
-        sa.select(JudgmentDraft).where(
-            JudgmentDraft.expert_id == expert.id, JudgmentDraft.round_id == round_.id
-        )
-    )
+    drafts = session.scalars(_DRAFTS_OF, {"expert": expert.id, "round": round_.id})
     return {draft.question_id: draft for draft in drafts}
+
+
+_DRAFTS_OF = sa.select(JudgmentDraft).where(
+    JudgmentDraft.expert_id == sa.bindparam("expert"),
+    JudgmentDraft.round_id == sa.bindparam("round"),
+)
+"""What :func:`drafts_of` reads, built once."""
 
 
 def _check_storable(questions: dict[int, Question], raw_answers: RawAnswers) -> None:
@@ -631,10 +634,37 @@ def _write_revisions(session: Session, revisions: list[dict[str, Any]]) -> None:
     """Insert ``revisions`` (rows of ``judgment_revisions``, their judgments' ids known) at once.
 
     Revisions are only ever written, never read back in the same unit of
-    work, so they go in as one statement into the table rather than as objects.
+    work, so they go in as one statement into the table rather than as objects:
+    on PostgreSQL from one JSON array (:data:`_REVISIONS_FROM_JSON`), where
+    psycopg's ``executemany`` would send one statement per row; elsewhere as
+    one ``executemany``.
     """
-    if revisions:
-        session.execute(sa.insert(table_of(JudgmentRevision)), revisions)
+    if not revisions:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        rows = [{**row, "recorded_at": row["recorded_at"].isoformat()} for row in revisions]
+        session.execute(_REVISIONS_FROM_JSON, {"rows": json.dumps(rows)})
+        return
+    session.execute(sa.insert(table_of(JudgmentRevision)), revisions)
+
+
+_REVISIONS_FROM_JSON = sa.text(
+    """
+    INSERT INTO judgment_revisions (
+        judgment_id, revision, recorded_at, probability, lower, upper, quantile_values,
+        confidence, rationale
+    )
+    SELECT
+        judgment_id, revision, recorded_at, probability, lower, upper,
+        COALESCE(quantile_values, 'null'::json), confidence, rationale
+    FROM json_to_recordset(CAST(:rows AS json)) AS revision(
+        judgment_id integer, revision integer, recorded_at timestamp with time zone,
+        probability double precision, lower double precision, upper double precision,
+        quantile_values json, confidence integer, rationale text
+    )
+    """
+)
+"""PostgreSQL's insert of many judgment revisions from one JSON array (:func:`_write_revisions`)."""
 
 
 def find_judgment(

@@ -499,20 +499,24 @@ def _check_extensible(
 
 def open_round_of(session: Session, study: Study) -> Round | None:
     """Return the study's open round, if one is open."""
-    return session.scalar(
-        sa.select(Round).where(Round.study_id == study.id, Round.state == RoundState.OPEN)
-    )
+    return session.scalar(_OPEN_ROUND, {"study": study.id})
 
 
 def previous_round(session: Session, round_: Round) -> Round | None:
     """Return the closed round before ``round_`` (whose answers are its feedback), if any."""
-    return session.scalar(
-        sa.select(Round).where(
-            Round.study_id == round_.study_id,
-            Round.number == round_.number - 1,
-            Round.state == RoundState.CLOSED,
-        )
-    )
+    return session.scalar(_PREVIOUS_ROUND, {"study": round_.study_id, "number": round_.number - 1})
+
+
+_OPEN_ROUND = sa.select(Round).where(
+    Round.study_id == sa.bindparam("study"), Round.state == RoundState.OPEN
+)
+"""What :func:`open_round_of` reads, built once (every answer page asks)."""
+_PREVIOUS_ROUND = sa.select(Round).where(
+    Round.study_id == sa.bindparam("study"),
+    Round.number == sa.bindparam("number"),
+    Round.state == RoundState.CLOSED,
+)
+"""What :func:`previous_round` reads, built once (every answer page asks)."""
 
 
 def _asked(columns: sa.Select) -> sa.Select:
