@@ -508,13 +508,35 @@ def _update_judgments(session: Session, changed: list[dict[str, Any]], now: date
     session.execute(_UPDATE_FROM_JSON, {"rows": json.dumps(changed), "now": now})
 
 
-_UPDATE_FROM_JSON = sa.text(
+_VALUES_RECORD = """
+    probability double precision, lower double precision, upper double precision,
+    quantile_values json, confidence integer, rationale text
+"""
+"""The types of :data:`_VALUE_COLUMNS` in a JSON row read by ``json_to_recordset``."""
+
+
+def _insert_revisions(judgment: str, recorded_at: str) -> str:
+    """Return the ``INSERT`` of revisions selecting ``judgment`` and ``recorded_at`` as given.
+
+    The values come from the rows the statement's ``FROM`` follows with; an
+    answer without quantiles keeps JSON ``null``, as the ORM writes it.
     """
+    return f"""
+    INSERT INTO judgment_revisions (
+        judgment_id, revision, recorded_at, probability, lower, upper, quantile_values,
+        confidence, rationale
+    )
+    SELECT
+        {judgment}, revision, {recorded_at}, probability, lower, upper,
+        COALESCE(quantile_values, 'null'::json), confidence, rationale
+    """
+
+
+_UPDATE_FROM_JSON = sa.text(
+    f"""
     WITH changed AS (
         SELECT * FROM json_to_recordset(CAST(:rows AS json)) AS changed(
-            judgment integer, revision integer, probability double precision,
-            lower double precision, upper double precision, quantile_values json,
-            confidence integer, rationale text
+            judgment integer, revision integer, {_VALUES_RECORD}
         )
     ), updated AS (
         UPDATE judgments SET
@@ -529,13 +551,7 @@ _UPDATE_FROM_JSON = sa.text(
         FROM changed
         WHERE judgments.id = changed.judgment
     )
-    INSERT INTO judgment_revisions (
-        judgment_id, revision, recorded_at, probability, lower, upper, quantile_values,
-        confidence, rationale
-    )
-    SELECT
-        judgment, revision, :now, probability, lower, upper,
-        COALESCE(quantile_values, 'null'::json), confidence, rationale
+    {_insert_revisions("judgment", ":now")}
     FROM changed
     """
 ).bindparams(sa.bindparam("now", type_=UTCDateTime))
@@ -649,18 +665,11 @@ def _write_revisions(session: Session, revisions: list[dict[str, Any]]) -> None:
 
 
 _REVISIONS_FROM_JSON = sa.text(
-    """
-    INSERT INTO judgment_revisions (
-        judgment_id, revision, recorded_at, probability, lower, upper, quantile_values,
-        confidence, rationale
-    )
-    SELECT
-        judgment_id, revision, recorded_at, probability, lower, upper,
-        COALESCE(quantile_values, 'null'::json), confidence, rationale
+    f"""
+    {_insert_revisions("judgment_id", "recorded_at")}
     FROM json_to_recordset(CAST(:rows AS json)) AS revision(
         judgment_id integer, revision integer, recorded_at timestamp with time zone,
-        probability double precision, lower double precision, upper double precision,
-        quantile_values json, confidence integer, rationale text
+        {_VALUES_RECORD}
     )
     """
 )
