@@ -65,13 +65,23 @@ def warm(app: Flask) -> None:
     worker replaced after ``max_requests`` would make one expert wait for it
     again. ``deploy/gunicorn.conf.py`` calls this in each new worker before
     it takes requests.
+
+    What is loaded by then (modules, compiled templates: about 177,000
+    objects) is set aside from the garbage collector (``gc.freeze``): the
+    worker keeps it for life, and each full collection otherwise walked all
+    of it again, 82 ms once every few hundred answer pages (0.28 ms a page,
+    measured in process on PostgreSQL).
     """
+    import gc
+
     from elicit.analysis import preload
 
     preload()
     environment = app.jinja_env
     for name in environment.list_templates(extensions=["html"]):
         environment.get_template(name)
+    gc.collect()
+    gc.freeze()
 
 
 def create_private_sqlite(url: str) -> None:

@@ -153,15 +153,20 @@ def test_the_gunicorn_config_redacts_and_reads_the_environment(monkeypatch):
 
 def test_a_warmed_worker_has_imported_the_core_and_compiled_every_template(tmp_path):
     script = """
+import gc
 import sys
 from elicit.app import create_app, warm
 app = create_app()
 assert "scipy.stats" not in sys.modules and not app.jinja_env.cache
+assert gc.get_freeze_count() == 0
 warm(app)
 compiled = {template.name for template in app.jinja_env.cache.values()}
 assert "scipy.stats" in sys.modules
 assert {"answering/round.html", "base.html"} <= compiled
 assert compiled == set(app.jinja_env.list_templates(extensions=["html"]))
+template = app.jinja_env.get_template("answering/round.html")
+assert gc.get_freeze_count() > 100_000
+assert all(kept is not template for kept in gc.get_objects())
 """
     env = {
         **os.environ,

@@ -452,7 +452,7 @@ def _record_all(
             changed.append({"judgment": row.id, "revision": row.revision + 1, **_values(answer)})
             result.recorded.append(row.id)
     if changed:
-        _update_judgments(session, changed, now)
+        _update_judgments(session, expert, round_, changed, now)
     if new:
         inserted = session.execute(
             sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), new
@@ -473,7 +473,9 @@ def _record_all(
             session.expire(loaded)
 
 
-def _update_judgments(session: Session, changed: list[dict[str, Any]], now: datetime) -> None:
+def _update_judgments(
+    session: Session, expert: Expert, round_: Round, changed: list[dict[str, Any]], now: datetime
+) -> None:
     """Write ``changed`` (rows of ``judgment``'s id, its new ``revision`` and values) at once.
 
     Each changed judgment is updated and its new version inserted as a
@@ -484,7 +486,11 @@ def _update_judgments(session: Session, changed: list[dict[str, Any]], now: date
     ``UPDATE`` from JSON took about 15% less time than an ``executemany`` of a
     30-answer round, and folding the revisions into it saves the second
     statement's 30 rows and a round trip. An answer without quantiles keeps
-    JSON ``null`` there, as the ORM writes it.
+    JSON ``null`` there, as the ORM writes it. The judgments are all the
+    expert's in ``round_``, and the statement says so: PostgreSQL plans the
+    JSON rows as a hundred and, without it, read the whole table to join them
+    (0.56 ms for the demo's 1,919 judgments, growing with every study) rather
+    than the expert's few by index (0.08 ms).
     """
     if session.get_bind().dialect.name != "postgresql":
         table = table_of(Judgment)
@@ -505,7 +511,10 @@ def _update_judgments(session: Session, changed: list[dict[str, Any]], now: date
             ],
         )
         return
-    session.execute(_UPDATE_FROM_JSON, {"rows": json.dumps(changed), "now": now})
+    session.execute(
+        _UPDATE_FROM_JSON,
+        {"rows": json.dumps(changed), "now": now, "expert": expert.id, "round": round_.id},
+    )
 
 
 _VALUES_RECORD = """
@@ -550,6 +559,7 @@ _UPDATE_FROM_JSON = sa.text(
             rationale = changed.rationale
         FROM changed
         WHERE judgments.id = changed.judgment
+            AND judgments.expert_id = :expert AND judgments.round_id = :round
     )
     {_insert_revisions("judgment", ":now")}
     FROM changed
