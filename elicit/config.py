@@ -150,6 +150,10 @@ def load(instance_path: Path) -> dict:
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=lifetime_hours),
         "SESSION_IDLE_TIMEOUT": timedelta(minutes=idle_minutes),
         "SESSION_COOKIE_HTTPONLY": True,
+        # The cookie is sent again only when its session changed (its last-seen
+        # time changes at most once a minute: elicit.accounts.sessions), not
+        # signed anew on every response; what a session may last is the server's.
+        "SESSION_REFRESH_EACH_REQUEST": False,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": secure,
         "REMEMBER_COOKIE_SAMESITE": "Lax",

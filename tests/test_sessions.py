@@ -160,6 +160,19 @@ def test_an_idle_session_ends(app, client, staff):
     assert not signed_in(client)
 
 
+def test_the_cookie_is_sent_again_only_when_its_session_changed(client, staff):
+    login(client, "fac@example.org", factories.PASSWORD)
+    client.get(CONSOLE)  # the page's form puts a CSRF secret in the session
+    response = client.get(CONSOLE)
+    assert response.status_code == 200 and "Set-Cookie" not in response.headers
+    with client.session_transaction() as session:
+        session[SEEN_KEY] -= 61
+    before = held(client)[SEEN_KEY]
+    response = client.get(CONSOLE)
+    assert response.status_code == 200 and "session=" in response.headers["Set-Cookie"]
+    assert "Expires=" in response.headers["Set-Cookie"] and held(client)[SEEN_KEY] >= before + 61
+
+
 def test_a_busy_session_still_ends_after_its_lifetime(app, client, staff, session):
     login(client, "fac@example.org", factories.PASSWORD)
     row = session.get(LoginSession, hash_sid(held(client)[SID_KEY]))
