@@ -239,3 +239,40 @@ def test_a_close_waits_for_a_submission_that_holds_the_round(race_app):
             hold_round(submitting, later)
             assert later.state is RoundState.CLOSED and not takes_answers(submitting, later)
             submitting.rollback()
+
+
+def test_a_writer_holds_the_round_read_afresh_and_locks_its_expert(race_app):
+    """``hold_round(..., writer=...)``: the round as it is now, held; the expert's row locked.
+
+    The round's object was loaded before another session closed the round, so
+    holding it must load its state again. On PostgreSQL the same statement
+    locks the expert's row, so another write of that expert waits (here, gives
+    up); SQLite's writers are serialised by ``BEGIN IMMEDIATE`` instead.
+    """
+    with race_app.app_context():
+        session = db.session()
+        study = factories.study(session)
+        expert_id = factories.expert(session, study).id
+        round_id = open_round(session, create_round(session, study)).id
+        session.commit()
+        db.session.remove()
+
+        with (
+            Session(db.engine, expire_on_commit=False) as submitting,
+            db.engine.connect() as connection,
+            _impatient(connection) as other,
+        ):
+            held = submitting.get(Round, round_id)
+            submitting.commit()
+            close_round(other, other.get(Round, round_id))
+            other.commit()
+            assert held.state is RoundState.OPEN
+            hold_round(submitting, held, writer=expert_id)
+            assert held.state is RoundState.CLOSED and not takes_answers(submitting, held)
+            if connection.dialect.name == "postgresql":
+                with pytest.raises(sa.exc.OperationalError):
+                    other.execute(
+                        sa.select(Expert.id).where(Expert.id == expert_id).with_for_update()
+                    )
+                other.rollback()
+            submitting.rollback()

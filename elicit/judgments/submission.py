@@ -62,16 +62,15 @@ def _begin(
     The round's row is held until the transaction ends (:func:`hold_round`),
     so it cannot close between this check and the commit: a submission racing
     a close is stored in the open round or refused, never stored after it closed.
-    Two requests of one expert are serialised by a lock on the expert's row
-    (on SQLite, ``BEGIN IMMEDIATE`` already serialises every writer). The
+    Two requests of one expert are serialised by a lock on the expert's row,
+    taken in the same statement (on SQLite, ``BEGIN IMMEDIATE`` already
+    serialises every writer). The
     questions are those the round asks: ``asked``, when the caller read them
     in this transaction after taking the write lock
     (:func:`~elicit.unit_of_work.lock_for_writing`, as
     :func:`elicit.answering.fields.still_asked` does), else read here.
     """
-    if session.get_bind().dialect.name != "sqlite":
-        session.execute(_LOCK_EXPERT, {"expert": expert.id})
-    hold_round(session, round_)
+    hold_round(session, round_, writer=expert.id)
     if round_.study_id != expert.study_id:
         raise DomainError("wrong_study", gettext("This round is not in your study."))
     if round_.state is RoundState.DRAFT:
@@ -90,10 +89,6 @@ def _begin(
     if asked is not None:
         return dict(asked)
     return {q.id: q for q in round_questions(session, round_)}
-
-
-_LOCK_EXPERT = sa.select(Expert.id).where(Expert.id == sa.bindparam("expert")).with_for_update()
-"""Lock the expert's row (:func:`_begin`), built once."""
 
 
 @dataclass

@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session
 
 from elicit import audit
 from elicit.accounts.models import User
-from elicit.db import utcnow
+from elicit.db import table_of, utcnow
 from elicit.errors import DomainError
 from elicit.rounds.models import Round, RoundExtension, RoundState
 from elicit.stopping.models import SettledQuestion
@@ -77,16 +77,38 @@ def _lock_round(session: Session, round_: Round) -> None:
     session.refresh(round_, with_for_update={"key_share": True})
 
 
-def hold_round(session: Session, round_: Round) -> None:
+def hold_round(session: Session, round_: Round, *, writer: int | None = None) -> None:
     """Read ``round_`` afresh and keep its state from changing until the transaction ends.
 
     Writers of answers call this before asking :func:`takes_answers`: the
     round cannot close between that answer and the commit, so a submission
     racing a close is either stored while the round was open, or refused.
     Many experts hold one round at once (``FOR SHARE``); only a change of
-    state waits for them.
+    state waits for them. Given ``writer`` (an expert's id), PostgreSQL also
+    locks that expert's row (``FOR UPDATE``) in the same statement, so two
+    writes of one expert run one after the other; one round trip, not two.
+    SQLite needs neither lock: ``BEGIN IMMEDIATE`` already serialises writers.
     """
+    if writer is not None and session.get_bind().dialect.name != "sqlite":
+        session.execute(_HOLD_FOR_WRITER, {"round": round_.id, "expert": writer}).one()
+        return
     session.refresh(round_, with_for_update={"read": True})
+
+
+_ROUNDS = table_of(Round)
+_HOLD_FOR_WRITER = (
+    sa.select(Round)
+    .from_statement(
+        sa.text(
+            "SELECT "
+            + ", ".join(f'rounds."{column.name}"' for column in _ROUNDS.c)
+            + " FROM experts, rounds WHERE experts.id = :expert AND rounds.id = :round"
+            " FOR UPDATE OF experts FOR SHARE OF rounds"
+        ).columns(*_ROUNDS.c)
+    )
+    .execution_options(populate_existing=True)
+)
+"""PostgreSQL's :func:`hold_round` for an expert's write: the round held, the expert locked."""
 
 
 def _moment(now: datetime | None) -> datetime:
