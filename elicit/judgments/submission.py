@@ -63,11 +63,10 @@ def _begin(
     so it cannot close between this check and the commit: a submission racing
     a close is stored in the open round or refused, never stored after it closed.
     Two requests of one expert are serialised by a lock on the expert's row,
-    taken in the same statement (on SQLite, ``BEGIN IMMEDIATE`` already
-    serialises every writer). The
-    questions are those the round asks: ``asked``, when the caller read them
-    in this transaction after taking the write lock
-    (:func:`~elicit.unit_of_work.lock_for_writing`, as
+    taken by the same statement (on SQLite, ``BEGIN IMMEDIATE`` already
+    serialises every writer). The questions are those the round asks:
+    ``asked``, when the caller read them in this transaction after taking the
+    write lock (:func:`~elicit.unit_of_work.lock_for_writing`, as
     :func:`elicit.answering.fields.still_asked` does), else read here.
     """
     hold_round(session, round_, writer=expert.id)

@@ -87,7 +87,8 @@ def hold_round(session: Session, round_: Round, *, writer: int | None = None) ->
     state waits for them. Given ``writer`` (an expert's id), PostgreSQL also
     locks that expert's row (``FOR UPDATE``) in the same statement, so two
     writes of one expert run one after the other; one round trip, not two.
-    SQLite needs neither lock: ``BEGIN IMMEDIATE`` already serialises writers.
+    On SQLite the round is only read afresh: ``BEGIN IMMEDIATE`` already
+    serialises writers.
     """
     if writer is not None and session.get_bind().dialect.name != "sqlite":
         session.execute(_HOLD_FOR_WRITER, {"round": round_.id, "expert": writer}).one()
