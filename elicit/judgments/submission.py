@@ -194,6 +194,28 @@ _RECORDED = sa.select(
 """What :func:`_recorded` reads, built once (building it cost more than running it)."""
 
 
+def _recorded_dropping_drafts(
+    session: Session, expert: Expert, round_: Round, question_ids: list[int], drafts: list[int]
+) -> dict[int, sa.Row[Any]]:
+    """Return :func:`_recorded`'s rows, and delete the expert's drafts of ``drafts`` in ``round_``.
+
+    A submission drops the drafts of every question it sent. PostgreSQL does
+    both in one statement (the delete as a data-modifying ``WITH``, which runs
+    whether or not the ``SELECT`` reads it): one round trip fewer per
+    submission. SQLite, which has no such ``WITH``, runs the two statements.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        recorded = _recorded(session, expert, round_, question_ids)
+        _delete_drafts(session, expert, round_, drafts)
+        return recorded
+    rows = session.execute(
+        _RECORDED_DROPPING_DRAFTS,
+        {"expert": expert.id, "round": round_.id, "questions": question_ids, "drafts": drafts},
+    )
+    _forget_drafts(session)
+    return {row.question_id: row for row in rows}
+
+
 def _store_drafts(
     session: Session,
     expert: Expert,
@@ -303,6 +325,11 @@ def _delete_drafts(
     session.execute(
         _DELETE_DRAFTS, {"expert": expert.id, "round": round_.id, "questions": question_ids}
     )
+    _forget_drafts(session)
+
+
+def _forget_drafts(session: Session) -> None:
+    """Take the drafts loaded earlier out of ``session``, once some of them were deleted."""
     for loaded in list(session.identity_map.values()):
         if isinstance(loaded, JudgmentDraft):
             session.expunge(loaded)
@@ -315,6 +342,16 @@ _DELETE_DRAFTS = sa.delete(_DRAFTS).where(
     _DRAFTS.c.question_id.in_(sa.bindparam("questions", expanding=True)),
 )
 """What :func:`_delete_drafts` runs, built once."""
+_RECORDED_DROPPING_DRAFTS = _RECORDED.add_cte(
+    sa.delete(_DRAFTS)
+    .where(
+        _DRAFTS.c.expert_id == sa.bindparam("expert"),
+        _DRAFTS.c.round_id == sa.bindparam("round"),
+        _DRAFTS.c.question_id.in_(sa.bindparam("drafts", expanding=True)),
+    )
+    .cte("dropped")
+)
+"""PostgreSQL's :func:`_recorded_dropping_drafts`: the drafts' delete runs as its ``WITH``."""
 
 
 def save_drafts(
@@ -378,8 +415,7 @@ def submit_round(
     if result.errors:
         _store_drafts(session, expert, round_, questions, raw_answers)
         return result
-    _record_all(session, expert, round_, checked.answers, result)
-    _delete_drafts(session, expert, round_, list(raw_answers))
+    _record_all(session, expert, round_, checked.answers, result, drafts=list(raw_answers))
     audit.record(
         session,
         "round.submit",
@@ -410,20 +446,23 @@ def _record_all(
     round_: Round,
     answers: Mapping[int, Answer],
     result: Submission,
+    *,
+    drafts: list[int],
 ) -> None:
-    """Store checked ``answers`` as the expert's judgments in ``round_``, with their revisions.
+    """Store checked ``answers`` as the expert's judgments in ``round_``; drop their drafts.
 
     The same rule as :func:`record_judgment` (a new judgment at revision 1, a
     changed one raised by one, an unchanged one left as it is), for a whole
     round in a few statements whatever its size: one read of the judgments
-    there are, one writing the changed rows and their revisions
-    (:func:`_update_judgments`), one ``INSERT`` of the new ones and one of
-    their revisions. Rows are written as table rows, not
-    ORM objects (loading and flushing thirty objects was about a quarter of a
-    submission's time); judgments loaded earlier in the session are expired.
+    there are, with the delete of the expert's drafts of the questions in
+    ``drafts`` (:func:`_recorded_dropping_drafts`), one writing the changed
+    rows and their revisions (:func:`_update_judgments`), one ``INSERT`` of
+    the new ones and one of their revisions. Rows are written as table rows,
+    not ORM objects (loading and flushing thirty objects was about a quarter
+    of a submission's time); judgments loaded earlier in the session are expired.
     """
     table = table_of(Judgment)
-    before = _recorded(session, expert, round_, list(answers))
+    before = _recorded_dropping_drafts(session, expert, round_, list(answers), drafts)
     now = utcnow()
     changed, new, revisions = [], [], []
     for question_id, answer in answers.items():
