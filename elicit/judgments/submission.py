@@ -165,7 +165,12 @@ def _check_storable(questions: dict[int, Question], raw_answers: RawAnswers) -> 
 
 
 def _recorded(
-    session: Session, expert: Expert, round_: Round, question_ids: list[int]
+    session: Session,
+    expert: Expert,
+    round_: Round,
+    question_ids: list[int],
+    *,
+    dropping_drafts: list[int] | None = None,
 ) -> dict[int, sa.Row[Any]]:
     """Return the expert's judgments of ``question_ids`` in ``round_`` as rows, by question id.
 
@@ -173,11 +178,24 @@ def _recorded(
     answer's values (:data:`_VALUE_COLUMNS`), read from the table rather than
     as objects: a request that read before taking the write lock
     (:func:`elicit.unit_of_work.lock_for_writing`) may hold older objects.
+
+    With ``dropping_drafts`` (a submission's questions), the expert's drafts
+    of those questions in ``round_`` are deleted too. PostgreSQL does both in
+    one statement (the delete as a data-modifying ``WITH``, which runs whether
+    or not the ``SELECT`` reads it): one round trip fewer per submission.
+    SQLite, which has no such ``WITH``, runs the delete after the read.
     """
-    rows = session.execute(
-        _RECORDED, {"expert": expert.id, "round": round_.id, "questions": question_ids}
-    )
-    return {row.question_id: row for row in rows}
+    parameters = {"expert": expert.id, "round": round_.id, "questions": question_ids}
+    folded = dropping_drafts is not None and session.get_bind().dialect.name == "postgresql"
+    if folded:
+        rows = session.execute(_RECORDED_DROPPING_DRAFTS, {**parameters, "drafts": dropping_drafts})
+        _forget_drafts(session)
+    else:
+        rows = session.execute(_RECORDED, parameters)
+    recorded = {row.question_id: row for row in rows}
+    if dropping_drafts is not None and not folded:
+        _delete_drafts(session, expert, round_, dropping_drafts)
+    return recorded
 
 
 _JUDGMENTS = table_of(Judgment).c
@@ -192,28 +210,6 @@ _RECORDED = sa.select(
     _JUDGMENTS.question_id.in_(sa.bindparam("questions", expanding=True)),
 )
 """What :func:`_recorded` reads, built once (building it cost more than running it)."""
-
-
-def _recorded_dropping_drafts(
-    session: Session, expert: Expert, round_: Round, question_ids: list[int], drafts: list[int]
-) -> dict[int, sa.Row[Any]]:
-    """Return :func:`_recorded`'s rows, and delete the expert's drafts of ``drafts`` in ``round_``.
-
-    A submission drops the drafts of every question it sent. PostgreSQL does
-    both in one statement (the delete as a data-modifying ``WITH``, which runs
-    whether or not the ``SELECT`` reads it): one round trip fewer per
-    submission. SQLite, which has no such ``WITH``, runs the two statements.
-    """
-    if session.get_bind().dialect.name != "postgresql":
-        recorded = _recorded(session, expert, round_, question_ids)
-        _delete_drafts(session, expert, round_, drafts)
-        return recorded
-    rows = session.execute(
-        _RECORDED_DROPPING_DRAFTS,
-        {"expert": expert.id, "round": round_.id, "questions": question_ids, "drafts": drafts},
-    )
-    _forget_drafts(session)
-    return {row.question_id: row for row in rows}
 
 
 def _store_drafts(
@@ -351,7 +347,7 @@ _RECORDED_DROPPING_DRAFTS = _RECORDED.add_cte(
     )
     .cte("dropped")
 )
-"""PostgreSQL's :func:`_recorded_dropping_drafts`: the drafts' delete runs as its ``WITH``."""
+"""PostgreSQL's :func:`_recorded` dropping drafts: the drafts' delete runs as its ``WITH``."""
 
 
 def save_drafts(
@@ -455,14 +451,14 @@ def _record_all(
     changed one raised by one, an unchanged one left as it is), for a whole
     round in a few statements whatever its size: one read of the judgments
     there are, with the delete of the expert's drafts of the questions in
-    ``drafts`` (:func:`_recorded_dropping_drafts`), one writing the changed
+    ``drafts`` (:func:`_recorded`), one writing the changed
     rows and their revisions (:func:`_update_judgments`), one ``INSERT`` of
     the new ones and one of their revisions. Rows are written as table rows,
     not ORM objects (loading and flushing thirty objects was about a quarter
     of a submission's time); judgments loaded earlier in the session are expired.
     """
     table = table_of(Judgment)
-    before = _recorded_dropping_drafts(session, expert, round_, list(answers), drafts)
+    before = _recorded(session, expert, round_, list(answers), dropping_drafts=drafts)
     now = utcnow()
     changed, new, revisions = [], [], []
     for question_id, answer in answers.items():
