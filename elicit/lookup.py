@@ -8,13 +8,13 @@ to anyone: it is read-only until its owner unarchives it.
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import abort
 from flask_babel import gettext
 
 from elicit.accounts.access import StudyAccess, actor, study_access
 from elicit.extensions import db
 from elicit.rounds.models import Round
+from elicit.rounds.services import numbered_round
 from elicit.studies.models import Study
 from elicit.studies.services import find_study
 
@@ -48,9 +48,7 @@ def study_or_404(
 
 def round_or_404(study: Study, number: int) -> Round:
     """Return round ``number`` of ``study``, else answer 404."""
-    found = db.session.scalar(
-        sa.select(Round).where(Round.study_id == study.id, Round.number == number)
-    )
+    found = numbered_round(db.session(), study.id, number)
     if found is None:
         abort(404)
     return found

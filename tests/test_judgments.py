@@ -91,6 +91,28 @@ def test_saving_drafts_again_updates_them_in_place_and_removes_what_matches_the_
     assert session.scalar(sa.select(sa.func.count()).select_from(JudgmentDraft)) == 1
 
 
+def test_submitting_some_questions_drops_their_drafts_and_keeps_the_others(session, setting):
+    """A submission removes the drafts of the questions it was sent, and only those.
+
+    On PostgreSQL the delete runs inside the read of the recorded judgments,
+    its questions given as one array; the other questions' drafts, and the
+    other experts' drafts of the same questions, stay.
+    """
+    study, expert, round_ = setting
+    other = add_expert(session, study, pseudonym="Birch", name="B", email="b@example.org")
+    sent, blank, unsent = (factories.question(session, study, key=k) for k in "abc")
+    typed = {sent.id: {"probability": "31"}, blank.id: {"probability": "32"}}
+    save_drafts(session, expert, round_, {**typed, unsent.id: {"probability": "33"}})
+    save_drafts(session, other, round_, typed)
+    result = submit_round(
+        session, expert, round_, {sent.id: {"probability": "40"}, blank.id: {"probability": ""}}
+    )
+    assert not result.errors and len(result.recorded) == 1
+    assert list(drafts_of(session, expert, round_)) == [unsent.id]
+    assert drafts_of(session, expert, round_)[unsent.id].fields["probability"] == "33"
+    assert sorted(drafts_of(session, other, round_)) == sorted(typed)
+
+
 def test_answers_are_taken_only_for_the_questions_the_caller_read_under_the_lock(session, setting):
     """``asked`` is what the round asks, read once the write lock was held: trusted, not re-read.
 

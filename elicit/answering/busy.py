@@ -21,7 +21,7 @@ from elicit.answering.blueprint import bp
 from elicit.answering.review import render_review
 from elicit.answering.round_page import render_round
 from elicit.extensions import db
-from elicit.rounds.services import round_questions
+from elicit.rounds.services import numbered_round, round_questions
 from elicit.unit_of_work import is_busy, read_only_from_now
 from elicit.web import DATABASE_ERRORS, busy_response, with_retry_after
 
@@ -51,7 +51,7 @@ def _render_again() -> tuple[str, int] | tuple[Response, int] | None:
     if expert is None:
         return None
     number = (request.view_args or {}).get("number")
-    round_ = next((r for r in expert.study.rounds if r.number == number), None)
+    round_ = numbered_round(db.session(), expert.study_id, number) if number is not None else None
     if round_ is None:
         return None
     if request.endpoint == "answering.submit_reviewed":

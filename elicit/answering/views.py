@@ -23,7 +23,7 @@ from elicit.judgments.submission import (
     submit_round,
 )
 from elicit.rounds.models import Round
-from elicit.rounds.services import open_round_of, round_questions, takes_answers
+from elicit.rounds.services import numbered_round, open_round_of, round_questions, takes_answers
 from elicit.studies.models import Question
 from elicit.unit_of_work import lock_for_writing, reads_first, refuse
 
@@ -37,7 +37,7 @@ and one question's longest storable draft is about 60 kB of UTF-8."""
 
 def round_by_number(number: int) -> Round:
     """Return round ``number`` of the expert's study, or answer 404."""
-    round_ = next((r for r in g.expert.study.rounds if r.number == number), None)
+    round_ = numbered_round(db.session(), g.expert.study_id, number)
     if round_ is None:
         abort(404)
     return round_

@@ -17,6 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from elicit import audit
@@ -168,16 +169,18 @@ def _recorded(
     session: Session,
     expert: Expert,
     round_: Round,
-    question_ids: list[int],
     *,
     dropping_drafts: list[int] | None = None,
 ) -> dict[int, sa.Row[Any]]:
-    """Return the expert's judgments of ``question_ids`` in ``round_`` as rows, by question id.
+    """Return the expert's judgments in ``round_`` as rows, by question id.
 
     Each row has the judgment's ``id``, ``question_id``, ``revision`` and its
     answer's values (:data:`_VALUE_COLUMNS`), read from the table rather than
     as objects: a request that read before taking the write lock
     (:func:`elicit.unit_of_work.lock_for_writing`) may hold older objects.
+    All of them are read, at most one per question the round asks, rather
+    than those of the questions sent: a list of ids made the statement's
+    text, and its cost to prepare, grow with the form.
 
     With ``dropping_drafts`` (a submission's questions), the expert's drafts
     of those questions in ``round_`` are deleted too. PostgreSQL does both in
@@ -185,7 +188,7 @@ def _recorded(
     or not the ``SELECT`` reads it): one round trip fewer per submission.
     SQLite, which has no such ``WITH``, runs the delete after the read.
     """
-    parameters = {"expert": expert.id, "round": round_.id, "questions": question_ids}
+    parameters = {"expert": expert.id, "round": round_.id}
     folded = dropping_drafts is not None and session.get_bind().dialect.name == "postgresql"
     if folded:
         rows = session.execute(_RECORDED_DROPPING_DRAFTS, {**parameters, "drafts": dropping_drafts})
@@ -207,7 +210,6 @@ _RECORDED = sa.select(
 ).where(
     _JUDGMENTS.expert_id == sa.bindparam("expert"),
     _JUDGMENTS.round_id == sa.bindparam("round"),
-    _JUDGMENTS.question_id.in_(sa.bindparam("questions", expanding=True)),
 )
 """What :func:`_recorded` reads, built once (building it cost more than running it)."""
 
@@ -227,7 +229,7 @@ def _store_drafts(
     for every row), so the drafts need not be read first; drafts already
     loaded are expired, to be read again when used.
     """
-    recorded = _recorded(session, expert, round_, list(raw_answers))
+    recorded = _recorded(session, expert, round_)
     kept, removed = [], []
     for question_id, raw in raw_answers.items():
         judgment = recorded.get(question_id)
@@ -343,11 +345,17 @@ _RECORDED_DROPPING_DRAFTS = _RECORDED.add_cte(
     .where(
         _DRAFTS.c.expert_id == sa.bindparam("expert"),
         _DRAFTS.c.round_id == sa.bindparam("round"),
-        _DRAFTS.c.question_id.in_(sa.bindparam("drafts", expanding=True)),
+        _DRAFTS.c.question_id == sa.any_(sa.bindparam("drafts", type_=ARRAY(sa.Integer))),
     )
     .cte("dropped")
 )
-"""PostgreSQL's :func:`_recorded` dropping drafts: the drafts' delete runs as its ``WITH``."""
+"""PostgreSQL's :func:`_recorded` dropping drafts: the drafts' delete runs as its ``WITH``.
+
+The questions are one array parameter, so the statement's text is the same
+whatever the form's size: psycopg converts it once and PostgreSQL prepares it
+once (an expanded ``IN`` list, 30 parameters and more, was converted anew on
+every submission).
+"""
 
 
 def save_drafts(
@@ -458,7 +466,7 @@ def _record_all(
     of a submission's time); judgments loaded earlier in the session are expired.
     """
     table = table_of(Judgment)
-    before = _recorded(session, expert, round_, list(answers), dropping_drafts=drafts)
+    before = _recorded(session, expert, round_, dropping_drafts=drafts)
     now = utcnow()
     changed, new, revisions = [], [], []
     for question_id, answer in answers.items():
