@@ -627,6 +627,12 @@ def _beta_model(
     return r, sw[..., None] * np.stack((d_log_a, d_log_b), axis=-1)
 
 
+def _segments(q: NDArray[np.float64], xp: NDArray[np.float64]) -> NDArray[np.intp]:
+    """Return the index ``j`` of the knots ``xp[:, j]``, ``xp[:, j + 1]`` around each ``q``."""
+    count: NDArray[np.intp] = np.sum(xp[:, None, :] <= q[:, :, None], axis=2, dtype=np.intp)
+    return np.clip(count - 1, 0, xp.shape[1] - 2)
+
+
 def _interp_rows(
     q: NDArray[np.float64], xp: NDArray[np.float64], fp: NDArray[np.float64]
 ) -> NDArray[np.float64]:
@@ -636,8 +642,7 @@ def _interp_rows(
     outside ``[xp[:, 0], xp[:, -1]]`` takes the end values; at repeated knots the
     value of the last copy (continuous from the right).
     """
-    count = np.sum(xp[:, None, :] <= q[:, :, None], axis=2)
-    j = np.clip(count - 1, 0, xp.shape[1] - 2)
+    j = _segments(q, xp)
     x0 = np.take_along_axis(xp, j, axis=1)
     x1 = np.take_along_axis(xp, j + 1, axis=1)
     f0 = np.take_along_axis(fp, j, axis=1)
@@ -1713,10 +1718,18 @@ def piecewise_linear_quantile(
     xs, ps, log, lo, hi = _piecewise_nodes(quantile_values, levels, lower, upper, scale)
     qq = _points("q", q, xs.shape[0])
     _probabilities("q", qq, closed=True)
-    out = _interp_rows(qq.reshape(xs.shape[0], -1), ps, xs)
-    if log:
-        out = np.exp(out)
-    # The ends exactly, whatever rounding the log scale brought.
     at = qq.reshape(xs.shape[0], -1)
+    out = _interp_rows(at, ps, xs)
+    if log:
+        # Back on the data's scale, each value within its segment's knots and a knot's
+        # level giving the knot itself, whatever rounding exp(log x) brought.
+        knots = np.exp(xs)
+        knots[:, 1:-1] = _matrix("quantile_values", quantile_values)
+        knots[:, 0], knots[:, -1] = lo, hi
+        j = _segments(at, ps)
+        low = np.take_along_axis(knots, j, axis=1)
+        out = np.clip(np.exp(out), low, np.take_along_axis(knots, j + 1, axis=1))
+        out = np.where(at == np.take_along_axis(ps, j, axis=1), low, out)
+    # The ends exactly, whatever rounding the log scale brought.
     out = np.where(at <= 0, lo[:, None], np.where(at >= 1, hi[:, None], out))
     return out.reshape(qq.shape)

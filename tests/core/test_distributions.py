@@ -863,3 +863,17 @@ def test_bootstrap_linear_pool_reads_each_resamples_pool_off_its_grid():
         )
     with pytest.raises(ValueError, match="n_resamples"):
         bootstrap_linear_pool_quantiles(*args, n_resamples=1)
+
+
+def test_piecewise_linear_quantile_on_the_log_scale_gives_a_flat_segments_knot_exactly():
+    """Found by hypothesis: Q(p) inside a jump came back below its knot after exp(log x).
+
+    Quantiles 1, 100, 100 at 5/50/95%: every level from 50% to 95% is exactly
+    100, and F is at least p just above it (continuous from the right).
+    """
+    q = np.array([[1.0, 100.0, 100.0]])
+    lower, upper, p = np.array([0.01]), np.array([109.9]), np.array([[0.5, 0.625, 0.95]])
+    x = piecewise_linear_quantile(p, q, LEVELS3, lower, upper, scale="log")
+    assert x.tolist() == [[100.0, 100.0, 100.0]]
+    above = piecewise_linear_cdf(np.nextafter(x, np.inf), q, LEVELS3, lower, upper, scale="log")
+    assert np.all(above >= p - 1e-9)
