@@ -19,9 +19,11 @@ from flask_babel import gettext
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
+from elicit.extensions import db
 from elicit.judgments import parsing
+from elicit.panels.models import Expert
 from elicit.rounds.models import Round
-from elicit.rounds.services import round_question_ids
+from elicit.rounds.services import asked_questions, round_question_ids
 from elicit.studies.models import Question
 from elicit.web import parse_id
 
@@ -91,6 +93,17 @@ def typed_answers(
             texts = [raw[n] for n in ("lower", "probability", "upper", "rationale") if raw[n]]
             orphaned.append((question.title, " / ".join([*raw["quantile_values"], *texts])))
     return typed, orphaned
+
+
+def asked_by_id(expert: Expert, round_: Round) -> dict[int, Question]:
+    """Return the questions ``round_`` asks, by id, as an expert's post reads them.
+
+    They are :func:`~elicit.rounds.services.asked_questions`' copies, kept
+    while the expert's study's questions are unchanged (its version was read
+    with the expert at the start of the request).
+    """
+    questions = asked_questions(db.session(), round_, expert.study.questions_version)
+    return {question.id: question for question in questions}
 
 
 def still_asked(

@@ -25,6 +25,7 @@ from typing import Any
 from flask import redirect, render_template, request, url_for
 from flask_babel import lazy_gettext
 
+from elicit.answering import fields
 from elicit.answering.blueprint import bp
 from elicit.answering.entry import consented_expert, expert_required
 from elicit.answering.round_page import field_id, judgments_by_question
@@ -167,7 +168,7 @@ def submit_reviewed(number: int):
     shown = request.form.get("reviewed")
     if takes_answers(db.session(), round_, expert.id) and shown != review_items(expert, round_)[1]:
         return render_review(expert, round_, problem=CHANGED, status=409)
-    asked = {question.id: question for question in round_questions(db.session(), round_)}
+    asked = fields.asked_by_id(expert, round_)
     raw_answers = {
         question_id: {**parsing.empty_raw(asked[question_id]), **draft.fields}
         for question_id, draft in drafts_of(db.session(), expert, round_).items()

@@ -23,7 +23,7 @@ from elicit.judgments.submission import (
     submit_round,
 )
 from elicit.rounds.models import Round
-from elicit.rounds.services import numbered_round, open_round_of, round_questions, takes_answers
+from elicit.rounds.services import numbered_round, open_round_of, takes_answers
 from elicit.studies.models import Question
 from elicit.unit_of_work import lock_for_writing, reads_first, refuse
 
@@ -83,7 +83,7 @@ def submit(number: int):
     if expert is None:
         return redirect(url_for("answering.home"))
     round_ = round_by_number(number)
-    asked = {question.id: question for question in round_questions(db.session(), round_)}
+    asked = fields.asked_by_id(expert, round_)
     action = request.form.get("action", "draft")
     typed, orphaned = fields.typed_answers(db.session(), round_, asked, request.form)
     checked = check_answers(asked, typed) if action == "submit" else None
@@ -159,7 +159,7 @@ def autosave(number: int):
         abort(400, 'Send {"answers": {...}} as JSON.')
     if len(payload["answers"]) > len(expert.study.questions):
         abort(400, "More answers were sent than the study has questions.")
-    asked = {question.id: question for question in round_questions(db.session(), round_)}
+    asked = fields.asked_by_id(expert, round_)
     by_key = {str(question_id): question for question_id, question in asked.items()}
     raw_answers, closed = {}, []
     for key, data in payload["answers"].items():

@@ -73,6 +73,14 @@ class Study(Base):
     letter per expert for a whole round (see :mod:`elicit.feedback.services`).
     An archived study
     (``archived_at`` set) is kept whole and read-only: studies are never deleted.
+
+    ``questions_version`` is given a new random value by the database itself
+    (triggers of migration 0015) whenever a row of the study's questions,
+    their resolutions or their settled rules is inserted, changed or deleted,
+    by any client: what a round asks can be kept while it is unchanged
+    (:func:`elicit.rounds.services.asked_questions`). Random, so that a
+    database restored or built again never repeats a version with other
+    questions; 0 only while the study has never had a question.
     """
 
     __tablename__ = "studies"
@@ -101,6 +109,7 @@ class Study(Base):
     feedback_labels_per_round: Mapped[bool] = mapped_column(
         default=False, server_default=sa.false()
     )
+    questions_version: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     owner: Mapped[User] = relationship()
