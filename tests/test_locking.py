@@ -308,24 +308,29 @@ def _second_question(panel: Panel) -> QuestionRef:
     return ref
 
 
-def _withdrawn_while_waiting(monkeypatch, panel: Panel, question: QuestionRef) -> None:
-    """Make the next answer post find ``question`` withdrawn once it holds the write lock."""
+def _committed_while_waiting(monkeypatch, panel: Panel, statement: str, **params) -> None:
+    """Make the next answer post find ``statement`` committed once it holds the write lock."""
     from elicit.answering import views
 
-    def withdraw_then_lock(session) -> bool:
+    def commit_then_lock(session) -> bool:
         other = sa.create_engine(panel.url)
-        with other.begin() as connection:  # a facilitator, committing while the post waits
-            connection.execute(
-                sa.text(
-                    "UPDATE questions SET withdrawn_at = :now, withdrawn_reason = 'x' "
-                    "WHERE id = :id"
-                ),
-                {"now": datetime.now(UTC), "id": question.id},
-            )
+        with other.begin() as connection:  # another request, committing while the post waits
+            connection.execute(sa.text(statement), params)
         other.dispose()
         return lock_for_writing(session)
 
-    monkeypatch.setattr(views, "lock_for_writing", withdraw_then_lock)
+    monkeypatch.setattr(views, "lock_for_writing", commit_then_lock)
+
+
+def _withdrawn_while_waiting(monkeypatch, panel: Panel, question: QuestionRef) -> None:
+    """Make the next answer post find ``question`` withdrawn once it holds the write lock."""
+    _committed_while_waiting(
+        monkeypatch,
+        panel,
+        "UPDATE questions SET withdrawn_at = :now, withdrawn_reason = 'x' WHERE id = :id",
+        now=datetime.now(UTC),
+        id=question.id,
+    )
 
 
 def _waits_for_the_lock(panel: Panel) -> None:
@@ -522,3 +527,56 @@ def test_a_commit_refused_as_busy_is_a_503_not_a_500(panel, monkeypatch):
     with panel.app.app_context():
         assert db.session.get(Expert, panel.expert_id).consented_at is None
         db.session.remove()
+
+
+ACCESS_ENDED = {
+    "link revoked": "UPDATE invitations SET revoked_at = :now WHERE expert_id = :expert",
+    "session ended": "DELETE FROM login_sessions WHERE expert_id = :expert",
+}
+
+
+@pytest.mark.parametrize("ended", ACCESS_ENDED)
+def test_a_form_whose_access_ended_while_it_waited_saves_nothing_and_shows_the_typing(
+    panel, monkeypatch, ended
+):
+    """The link revoked, or the session ended, while the post waited for SQLite's lock.
+
+    Read before the lock the post was let in; once it holds the lock it reads
+    the session and the link again, and is answered as a post after its
+    session ended: 401, what was typed shown back, nothing stored.
+    """
+    _waits_for_the_lock(panel)
+    client = panel.app.test_client()
+    enter(client, panel.token)
+    kept = QuestionRef(panel.question_id)
+    page = client.get("/expert/round")
+    sent = form(page.text, [kept], {kept: {"probability": "42", "rationale": "Typed, then."}})
+    statement = ACCESS_ENDED[ended]
+    _committed_while_waiting(
+        monkeypatch, panel, statement, now=datetime.now(UTC), expert=panel.expert_id
+    )
+
+    refused = client.post("/expert/rounds/1/answers", data=sent)
+
+    assert refused.status_code == 401
+    assert "Typed, then." in refused.text and "42" in refused.text
+    assert _stored(panel) == (0, 0)
+
+
+@pytest.mark.parametrize("ended", ACCESS_ENDED)
+def test_an_autosave_whose_access_ended_while_it_waited_saves_nothing(panel, monkeypatch, ended):
+    _waits_for_the_lock(panel)
+    client = panel.app.test_client()
+    enter(client, panel.token)
+    headers = {"X-CSRFToken": csrf_token(client.get("/expert/round").text)}
+    body = {"answers": {str(panel.question_id): {"probability": "40"}}}
+    statement = ACCESS_ENDED[ended]
+    _committed_while_waiting(
+        monkeypatch, panel, statement, now=datetime.now(UTC), expert=panel.expert_id
+    )
+
+    refused = client.post("/expert/rounds/1/drafts", json=body, headers=headers)
+
+    assert refused.status_code == 401
+    assert refused.json["error"]["code"] == "session_ended"
+    assert _stored(panel) == (0, 0)

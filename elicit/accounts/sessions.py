@@ -88,11 +88,15 @@ def start(
     return sid
 
 
-def find(session: Session, sid: str) -> LoginSession | None:
-    """Return the live row of session ``sid``, or ``None`` if it was ended or never existed."""
+def find(session: Session, sid: str | None, *, afresh: bool = False) -> LoginSession | None:
+    """Return the live row of session ``sid``, or ``None`` if it was ended or never existed.
+
+    With ``afresh`` the row is read from the database even if ``session``
+    already holds it (a request that waited for a lock asks again).
+    """
     if not isinstance(sid, str) or len(sid) > 100:
         return None
-    return session.get(LoginSession, hash_sid(sid))
+    return session.get(LoginSession, hash_sid(sid), populate_existing=afresh)
 
 
 def end(session: Session, sid: str) -> None:

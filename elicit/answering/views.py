@@ -6,7 +6,7 @@ from flask import abort, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext
 
 from elicit.analysis.expert_record import expert_record
-from elicit.answering import fields
+from elicit.answering import fields, waited
 from elicit.answering.blueprint import bp
 from elicit.answering.closed import render_closed
 from elicit.answering.entry import consented_expert, expert_required
@@ -88,6 +88,8 @@ def submit(number: int):
     typed, orphaned = fields.typed_answers(db.session(), round_, asked, request.form)
     checked = check_answers(asked, typed) if action == "submit" else None
     if not orphaned and lock_for_writing(db.session()):
+        if (ended := waited.access_ended()) is not None:
+            return ended
         current = fields.still_asked(db.session(), round_, asked)
         if len(current) < len(asked):
             asked = current
@@ -172,6 +174,8 @@ def autosave(number: int):
         except ValueError as error:
             abort(400, f"Question {key}: {error}")
     if lock_for_writing(db.session()):
+        if (ended := waited.access_ended()) is not None:
+            return ended
         asked = fields.still_asked(db.session(), round_, asked)
     for question_id in [q for q in raw_answers if q not in asked]:
         del raw_answers[question_id]
