@@ -88,15 +88,17 @@ def start(
     return sid
 
 
-def find(session: Session, sid: str | None, *, afresh: bool = False) -> LoginSession | None:
-    """Return the live row of session ``sid``, or ``None`` if it was ended or never existed.
-
-    With ``afresh`` the row is read from the database even if ``session``
-    already holds it (a request that waited for a lock asks again).
-    """
+def row_id(sid: object) -> str | None:
+    """Return the primary key of session ``sid``'s row; ``None`` if it cannot be a session id."""
     if not isinstance(sid, str) or len(sid) > 100:
         return None
-    return session.get(LoginSession, hash_sid(sid), populate_existing=afresh)
+    return hash_sid(sid)
+
+
+def find(session: Session, sid: str) -> LoginSession | None:
+    """Return the live row of session ``sid``, or ``None`` if it was ended or never existed."""
+    key = row_id(sid)
+    return None if key is None else session.get(LoginSession, key)
 
 
 def end(session: Session, sid: str) -> None:

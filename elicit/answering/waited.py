@@ -12,9 +12,11 @@ is read again.
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import Response, session
 
 from elicit.accounts import sessions
+from elicit.accounts.models import LoginSession
 from elicit.answering.entry import SESSION_KEY, session_ended
 from elicit.extensions import db
 from elicit.panels.models import Invitation
@@ -23,14 +25,28 @@ from elicit.unit_of_work import refuse
 
 
 def still_signed_in() -> bool:
-    """Whether the expert's session and invitation still let them in, read afresh."""
-    held = session.get(SESSION_KEY)
-    if not isinstance(held, dict):
+    """Whether the expert's session and invitation still let them in, read afresh.
+
+    One statement reads the session's row and the link's state together
+    (:data:`_STILL_IN`), under the lock that every other writer waits for.
+    """
+    held, key = session.get(SESSION_KEY), sessions.row_id(session.get(sessions.SID_KEY))
+    if not isinstance(held, dict) or key is None:
         return False
-    if sessions.find(db.session(), session.get(sessions.SID_KEY), afresh=True) is None:
+    found = db.session.execute(
+        _STILL_IN, {"invitation": held.get("invitation"), "sid": key}
+    ).one_or_none()
+    if found is None:
         return False
-    invitation = db.session.get(Invitation, held.get("invitation"), populate_existing=True)
-    return invitation is not None and invitation_usable(invitation)
+    return invitation_usable(Invitation(revoked_at=found.revoked_at, expires_at=found.expires_at))
+
+
+_STILL_IN = (
+    sa.select(Invitation.revoked_at, Invitation.expires_at)
+    .join(LoginSession, LoginSession.expert_id == Invitation.expert_id)
+    .where(Invitation.id == sa.bindparam("invitation"), LoginSession.id == sa.bindparam("sid"))
+)
+"""The link's state, if the session's row still exists and belongs to the link's expert."""
 
 
 def access_ended() -> tuple[str, int] | tuple[Response, int] | None:
