@@ -375,6 +375,16 @@ def test_autosave_stores_drafts_as_json(client, panel, session):
         response = client.post("/expert/rounds/1/drafts", headers=headers, **kwargs)
         assert response.status_code == status, payload
         assert set(response.json["error"]) == {"code", "message"}
+    # As many answers as the study has questions (one unknown: listed as closed), not more.
+    known = {str(q.id): {"rationale": "kept"} for q in panel["questions"][:2]}
+    as_many = client.post(
+        "/expert/rounds/1/drafts", json={"answers": {**known, "0": {}}}, headers=headers
+    )
+    assert as_many.status_code == 200 and as_many.json["closed"] == ["0"]
+    too_many = {**known, "0": {}, "999999": {}}
+    refused = client.post("/expert/rounds/1/drafts", json={"answers": too_many}, headers=headers)
+    assert refused.status_code == 400
+    assert "More answers were sent than the study has questions" in refused.json["error"]["message"]
     unsaved = client.post("/expert/rounds/1/drafts", json={"answers": {}})
     assert unsaved.status_code == 401
     assert unsaved.json["error"]["code"] == "session_ended"

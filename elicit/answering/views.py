@@ -25,6 +25,7 @@ from elicit.judgments.submission import (
 from elicit.rounds.models import Round
 from elicit.rounds.services import numbered_round, open_round_of, takes_answers
 from elicit.studies.models import Question
+from elicit.studies.services import question_count
 from elicit.unit_of_work import lock_for_writing, reads_first, refuse
 
 LATE = ("round_closed", "round_not_open")
@@ -159,7 +160,7 @@ def autosave(number: int):
         payload = None
     if not isinstance(payload, dict) or not isinstance(payload.get("answers"), dict):
         abort(400, 'Send {"answers": {...}} as JSON.')
-    if len(payload["answers"]) > len(expert.study.questions):
+    if len(payload["answers"]) > question_count(db.session(), expert.study_id):
         abort(400, "More answers were sent than the study has questions.")
     asked = fields.asked_by_id(expert, round_)
     by_key = {str(question_id): question for question_id, question in asked.items()}

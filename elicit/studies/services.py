@@ -441,6 +441,17 @@ def import_question_sets(
     return added
 
 
+def question_count(session: Session, study_id: int) -> int:
+    """Return how many questions study ``study_id`` has (withdrawn and resolved ones included)."""
+    return session.scalar(_QUESTION_COUNT, {"study": study_id}) or 0
+
+
+_QUESTION_COUNT = sa.select(sa.func.count(Question.id)).where(
+    Question.study_id == sa.bindparam("study")
+)
+"""What :func:`question_count` reads, built once (every autosave of an expert asks)."""
+
+
 def find_question(session: Session, study: Study, key: str) -> Question | None:
     """Return the question of ``study`` whose id is ``key``, or ``None``."""
     return session.scalar(
