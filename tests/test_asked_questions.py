@@ -19,8 +19,11 @@ from elicit.stopping.models import SettledQuestion
 from elicit.studies.models import Outcome, Study
 from elicit.studies.services import resolve_question
 from tests import factories
+from tests import test_expert_journey as journey
 from tests.test_answer_page_cost import Statements
-from tests.test_expert_journey import enter, form, panel  # noqa: F401 (a fixture)
+from tests.test_expert_journey import enter, form
+
+panel = journey.panel
 
 
 def version(session, study) -> int:
@@ -95,7 +98,7 @@ def test_new_questions_resolutions_and_settled_rules_renew_the_version(session, 
     assert len(set(seen)) == 4 and 0 not in seen
 
 
-def test_kept_questions_are_detached_copies_of_what_the_round_asks(session, panel):  # noqa: F811
+def test_kept_questions_are_detached_copies_of_what_the_round_asks(session, panel):
     round_ = panel["round"]
     study = panel["study"]
     kept = asked_questions(session, round_, study.questions_version)
@@ -111,7 +114,7 @@ def test_kept_questions_are_detached_copies_of_what_the_round_asks(session, pane
         _ = kept[0].study
 
 
-def test_an_experts_post_reads_the_questions_again_once_they_changed(client, panel, session):  # noqa: F811
+def test_an_experts_post_reads_the_questions_again_once_they_changed(client, panel, session):
     """A post keeps the round's questions; a question withdrawn by raw SQL is no longer asked.
 
     Without the database's trigger the second post would use the kept

@@ -4,8 +4,8 @@ The answer form and autosave read in a snapshot and take SQLite's write lock
 only to write (:func:`~elicit.unit_of_work.reads_first`). A post that waited
 for the lock may find that meanwhile the questions changed (handled by
 :func:`elicit.answering.fields.still_asked`) or the expert's access ended:
-their session ended ("Leave", or a new link opened elsewhere) or their link
-was revoked. Access ended while the post waited saves nothing, as if it had
+their session ended ("Leave", or the link opened again on this browser) or
+their link was revoked. Access ended while the post waited saves nothing, as if it had
 ended before the post arrived. On PostgreSQL nothing waits there, so nothing
 is read again.
 """
